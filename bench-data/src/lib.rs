@@ -1,0 +1,1 @@
+//! Seeded workload generators (filled by the load-testing work).

@@ -1,0 +1,1 @@
+//! Shared harness for integration and conformance tests.
