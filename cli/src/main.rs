@@ -3,6 +3,7 @@
 //! Invariant: no matchmaking logic lives here. Everything this binary does, an embedding
 //! program can do through the `rallypoint` crate's public API.
 
+mod simulate;
 mod validate;
 
 use std::process::ExitCode;
@@ -25,12 +26,21 @@ enum Command {
     /// where a name is a near miss, a suggestion. Exit status: 0 when every file is
     /// valid (warnings allowed), 1 when any file is invalid, 2 on usage or I/O errors.
     Validate(validate::Args),
+    /// Run a scenario of GameLift API requests in simulated time.
+    ///
+    /// Writes one FlexMatch event envelope per line (time from the simulated clock) and,
+    /// with --tickets-out, the final MatchmakingTicket of every ticket. The same scenario,
+    /// seed and engine version always give byte-identical output, whatever --threads is.
+    /// Exit status: 0 after a run, 1 for an invalid scenario or rule set, 2 on usage or I/O
+    /// errors.
+    Simulate(simulate::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate(args) => validate::run(&args),
+        Command::Simulate(args) => simulate::run(&args),
     };
     match result {
         Ok(code) => code,

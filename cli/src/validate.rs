@@ -71,17 +71,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 eprint!("{}", render(&r.file, &r.text, &r.diagnostics));
             }
             let invalid = reports.iter().filter(|r| !r.valid).count();
-            let warnings: usize = reports
-                .iter()
-                .map(|r| r.diagnostics.iter().filter(|d| !d.is_error()).count())
-                .sum();
+            let warnings: usize = reports.iter().map(|r| r.diagnostics.iter().filter(|d| !d.is_error()).count()).sum();
             for r in &reports {
                 let errors = r.diagnostics.iter().filter(|d| d.is_error()).count();
-                let status = if r.valid {
-                    "valid".to_owned()
-                } else {
-                    format!("invalid ({errors} error{})", plural(errors))
-                };
+                let status =
+                    if r.valid { "valid".to_owned() } else { format!("invalid ({errors} error{})", plural(errors)) };
                 println!("{}: {} {status}", r.file, kind_name(r.kind));
             }
             println!(
@@ -127,12 +121,7 @@ const CONFIGURATION_MARKERS: &[&str] = &[
 
 fn detect(text: &str) -> DocKind {
     match json::parse(text) {
-        Ok(v)
-            if v.as_object().is_some_and(|m| {
-                m.iter()
-                    .any(|m| CONFIGURATION_MARKERS.contains(&m.key.as_str()))
-            }) =>
-        {
+        Ok(v) if v.as_object().is_some_and(|m| m.iter().any(|m| CONFIGURATION_MARKERS.contains(&m.key.as_str()))) => {
             DocKind::Configuration
         }
         _ => DocKind::Ruleset,
@@ -141,20 +130,10 @@ fn detect(text: &str) -> DocKind {
 
 fn check_file(path: &Path, text: String, kind: DocKind) -> Vec<Report> {
     let file = path.display().to_string();
-    let kind = if kind == DocKind::Auto {
-        detect(&text)
-    } else {
-        kind
-    };
+    let kind = if kind == DocKind::Auto { detect(&text) } else { kind };
     if kind == DocKind::Ruleset {
         let checked = ruleset::check(&text);
-        return vec![Report {
-            file,
-            kind,
-            valid: checked.is_valid(),
-            diagnostics: checked.diagnostics,
-            text,
-        }];
+        return vec![Report { file, kind, valid: checked.is_valid(), diagnostics: checked.diagnostics, text }];
     }
     let checked = config::check(&text);
     let mut reports = Vec::new();
@@ -168,37 +147,22 @@ fn check_file(path: &Path, text: String, kind: DocKind) -> Vec<Report> {
     if let Some(configuration) = &checked.value {
         match &configuration.rule_set {
             RuleSetSource::Name(_) => {}
-            RuleSetSource::Body {
-                text: body,
-                span,
-                inline: true,
-                ..
-            } => {
+            RuleSetSource::Body { text: body, span, inline: true, .. } => {
                 let rs = ruleset::check_with_configuration(&text, *span, configuration);
                 config_report.valid &= rs.is_valid();
                 config_report.diagnostics.extend(rs.diagnostics);
                 let _ = body;
             }
             RuleSetSource::Body { text: body, .. } => {
-                reports.push(rule_set_report(
-                    format!("{file} (RuleSetBody)"),
-                    body.clone(),
-                    configuration,
-                ));
+                reports.push(rule_set_report(format!("{file} (RuleSetBody)"), body.clone(), configuration));
             }
             RuleSetSource::Path(rel) => {
                 let target = path.parent().unwrap_or(Path::new(".")).join(rel);
                 match std::fs::read_to_string(&target) {
-                    Ok(body) => reports.push(rule_set_report(
-                        target.display().to_string(),
-                        body,
-                        configuration,
-                    )),
+                    Ok(body) => reports.push(rule_set_report(target.display().to_string(), body, configuration)),
                     Err(err) => {
                         config_report.valid = false;
-                        config_report
-                            .diagnostics
-                            .push(io_diagnostic(&text, rel, &target, &err));
+                        config_report.diagnostics.push(io_diagnostic(&text, rel, &target, &err));
                     }
                 }
             }
@@ -211,26 +175,13 @@ fn check_file(path: &Path, text: String, kind: DocKind) -> Vec<Report> {
 }
 
 fn rule_set_report(file: String, text: String, configuration: &MatchmakingConfiguration) -> Report {
-    let rs = ruleset::check_with_configuration(
-        &text,
-        rallypoint::source::Span::new(0, text.len()),
-        configuration,
-    );
-    Report {
-        file,
-        kind: DocKind::Ruleset,
-        valid: rs.is_valid(),
-        diagnostics: rs.diagnostics,
-        text,
-    }
+    let rs = ruleset::check_with_configuration(&text, rallypoint::source::Span::new(0, text.len()), configuration);
+    Report { file, kind: DocKind::Ruleset, valid: rs.is_valid(), diagnostics: rs.diagnostics, text }
 }
 
 fn io_diagnostic(text: &str, rel: &str, target: &Path, err: &std::io::Error) -> Diagnostic {
     // Point at the RuleSetPath value in the configuration.
-    let span = json::parse(text)
-        .ok()
-        .and_then(|v| v.get("RuleSetPath").map(|v| v.span))
-        .unwrap_or_default();
+    let span = json::parse(text).ok().and_then(|v| v.get("RuleSetPath").map(|v| v.span)).unwrap_or_default();
     let lines = rallypoint::source::LineIndex::new(text);
     Diagnostic {
         severity: rallypoint::Severity::Error,

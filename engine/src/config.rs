@@ -84,8 +84,7 @@ impl MatchmakingConfiguration {
     /// [`DEFAULT_ACCEPTANCE_TIMEOUT_SECONDS`] when it was not given. Only meaningful when
     /// [`Self::acceptance_required`] is true.
     pub fn acceptance_timeout(&self) -> u32 {
-        self.acceptance_timeout_seconds
-            .unwrap_or(DEFAULT_ACCEPTANCE_TIMEOUT_SECONDS)
+        self.acceptance_timeout_seconds.unwrap_or(DEFAULT_ACCEPTANCE_TIMEOUT_SECONDS)
     }
 }
 
@@ -161,10 +160,7 @@ pub fn check(text: &str) -> Checked<MatchmakingConfiguration> {
             None
         }
     };
-    Checked {
-        value,
-        diagnostics: sink.finish(),
-    }
+    Checked { value, diagnostics: sink.finish() }
 }
 
 /// Validates a configuration embedded in a larger document (a scenario file, say) at JSON
@@ -181,11 +177,7 @@ pub(crate) fn check_value(
     let errors_before = error_count(sink);
     let mut cx = Cx { prefix: path, sink };
     let config = cx.configuration(value, text);
-    if error_count(cx.sink) > errors_before {
-        None
-    } else {
-        config
-    }
+    if error_count(cx.sink) > errors_before { None } else { config }
 }
 
 fn error_count(sink: &Sink<'_>) -> usize {
@@ -275,26 +267,12 @@ impl Cx<'_, '_, '_> {
         }
     }
 
-    fn error(
-        &mut self,
-        code: &'static str,
-        local: &str,
-        span: Span,
-        message: String,
-        help: Option<String>,
-    ) {
+    fn error(&mut self, code: &'static str, local: &str, span: Span, message: String, help: Option<String>) {
         let path = self.path(local);
         self.sink.error_help(code, &path, span, message, help);
     }
 
-    fn warning(
-        &mut self,
-        code: &'static str,
-        local: &str,
-        span: Span,
-        message: String,
-        help: Option<String>,
-    ) {
+    fn warning(&mut self, code: &'static str, local: &str, span: Span, message: String, help: Option<String>) {
         let path = self.path(local);
         self.sink.warning(code, &path, span, message, help);
     }
@@ -305,10 +283,7 @@ impl Cx<'_, '_, '_> {
                 "wrong-type",
                 "",
                 value.span,
-                format!(
-                    "a matchmaking configuration must be a JSON object, found {}",
-                    value.kind.describe()
-                ),
+                format!("a matchmaking configuration must be a JSON object, found {}", value.kind.describe()),
                 Some("write the configuration as { \"Name\": …, \"RuleSetName\": …, … }".into()),
             );
             return None;
@@ -328,8 +303,7 @@ impl Cx<'_, '_, '_> {
                 "give the matchmaker a unique name, e.g. \"Name\": \"ranked-1v1\"",
             ),
         };
-        let description = get("Description")
-            .and_then(|m| self.string(&m.value, "Description", 1, DESCRIPTION_MAX));
+        let description = get("Description").and_then(|m| self.string(&m.value, "Description", 1, DESCRIPTION_MAX));
         let rule_set = self.rule_set(&fields, &suggested, open, text);
         let request_timeout_seconds = match required("RequestTimeoutSeconds") {
             Some(m) => self.integer(&m.value, "RequestTimeoutSeconds", 1, REQUEST_TIMEOUT_MAX, " seconds"),
@@ -351,25 +325,15 @@ impl Cx<'_, '_, '_> {
                 "add \"AcceptanceRequired\": false, or true if players must accept each match",
             ),
         };
-        let acceptance_timeout = get("AcceptanceTimeoutSeconds").map(|m| {
-            self.integer(
-                &m.value,
-                "AcceptanceTimeoutSeconds",
-                1,
-                ACCEPTANCE_TIMEOUT_MAX,
-                " seconds",
-            )
-        });
-        let additional_player_count = get("AdditionalPlayerCount")
-            .map(|m| self.integer(&m.value, "AdditionalPlayerCount", 0, u32::MAX, ""));
+        let acceptance_timeout = get("AcceptanceTimeoutSeconds")
+            .map(|m| self.integer(&m.value, "AcceptanceTimeoutSeconds", 1, ACCEPTANCE_TIMEOUT_MAX, " seconds"));
+        let additional_player_count =
+            get("AdditionalPlayerCount").map(|m| self.integer(&m.value, "AdditionalPlayerCount", 0, u32::MAX, ""));
         let backfill_mode = get("BackfillMode").map(|m| {
             self.enumeration(
                 &m.value,
                 "BackfillMode",
-                &[
-                    ("AUTOMATIC", BackfillMode::Automatic),
-                    ("MANUAL", BackfillMode::Manual),
-                ],
+                &[("AUTOMATIC", BackfillMode::Automatic), ("MANUAL", BackfillMode::Manual)],
             )
         });
         let flex_match_mode_member = get("FlexMatchMode");
@@ -377,30 +341,24 @@ impl Cx<'_, '_, '_> {
             self.enumeration(
                 &m.value,
                 "FlexMatchMode",
-                &[
-                    ("STANDALONE", FlexMatchMode::Standalone),
-                    ("WITH_QUEUE", FlexMatchMode::WithQueue),
-                ],
+                &[("STANDALONE", FlexMatchMode::Standalone), ("WITH_QUEUE", FlexMatchMode::WithQueue)],
             )
         });
         let queues_member = get("GameSessionQueueArns");
         let queues = queues_member.map(|m| self.queue_arns(&m.value));
-        let notification_target =
-            get("NotificationTarget").map(|m| self.notification_target(&m.value));
-        let custom_event_data = get("CustomEventData")
-            .map(|m| self.string(&m.value, "CustomEventData", 0, CUSTOM_EVENT_DATA_MAX));
+        let notification_target = get("NotificationTarget").map(|m| self.notification_target(&m.value));
+        let custom_event_data =
+            get("CustomEventData").map(|m| self.string(&m.value, "CustomEventData", 0, CUSTOM_EVENT_DATA_MAX));
         let game_properties_member = get("GameProperties");
-        let game_properties = game_properties_member
-            .map(|m| self.key_values(&m.value, "GameProperties", &GAME_PROPERTIES));
+        let game_properties =
+            game_properties_member.map(|m| self.key_values(&m.value, "GameProperties", &GAME_PROPERTIES));
         let game_session_data_member = get("GameSessionData");
-        let game_session_data = game_session_data_member
-            .map(|m| self.string(&m.value, "GameSessionData", 1, GAME_SESSION_DATA_MAX));
+        let game_session_data =
+            game_session_data_member.map(|m| self.string(&m.value, "GameSessionData", 1, GAME_SESSION_DATA_MAX));
         let tags = get("Tags").map(|m| self.key_values(&m.value, "Tags", &TAGS));
 
         // Cross-field checks, on whatever parsed.
-        let queues_given = queues_member
-            .and_then(|m| m.value.as_array())
-            .is_some_and(|a| !a.is_empty());
+        let queues_given = queues_member.and_then(|m| m.value.as_array()).is_some_and(|a| !a.is_empty());
         let mode_defaulted = flex_match_mode_member.is_none();
         let mode = match flex_match_mode {
             Some(explicit) => explicit,
@@ -409,9 +367,7 @@ impl Cx<'_, '_, '_> {
         };
         let default_note = |help: &str| {
             if mode_defaulted {
-                format!(
-                    "FlexMatchMode defaults to STANDALONE when no GameSessionQueueArns are given; {help}"
-                )
+                format!("FlexMatchMode defaults to STANDALONE when no GameSessionQueueArns are given; {help}")
             } else {
                 help.to_owned()
             }
@@ -431,9 +387,7 @@ impl Cx<'_, '_, '_> {
                         ),
                     );
                 }
-                if let (Some(m), Some(Some(BackfillMode::Automatic))) =
-                    (get("BackfillMode"), backfill_mode)
-                {
+                if let (Some(m), Some(Some(BackfillMode::Automatic))) = (get("BackfillMode"), backfill_mode) {
                     self.error(
                         "incompatible-fields",
                         "BackfillMode",
@@ -446,8 +400,7 @@ impl Cx<'_, '_, '_> {
                     );
                 }
                 let ignored = |field: &str| format!("{field} is ignored in STANDALONE mode");
-                let ignored_help =
-                    default_note("FlexMatch creates no game session in STANDALONE mode");
+                let ignored_help = default_note("FlexMatch creates no game session in STANDALONE mode");
                 if let (Some(m), Some(Some(props))) = (game_properties_member, &game_properties)
                     && !props.is_empty()
                 {
@@ -468,8 +421,7 @@ impl Cx<'_, '_, '_> {
                         Some(ignored_help.clone()),
                     );
                 }
-                if let (Some(m), Some(Some(n))) =
-                    (get("AdditionalPlayerCount"), additional_player_count)
+                if let (Some(m), Some(Some(n))) = (get("AdditionalPlayerCount"), additional_player_count)
                     && n > 0
                 {
                     self.warning(
@@ -488,8 +440,7 @@ impl Cx<'_, '_, '_> {
                         "incompatible-fields",
                         "FlexMatchMode",
                         m.value.span,
-                        "FlexMatchMode WITH_QUEUE needs at least one queue in GameSessionQueueArns"
-                            .into(),
+                        "FlexMatchMode WITH_QUEUE needs at least one queue in GameSessionQueueArns".into(),
                         Some(
                             "add the ARN of the game session queue that places matches, \
                              or use STANDALONE to start game sessions yourself"
@@ -551,9 +502,7 @@ impl Cx<'_, '_, '_> {
                         &member_path,
                         member.key_span,
                         format!("'{}' is given more than once", member.key),
-                        Some(
-                            "delete one of them; JSON readers disagree about which one wins".into(),
-                        ),
+                        Some("delete one of them; JSON readers disagree about which one wins".into()),
                     );
                 } else {
                     slots[i] = Some(member);
@@ -563,14 +512,8 @@ impl Cx<'_, '_, '_> {
                     "ignored-field",
                     &member_path,
                     member.key_span,
-                    format!(
-                        "'{}' is set by GameLift, not by the configuration; it is ignored",
-                        member.key
-                    ),
-                    Some(
-                        "it appears in DescribeMatchmakingConfigurations output; you can delete it"
-                            .into(),
-                    ),
+                    format!("'{}' is set by GameLift, not by the configuration; it is ignored", member.key),
+                    Some("it appears in DescribeMatchmakingConfigurations output; you can delete it".into()),
                 );
             } else {
                 let suggestion = closest(&member.key, known);
@@ -599,14 +542,7 @@ impl Cx<'_, '_, '_> {
 
     /// Reports a missing required field, unless an unknown field was taken for a misspelling
     /// of it (`suggested`); returns `None` for convenience.
-    fn missing<T>(
-        &mut self,
-        open: Span,
-        local: &str,
-        field: &str,
-        suggested: &[&str],
-        help: &str,
-    ) -> Option<T> {
+    fn missing<T>(&mut self, open: Span, local: &str, field: &str, suggested: &[&str], help: &str) -> Option<T> {
         if suggested.contains(&field) {
             return None;
         }
@@ -675,12 +611,7 @@ impl Cx<'_, '_, '_> {
             (_, Some(_), None) => {
                 let (text, span, inline) = body??;
                 let name = given(name)?;
-                Some(RuleSetSource::Body {
-                    name,
-                    text,
-                    span,
-                    inline,
-                })
+                Some(RuleSetSource::Body { name, text, span, inline })
             }
             (Some(_), None, None) => Some(RuleSetSource::Name(name??)),
             (None, None, Some(_)) => Some(RuleSetSource::Path(path??)),
@@ -691,9 +622,7 @@ impl Cx<'_, '_, '_> {
         let s = self.string(value, "RuleSetName", 1, RULE_SET_NAME_MAX)?;
         if s.starts_with("arn:") {
             const MARKER: &str = ":matchmakingruleset/";
-            let valid = s
-                .rfind(MARKER)
-                .is_some_and(|i| s[i + MARKER.len()..].chars().all(is_name_char));
+            let valid = s.rfind(MARKER).is_some_and(|i| s[i + MARKER.len()..].chars().all(is_name_char));
             if !valid {
                 self.error(
                     "bad-pattern",
@@ -712,18 +641,12 @@ impl Cx<'_, '_, '_> {
 
     /// An inline object (kept as written) or a string holding the rule-set text.
     fn rule_set_body(&mut self, value: &Value, text: &str) -> Option<(String, Span, bool)> {
-        let too_long = |n: usize| {
-            format!(
-                "RuleSetBody is {n} characters long; a rule set may have at most {RULE_SET_BODY_MAX}"
-            )
-        };
+        let too_long =
+            |n: usize| format!("RuleSetBody is {n} characters long; a rule set may have at most {RULE_SET_BODY_MAX}");
         match &value.kind {
             Kind::Object(_) => {
                 let range = value.span.start as usize..value.span.end as usize;
-                debug_assert!(
-                    text.get(range.clone()).is_some(),
-                    "`text` is not the source of `value`"
-                );
+                debug_assert!(text.get(range.clone()).is_some(), "`text` is not the source of `value`");
                 let body = text.get(range).unwrap_or_default();
                 let n = body.chars().count();
                 if n > RULE_SET_BODY_MAX {
@@ -740,10 +663,7 @@ impl Cx<'_, '_, '_> {
                         "RuleSetBody",
                         value.span,
                         "RuleSetBody must not be empty".into(),
-                        Some(
-                            "put the rule set here, as a JSON object or as a string of JSON text"
-                                .into(),
-                        ),
+                        Some("put the rule set here, as a JSON object or as a string of JSON text".into()),
                     );
                     return None;
                 }
@@ -772,8 +692,7 @@ impl Cx<'_, '_, '_> {
     fn name(&mut self, value: &Value, local: &str, max: usize, what: &str) -> Option<String> {
         let s = self.string(value, local, 1, max)?;
         let help = format!("{what} may use only letters, digits, '-', '.' and '_'");
-        self.pattern(value, &s, local, is_name_char, &help)
-            .then_some(s)
+        self.pattern(value, &s, local, is_name_char, &help).then_some(s)
     }
 
     fn queue_arns(&mut self, value: &Value) -> Option<Vec<String>> {
@@ -782,17 +701,10 @@ impl Cx<'_, '_, '_> {
                 "wrong-type",
                 "GameSessionQueueArns",
                 value.span,
-                format!(
-                    "GameSessionQueueArns must be an array of queue ARNs, found {}",
-                    value.kind.describe()
-                ),
-                value.as_str().map(|s| {
-                    if s.is_empty() {
-                        "write [] for no queues".into()
-                    } else {
-                        format!("write [\"{s}\"]")
-                    }
-                }),
+                format!("GameSessionQueueArns must be an array of queue ARNs, found {}", value.kind.describe()),
+                value
+                    .as_str()
+                    .map(|s| if s.is_empty() { "write [] for no queues".into() } else { format!("write [\"{s}\"]") }),
             );
             return None;
         };
@@ -832,12 +744,7 @@ impl Cx<'_, '_, '_> {
         ok.then_some(s)
     }
 
-    fn key_values(
-        &mut self,
-        value: &Value,
-        local: &str,
-        limits: &KeyValueLimits,
-    ) -> Option<Vec<(String, String)>> {
+    fn key_values(&mut self, value: &Value, local: &str, limits: &KeyValueLimits) -> Option<Vec<(String, String)>> {
         let example = limits.example;
         let Some(items) = value.as_array() else {
             self.error(
@@ -857,11 +764,7 @@ impl Cx<'_, '_, '_> {
                 "too-many",
                 &format!("{local}[{}]", limits.max_entries),
                 extra.span,
-                format!(
-                    "{local} has {} entries; the maximum is {}",
-                    items.len(),
-                    limits.max_entries
-                ),
+                format!("{local} has {} entries; the maximum is {}", items.len(), limits.max_entries),
                 None,
             );
         }
@@ -875,36 +778,26 @@ impl Cx<'_, '_, '_> {
                     "wrong-type",
                     &item_local,
                     item.span,
-                    format!(
-                        "{item_local} must be an object like {example}, found {}",
-                        item.kind.describe()
-                    ),
+                    format!("{item_local} must be an object like {example}, found {}", item.kind.describe()),
                     None,
                 );
                 ok = false;
                 continue;
             };
             let open = opening(item);
-            let (slots, suggested) =
-                self.members(members, &item_local, KEY_VALUE_FIELDS, limits.noun);
-            let part =
-                |cx: &mut Self, index: usize, field: &str, (min, max): (usize, usize)| match slots
-                    [index]
-                {
-                    Some(m) => cx.string(&m.value, &join(&item_local, field), min, max),
-                    None => {
-                        let help = format!("write the entry as {example}");
-                        cx.missing(open, &item_local, field, &suggested, &help)
-                    }
-                };
+            let (slots, suggested) = self.members(members, &item_local, KEY_VALUE_FIELDS, limits.noun);
+            let part = |cx: &mut Self, index: usize, field: &str, (min, max): (usize, usize)| match slots[index] {
+                Some(m) => cx.string(&m.value, &join(&item_local, field), min, max),
+                None => {
+                    let help = format!("write the entry as {example}");
+                    cx.missing(open, &item_local, field, &suggested, &help)
+                }
+            };
             let key = part(self, 0, "Key", limits.key_len);
             let value = part(self, 1, "Value", limits.value_len);
             if let (Some(key), Some(m)) = (&key, slots[0]) {
                 if let Some(first) = seen.get(key) {
-                    let message = format!(
-                        "{} key '{key}' is already used by {local}[{first}]",
-                        limits.noun
-                    );
+                    let message = format!("{} key '{key}' is already used by {local}[{first}]", limits.noun);
                     let key_local = join(&item_local, "Key");
                     if limits.duplicate_is_error {
                         self.error(
@@ -942,9 +835,7 @@ impl Cx<'_, '_, '_> {
             Kind::String(s) => s,
             other => {
                 let help = match other {
-                    Kind::Number(n) => {
-                        Some(format!("write it in double quotes: \"{}\"", number(*n)))
-                    }
+                    Kind::Number(n) => Some(format!("write it in double quotes: \"{}\"", number(*n))),
                     Kind::Bool(b) => Some(format!("write it in double quotes: \"{b}\"")),
                     _ => None,
                 };
@@ -980,24 +871,13 @@ impl Cx<'_, '_, '_> {
 
     /// Checks that every character of `s` (the string `value`) satisfies `allowed`; reports
     /// the first one that does not.
-    fn pattern(
-        &mut self,
-        value: &Value,
-        s: &str,
-        local: &str,
-        allowed: impl Fn(char) -> bool,
-        help: &str,
-    ) -> bool {
+    fn pattern(&mut self, value: &Value, s: &str, local: &str, allowed: impl Fn(char) -> bool, help: &str) -> bool {
         let Some((at, c)) = s.char_indices().find(|&(_, c)| !allowed(c)) else {
             return true;
         };
         // Every JSON escape is longer than what it stands for, so a literal the length of its
         // value plus quotes has none, and byte offsets map straight into the source.
-        let span = if value.span.len() == s.len() + 2 {
-            value.span.sub(1 + at, c.len_utf8())
-        } else {
-            value.span
-        };
+        let span = if value.span.len() == s.len() + 2 { value.span.sub(1 + at, c.len_utf8()) } else { value.span };
         self.error(
             "bad-pattern",
             local,
@@ -1009,14 +889,7 @@ impl Cx<'_, '_, '_> {
     }
 
     /// A whole number in `min..=max`. `unit` follows the bounds in messages (" seconds").
-    fn integer(
-        &mut self,
-        value: &Value,
-        local: &str,
-        min: u32,
-        max: u32,
-        unit: &str,
-    ) -> Option<u32> {
+    fn integer(&mut self, value: &Value, local: &str, min: u32, max: u32, unit: &str) -> Option<u32> {
         let n = match &value.kind {
             Kind::Number(n) => *n,
             Kind::String(s) if is_integer_literal(s) => {
@@ -1025,9 +898,7 @@ impl Cx<'_, '_, '_> {
                     local,
                     value.span,
                     format!("{local} is a number written as a string"),
-                    Some(format!(
-                        "GameLift's API expects a JSON number here; write {s} without quotes"
-                    )),
+                    Some(format!("GameLift's API expects a JSON number here; write {s} without quotes")),
                 );
                 s.parse::<f64>().ok()?
             }
@@ -1056,10 +927,7 @@ impl Cx<'_, '_, '_> {
             let message = if max == u32::MAX {
                 format!("{local} must be {min} or more, found {}", number(n))
             } else {
-                format!(
-                    "{local} must be between {min} and {max}{unit}, found {}",
-                    number(n)
-                )
+                format!("{local} must be between {min} and {max}{unit}, found {}", number(n))
             };
             self.error("out-of-range", local, value.span, message, None);
             return None;
@@ -1089,12 +957,7 @@ impl Cx<'_, '_, '_> {
         }
     }
 
-    fn enumeration<T: Copy>(
-        &mut self,
-        value: &Value,
-        local: &str,
-        options: &[(&'static str, T)],
-    ) -> Option<T> {
+    fn enumeration<T: Copy>(&mut self, value: &Value, local: &str, options: &[(&'static str, T)]) -> Option<T> {
         let names: Vec<&str> = options.iter().map(|(name, _)| *name).collect();
         let alternatives = names.join(" or ");
         let Some(s) = value.as_str() else {
@@ -1102,10 +965,7 @@ impl Cx<'_, '_, '_> {
                 "wrong-type",
                 local,
                 value.span,
-                format!(
-                    "{local} must be the string {alternatives}, found {}",
-                    value.kind.describe()
-                ),
+                format!("{local} must be the string {alternatives}, found {}", value.kind.describe()),
                 None,
             );
             return None;
@@ -1114,13 +974,7 @@ impl Cx<'_, '_, '_> {
             return Some(*v);
         }
         let help = closest(s, &names).map(did_you_mean);
-        self.error(
-            "unknown-value",
-            local,
-            value.span,
-            format!("{local} must be {alternatives}, found \"{s}\""),
-            help,
-        );
+        self.error("unknown-value", local, value.span, format!("{local} must be {alternatives}, found \"{s}\""), help);
         None
     }
 }
@@ -1130,7 +984,8 @@ fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')
 }
 
-const NAME_CHARS_HELP: &str = "a rule set name may use only letters, digits, '-', '.' and '_', or be a matchmaking rule set ARN";
+const NAME_CHARS_HELP: &str =
+    "a rule set name may use only letters, digits, '-', '.' and '_', or be a matchmaking rule set ARN";
 
 /// `None` when an optional field was given but invalid; otherwise the field's value, if any.
 fn given<T>(field: Option<Option<T>>) -> Option<Option<T>> {
@@ -1147,10 +1002,7 @@ fn present(member: Option<&Member>) -> Option<&Member> {
 }
 
 fn field_index(known: &[&str], name: &str) -> usize {
-    known
-        .iter()
-        .position(|k| *k == name)
-        .expect("field name is in the table")
+    known.iter().position(|k| *k == name).expect("field name is in the table")
 }
 
 /// The span of an object's opening brace, where missing fields are reported.
@@ -1160,21 +1012,14 @@ fn opening(value: &Value) -> Span {
 }
 
 fn join(local: &str, field: &str) -> String {
-    if local.is_empty() {
-        field.to_owned()
-    } else {
-        format!("{local}.{field}")
-    }
+    if local.is_empty() { field.to_owned() } else { format!("{local}.{field}") }
 }
 
 /// The field or literal `wanted` was probably meant to be: a typo, a difference in case or in
 /// `_`/`-` separators (`request_timeout_seconds`, `with-queue`), or an abbreviation (`AUTO`).
 fn closest<'k>(wanted: &str, known: &[&'k str]) -> Option<&'k str> {
     let normal = |s: &str| -> String {
-        s.chars()
-            .filter(|c| !matches!(c, '_' | '-' | ' '))
-            .flat_map(char::to_lowercase)
-            .collect()
+        s.chars().filter(|c| !matches!(c, '_' | '-' | ' ')).flat_map(char::to_lowercase).collect()
     };
     let wanted_normal = normal(wanted);
     known
@@ -1183,9 +1028,8 @@ fn closest<'k>(wanted: &str, known: &[&'k str]) -> Option<&'k str> {
         .copied()
         .or_else(|| suggest::closest(wanted, known.iter().copied()))
         .or_else(|| {
-            let mut prefixed = known
-                .iter()
-                .filter(|k| wanted_normal.len() >= 3 && normal(k).starts_with(&wanted_normal));
+            let mut prefixed =
+                known.iter().filter(|k| wanted_normal.len() >= 3 && normal(k).starts_with(&wanted_normal));
             match (prefixed.next(), prefixed.next()) {
                 (Some(k), None) => Some(*k),
                 _ => None,
@@ -1205,11 +1049,7 @@ fn is_integer_literal(s: &str) -> bool {
 
 /// A number as a person would write it (no 300-digit expansions).
 fn number(n: f64) -> String {
-    if n.abs() < 1e15 {
-        format!("{n}")
-    } else {
-        format!("{n:e}")
-    }
+    if n.abs() < 1e15 { format!("{n}") } else { format!("{n:e}") }
 }
 
 #[cfg(test)]

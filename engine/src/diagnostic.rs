@@ -57,11 +57,7 @@ pub(crate) struct Sink<'t> {
 
 impl<'t> Sink<'t> {
     pub(crate) fn new(text: &'t str) -> Sink<'t> {
-        Sink {
-            text,
-            lines: LineIndex::new(text),
-            diagnostics: Vec::new(),
-        }
+        Sink { text, lines: LineIndex::new(text), diagnostics: Vec::new() }
     }
 
     pub(crate) fn push(
@@ -85,13 +81,7 @@ impl<'t> Sink<'t> {
         });
     }
 
-    pub(crate) fn error(
-        &mut self,
-        code: &'static str,
-        path: &str,
-        span: Span,
-        message: impl Into<String>,
-    ) {
+    pub(crate) fn error(&mut self, code: &'static str, path: &str, span: Span, message: impl Into<String>) {
         self.push(Severity::Error, code, path, span, message, None);
     }
 
@@ -124,12 +114,7 @@ impl<'t> Sink<'t> {
     /// Diagnostics in document order (then by path), the order people read them in.
     pub(crate) fn finish(mut self) -> Vec<Diagnostic> {
         self.diagnostics.sort_by(|a, b| {
-            (a.span.start, a.severity, &a.path, &a.message).cmp(&(
-                b.span.start,
-                b.severity,
-                &b.path,
-                &b.message,
-            ))
+            (a.span.start, a.severity, &a.path, &a.message).cmp(&(b.span.start, b.severity, &b.path, &b.message))
         });
         self.diagnostics.dedup();
         self.diagnostics
@@ -169,17 +154,10 @@ pub fn render(file_name: &str, text: &str, diagnostics: &[Diagnostic]) -> String
             let caret_len = if end.line == line && end.column > column {
                 (end.column - column) as usize
             } else {
-                source_line
-                    .chars()
-                    .count()
-                    .saturating_sub(caret_start)
-                    .max(1)
+                source_line.chars().count().saturating_sub(caret_start).max(1)
             };
-            let indent: String = source_line
-                .chars()
-                .take(caret_start)
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
+            let indent: String =
+                source_line.chars().take(caret_start).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
             let _ = writeln!(out, "{pad} | {indent}{}", "^".repeat(caret_len.min(120)));
         }
         if !d.path.is_empty() {

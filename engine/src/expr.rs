@@ -5,7 +5,7 @@
 //! `flatten(teams[*].players[playerId])` (spec §4). This module handles them in four steps:
 //!
 //! 1. [`parse`] turns the text into an [`Expr`] tree whose every node carries its byte
-//!    [`Span`](crate::source::Span) within the expression string. The parser is iterative,
+//!    [`Span`] within the expression string. The parser is iterative,
 //!    panic-free on any input, and caps function nesting at [`MAX_NESTING`].
 //! 2. [`check`] resolves team and attribute names against a rule set's [`Scope`] and infers
 //!    the result [`Ty`], reporting every unknown name (with "did you mean" help) or the
@@ -82,19 +82,8 @@ pub struct ExprError {
 }
 
 impl ExprError {
-    pub(crate) fn new(
-        span: Span,
-        code: &'static str,
-        message: impl Into<String>,
-        help: Option<String>,
-    ) -> ExprError {
-        ExprError {
-            start: span.start as usize,
-            end: span.end as usize,
-            code,
-            message: message.into(),
-            help,
-        }
+    pub(crate) fn new(span: Span, code: &'static str, message: impl Into<String>, help: Option<String>) -> ExprError {
+        ExprError { start: span.start as usize, end: span.end as usize, code, message: message.into(), help }
     }
 
     /// The error's location as a [`Span`].

@@ -102,10 +102,7 @@ impl Value {
 
     /// The first member named `key` if this is an object.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.as_object()?
-            .iter()
-            .find(|m| m.key == key)
-            .map(|m| &m.value)
+        self.as_object()?.iter().find(|m| m.key == key).map(|m| &m.value)
     }
 }
 
@@ -126,11 +123,7 @@ pub fn parse(text: &str) -> Result<Value, SyntaxError> {
 /// If `range` is not within `text` on character boundaries.
 pub fn parse_range(text: &str, range: Span) -> Result<Value, SyntaxError> {
     let text = &text[..range.end as usize];
-    let mut parser = Parser {
-        bytes: text.as_bytes(),
-        text,
-        pos: range.start as usize,
-    };
+    let mut parser = Parser { bytes: text.as_bytes(), text, pos: range.start as usize };
     parser.skip_ws()?;
     if parser.pos == parser.bytes.len() {
         return Err(parser.error_here("the document is empty; expected a JSON value", None));
@@ -159,19 +152,11 @@ impl Parser<'_> {
         while !self.text.is_char_boundary(end) {
             end += 1;
         }
-        SyntaxError {
-            span: Span::new(self.pos, end),
-            message: message.into(),
-            help,
-        }
+        SyntaxError { span: Span::new(self.pos, end), message: message.into(), help }
     }
 
     fn error_at(&self, start: usize, end: usize, message: &str, help: Option<&str>) -> SyntaxError {
-        SyntaxError {
-            span: Span::new(start, end),
-            message: message.into(),
-            help: help.map(Into::into),
-        }
+        SyntaxError { span: Span::new(start, end), message: message.into(), help: help.map(Into::into) }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -198,10 +183,7 @@ impl Parser<'_> {
 
     fn value(&mut self, depth: usize) -> Result<Value, SyntaxError> {
         if depth > MAX_DEPTH {
-            return Err(self.error_here(
-                "the document is nested too deeply (more than 128 levels)",
-                None,
-            ));
+            return Err(self.error_here("the document is nested too deeply (more than 128 levels)", None));
         }
         let start = self.pos;
         let kind = match self.peek() {
@@ -239,10 +221,7 @@ impl Parser<'_> {
                 return Err(self.error_at(self.pos, end, "expected a JSON value", help));
             }
         };
-        Ok(Value {
-            kind,
-            span: Span::new(start, self.pos),
-        })
+        Ok(Value { kind, span: Span::new(start, self.pos) })
     }
 
     fn literal(&mut self, word: &str, kind: Kind) -> Result<Kind, SyntaxError> {
@@ -286,11 +265,7 @@ impl Parser<'_> {
             self.pos += 1;
             self.skip_ws()?;
             let value = self.value(depth + 1)?;
-            members.push(Member {
-                key,
-                key_span,
-                value,
-            });
+            members.push(Member { key, key_span, value });
             self.skip_ws()?;
             match self.peek() {
                 Some(b',') => self.pos += 1,
@@ -324,9 +299,7 @@ impl Parser<'_> {
                 Some(b']') if !items.is_empty() => {
                     return Err(self.error_here(
                         "trailing comma before `]`",
-                        Some(
-                            "JSON does not allow a comma after the last element; remove it".into(),
-                        ),
+                        Some("JSON does not allow a comma after the last element; remove it".into()),
                     ));
                 }
                 None => return Err(self.unclosed(open, ']')),
@@ -417,31 +390,21 @@ impl Parser<'_> {
                     ));
                 }
                 Some(_) => {
-                    return Err(
-                        self.error_here("control characters must be escaped inside strings", None)
-                    );
+                    return Err(self.error_here("control characters must be escaped inside strings", None));
                 }
             }
         }
     }
 
     fn hex4(&mut self, escape_start: usize) -> Result<u32, SyntaxError> {
-        let digits = self
-            .bytes
-            .get(self.pos..self.pos + 4)
-            .filter(|d| d.iter().all(u8::is_ascii_hexdigit));
+        let digits = self.bytes.get(self.pos..self.pos + 4).filter(|d| d.iter().all(u8::is_ascii_hexdigit));
         match digits {
             Some(d) => {
                 let v = u32::from_str_radix(std::str::from_utf8(d).unwrap_or("0"), 16).unwrap_or(0);
                 self.pos += 4;
                 Ok(v)
             }
-            None => Err(self.error_at(
-                escape_start,
-                self.pos,
-                "`\\u` must be followed by four hex digits",
-                None,
-            )),
+            None => Err(self.error_at(escape_start, self.pos, "`\\u` must be followed by four hex digits", None)),
         }
     }
 
@@ -449,35 +412,19 @@ impl Parser<'_> {
         let high = self.hex4(escape_start)?;
         let code = if (0xD800..0xDC00).contains(&high) {
             if self.bytes.get(self.pos..self.pos + 2) != Some(b"\\u") {
-                return Err(self.error_at(
-                    escape_start,
-                    self.pos,
-                    "unpaired surrogate in `\\u` escape",
-                    None,
-                ));
+                return Err(self.error_at(escape_start, self.pos, "unpaired surrogate in `\\u` escape", None));
             }
             self.pos += 2;
             let low = self.hex4(escape_start)?;
             if !(0xDC00..0xE000).contains(&low) {
-                return Err(self.error_at(
-                    escape_start,
-                    self.pos,
-                    "unpaired surrogate in `\\u` escape",
-                    None,
-                ));
+                return Err(self.error_at(escape_start, self.pos, "unpaired surrogate in `\\u` escape", None));
             }
             0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
         } else {
             high
         };
-        char::from_u32(code).ok_or_else(|| {
-            self.error_at(
-                escape_start,
-                self.pos,
-                "`\\u` escape is not a valid character",
-                None,
-            )
-        })
+        char::from_u32(code)
+            .ok_or_else(|| self.error_at(escape_start, self.pos, "`\\u` escape is not a valid character", None))
     }
 
     fn number(&mut self) -> Result<f64, SyntaxError> {
@@ -516,17 +463,10 @@ impl Parser<'_> {
             }
         }
         if matches!(self.peek(), Some(b'0'..=b'9')) && self.bytes[start..self.pos] == *b"0" {
-            return Err(self.error_at(
-                start,
-                self.pos + 1,
-                "numbers may not have leading zeros",
-                None,
-            ));
+            return Err(self.error_at(start, self.pos + 1, "numbers may not have leading zeros", None));
         }
         let text = &self.text[start..self.pos];
-        let value: f64 = text
-            .parse()
-            .map_err(|_| self.error_at(start, self.pos, "invalid number", None))?;
+        let value: f64 = text.parse().map_err(|_| self.error_at(start, self.pos, "invalid number", None))?;
         if !value.is_finite() {
             return Err(self.error_at(start, self.pos, "number is too large", None));
         }

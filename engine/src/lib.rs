@@ -14,14 +14,21 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
+pub mod api;
 pub mod config;
 pub mod diagnostic;
+pub mod events;
 pub mod expr;
 pub mod intern;
 pub mod json;
+pub mod matchmaker;
 pub mod ruleset;
+mod pool;
+pub mod scenario;
+mod search;
 pub mod source;
 mod suggest;
+pub mod time;
 
 pub use diagnostic::{Diagnostic, Severity};
 

@@ -27,24 +27,14 @@ pub fn check_range(text: &str, range: Span) -> Checked<RuleSet> {
     let value = match crate::json::parse_range(text, range) {
         Ok(v) => v,
         Err(e) => {
-            validator
-                .sink
-                .error_help("json-syntax", "", e.span, e.message, e.help);
-            return Checked {
-                value: None,
-                diagnostics: validator.sink.finish(),
-            };
+            validator.sink.error_help("json-syntax", "", e.span, e.message, e.help);
+            return Checked { value: None, diagnostics: validator.sink.finish() };
         }
     };
-    let chars = text[range.start as usize..range.end as usize]
-        .chars()
-        .count();
+    let chars = text[range.start as usize..range.end as usize].chars().count();
     let value_set = validator.document(&value, chars);
     let diagnostics = validator.sink.finish();
-    Checked {
-        value: value_set,
-        diagnostics,
-    }
+    Checked { value: value_set, diagnostics }
 }
 
 /// Like [`check_range`], and also checks the rule set against the configuration that uses

@@ -19,21 +19,13 @@ pub struct Span {
 impl Span {
     /// A span covering `start..end`.
     pub fn new(start: usize, end: usize) -> Span {
-        Span {
-            start: start as u32,
-            end: end as u32,
-        }
+        Span { start: start as u32, end: end as u32 }
     }
 
     /// A sub-span `offset..offset + len` relative to this span's start.
     pub fn sub(self, offset: usize, len: usize) -> Span {
         let start = self.start as usize + offset;
-        Span::new(
-            start,
-            (start + len)
-                .min(self.end.max(start as u32) as usize)
-                .max(start),
-        )
+        Span::new(start, (start + len).min(self.end.max(start as u32) as usize).max(start))
     }
 
     /// Length in bytes.
@@ -87,22 +79,14 @@ impl LineIndex {
             end -= 1;
         }
         let column = text[start..end].chars().count() as u32 + 1;
-        LineCol {
-            line: line as u32 + 1,
-            column,
-        }
+        LineCol { line: line as u32 + 1, column }
     }
 
     /// The text of 1-based `line` without its line terminator.
     pub fn line_text<'t>(&self, text: &'t str, line: u32) -> &'t str {
-        let i = (line as usize)
-            .saturating_sub(1)
-            .min(self.line_starts.len() - 1);
+        let i = (line as usize).saturating_sub(1).min(self.line_starts.len() - 1);
         let start = self.line_starts[i] as usize;
-        let end = self
-            .line_starts
-            .get(i + 1)
-            .map_or(text.len(), |&e| e as usize);
+        let end = self.line_starts.get(i + 1).map_or(text.len(), |&e| e as usize);
         text[start..end].trim_end_matches(['\n', '\r'])
     }
 }

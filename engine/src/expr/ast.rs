@@ -94,10 +94,7 @@ impl Func {
     /// Whether this is one of the numeric aggregations (`min`, `max`, `avg`, `median`,
     /// `sum`, `stddev`): list of numbers to number.
     pub fn is_numeric(self) -> bool {
-        matches!(
-            self,
-            Func::Min | Func::Max | Func::Avg | Func::Median | Func::Sum | Func::Stddev
-        )
+        matches!(self, Func::Min | Func::Max | Func::Avg | Func::Median | Func::Sum | Func::Stddev)
     }
 }
 
@@ -209,11 +206,7 @@ impl fmt::Display for Expr {
 
 impl fmt::Display for Path {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.singular_team {
-            "team["
-        } else {
-            "teams["
-        })?;
+        f.write_str(if self.singular_team { "team[" } else { "teams[" })?;
         match &self.teams {
             TeamSel::All(_) => f.write_str("*")?,
             TeamSel::Names(names) => {
@@ -229,11 +222,9 @@ impl fmt::Display for Path {
         match &self.selection {
             Selection::Teams => Ok(()),
             Selection::Players(_) => f.write_str(".players"),
-            Selection::PlayerId { lowercase, .. } => f.write_str(if *lowercase {
-                ".players[playerid]"
-            } else {
-                ".players[playerId]"
-            }),
+            Selection::PlayerId { lowercase, .. } => {
+                f.write_str(if *lowercase { ".players[playerid]" } else { ".players[playerId]" })
+            }
             Selection::Attribute(name) => write!(f, ".players.attributes[{}]", name.text),
         }
     }

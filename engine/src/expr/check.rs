@@ -181,11 +181,7 @@ pub(super) fn resolve(expr: &Expr, scope: &Scope<'_>) -> Result<Resolved, Vec<Ex
         Field::Number(_) => Ty::list(Ty::Number),
         Field::StringList(_) => Ty::list(Ty::list(Ty::String)),
     };
-    let mut ty = if grouped {
-        Ty::list(per_team)
-    } else {
-        per_team
-    };
+    let mut ty = if grouped { Ty::list(per_team) } else { per_team };
     let calls: Vec<_> = expr.calls().collect();
     let mut funcs = Vec::with_capacity(calls.len());
     for call in calls.iter().rev() {
@@ -195,22 +191,11 @@ pub(super) fn resolve(expr: &Expr, scope: &Scope<'_>) -> Result<Resolved, Vec<Ex
                 ty = result;
             }
             Err((message, help)) => {
-                return Err(vec![ExprError::new(
-                    call.name_span,
-                    "expr-type",
-                    message,
-                    help,
-                )]);
+                return Err(vec![ExprError::new(call.name_span, "expr-type", message, help)]);
             }
         }
     }
-    Ok(Resolved {
-        teams,
-        grouped,
-        field,
-        funcs,
-        ty,
-    })
+    Ok(Resolved { teams, grouped, field, funcs, ty })
 }
 
 /// The result type of `func` applied to `arg` and the number of list levels it is lifted
@@ -222,8 +207,8 @@ fn apply(func: Func, arg: &Ty) -> Result<(Ty, u32), (String, Option<String>)> {
     match func {
         _ if func.is_numeric() => {
             if depth == 0 {
-                let help = (*leaf == Ty::Number)
-                    .then(|| format!("the argument already is one number; remove `{func}(...)`"));
+                let help =
+                    (*leaf == Ty::Number).then(|| format!("the argument already is one number; remove `{func}(...)`"));
                 return Err((single(), help));
             }
             if *leaf != Ty::Number {
@@ -239,9 +224,7 @@ fn apply(func: Func, arg: &Ty) -> Result<(Ty, u32), (String, Option<String>)> {
                     _ => "only number attributes can be aggregated",
                 };
                 return Err((
-                    format!(
-                        "`{func}` expects a list of numbers, but its argument has type `{arg}`"
-                    ),
+                    format!("`{func}` expects a list of numbers, but its argument has type `{arg}`"),
                     Some(help.to_owned()),
                 ));
             }
@@ -255,18 +238,11 @@ fn apply(func: Func, arg: &Ty) -> Result<(Ty, u32), (String, Option<String>)> {
         }
         Func::Flatten => {
             if depth == 0 {
-                return Err((
-                    format!(
-                        "`flatten` expects a list of lists, but its argument is a single {arg}"
-                    ),
-                    None,
-                ));
+                return Err((format!("`flatten` expects a list of lists, but its argument is a single {arg}"), None));
             }
             if depth == 1 {
                 return Err((
-                    format!(
-                        "`flatten` expects a list of lists, but its argument is already flat (`{arg}`)"
-                    ),
+                    format!("`flatten` expects a list of lists, but its argument is already flat (`{arg}`)"),
                     Some("remove `flatten(...)`".to_owned()),
                 ));
             }
@@ -276,13 +252,11 @@ fn apply(func: Func, arg: &Ty) -> Result<(Ty, u32), (String, Option<String>)> {
             if *leaf != Ty::String || depth < 2 {
                 let help = (*leaf == Ty::String && depth == 1).then(|| {
                     "a single list of strings has nothing to intersect with; pass one string list per \
-                     player, e.g. `set_intersection(flatten(teams[*].players.attributes[maps]))`"
+                     player, e.g. `set_intersection(flatten(teams[*].players.attributes[<string_list attribute>]))`"
                         .to_owned()
                 });
                 return Err((
-                    format!(
-                        "`set_intersection` expects a list of string lists, but its argument has type `{arg}`"
-                    ),
+                    format!("`set_intersection` expects a list of string lists, but its argument has type `{arg}`"),
                     help,
                 ));
             }
@@ -298,10 +272,7 @@ fn lookup_team(scope: &Scope<'_>, name: &str) -> Option<(TeamRange, bool)> {
     let mut bases = Vec::with_capacity(scope.teams.len());
     for def in scope.teams {
         if def.name == name {
-            let range = TeamRange {
-                start: clamp(base),
-                len: def.quantity,
-            };
+            let range = TeamRange { start: clamp(base), len: def.quantity };
             return Some((range, def.quantity == 1));
         }
         bases.push(base);
@@ -314,15 +285,8 @@ fn lookup_team(scope: &Scope<'_>, name: &str) -> Option<(TeamRange, bool)> {
     }
     let n: u64 = n.parse().ok()?;
     scope.teams.iter().zip(bases).find_map(|(def, base)| {
-        (def.name == prefix && def.quantity > 1 && n <= u64::from(def.quantity)).then(|| {
-            (
-                TeamRange {
-                    start: clamp(base + n - 1),
-                    len: 1,
-                },
-                true,
-            )
-        })
+        (def.name == prefix && def.quantity > 1 && n <= u64::from(def.quantity))
+            .then(|| (TeamRange { start: clamp(base + n - 1), len: 1 }, true))
     })
 }
 
@@ -330,11 +294,7 @@ fn clamp(index: u64) -> u32 {
     u32::try_from(index).unwrap_or(u32::MAX)
 }
 
-fn resolve_teams(
-    path: &Path,
-    scope: &Scope<'_>,
-    errors: &mut Vec<ExprError>,
-) -> (Option<TeamSet>, bool) {
+fn resolve_teams(path: &Path, scope: &Scope<'_>, errors: &mut Vec<ExprError>) -> (Option<TeamSet>, bool) {
     let names = match &path.teams {
         TeamSel::All(_) => return (Some(TeamSet::All), true),
         TeamSel::Names(names) => names,
@@ -368,30 +328,33 @@ fn unknown_team(name: &Name, scope: &Scope<'_>) -> ExprError {
             for n in 1..=def.quantity.min(MAX_GENERATED) {
                 candidates.push(format!("{}_{n}", def.name));
             }
-            listed.push(format!(
-                "{} ({}_1 … {}_{})",
-                def.name, def.name, def.name, def.quantity
-            ));
+            listed.push(format!("{} ({}_1 … {}_{})", def.name, def.name, def.name, def.quantity));
         } else {
             listed.push(def.name.clone());
         }
     }
-    let help = did_you_mean(&name.text, candidates.iter().map(String::as_str)).or_else(|| {
+    // `trio_3` when trio has quantity 2, `red_1` when red has quantity 1.
+    let numbered = name.text.rsplit_once('_').and_then(|(prefix, n)| {
+        if n.starts_with('0') || !n.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let n: u64 = n.parse().ok()?;
+        let def = scope.teams.iter().find(|d| d.name == prefix)?;
+        Some(match def.quantity {
+            1 => format!("team '{prefix}' has quantity 1, so its only team is called '{prefix}'"),
+            q => format!(
+                "team '{prefix}' has quantity {q}, so its teams are {prefix}_1 … {prefix}_{q}; {n} is out of range"
+            ),
+        })
+    });
+    let help = numbered.or_else(|| did_you_mean(&name.text, candidates.iter().map(String::as_str))).or_else(|| {
         Some(if listed.is_empty() {
             "the rule set defines no teams".to_owned()
         } else {
-            format!(
-                "the rule set's teams are {}, or `*` for all",
-                listed.join(", ")
-            )
+            format!("the rule set's teams are {}, or `*` for all", listed.join(", "))
         })
     });
-    ExprError::new(
-        name.span,
-        "unknown-team",
-        format!("unknown team '{}'", name.text),
-        help,
-    )
+    ExprError::new(name.span, "unknown-team", format!("unknown team '{}'", name.text), help)
 }
 
 fn resolve_field(path: &Path, scope: &Scope<'_>, errors: &mut Vec<ExprError>) -> Option<Field> {
@@ -402,19 +365,14 @@ fn resolve_field(path: &Path, scope: &Scope<'_>, errors: &mut Vec<ExprError>) ->
         Selection::Attribute(name) => name,
     };
     let Some(index) = scope.attributes.iter().position(|(n, _)| *n == name.text) else {
-        let help = did_you_mean(&name.text, scope.attributes.iter().map(|(n, _)| n.as_str()))
-            .unwrap_or_else(|| {
-                if scope.attributes.is_empty() {
-                    "declare it in `playerAttributes`".to_owned()
-                } else {
-                    let declared: Vec<&str> =
-                        scope.attributes.iter().map(|(n, _)| n.as_str()).collect();
-                    format!(
-                        "declare it in `playerAttributes`; declared attributes are {}",
-                        declared.join(", ")
-                    )
-                }
-            });
+        let help = did_you_mean(&name.text, scope.attributes.iter().map(|(n, _)| n.as_str())).unwrap_or_else(|| {
+            if scope.attributes.is_empty() {
+                "declare it in `playerAttributes`".to_owned()
+            } else {
+                let declared: Vec<&str> = scope.attributes.iter().map(|(n, _)| n.as_str()).collect();
+                format!("declare it in `playerAttributes`; declared attributes are {}", declared.join(", "))
+            }
+        });
         errors.push(ExprError::new(
             name.span,
             "unknown-attribute",

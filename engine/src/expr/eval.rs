@@ -104,10 +104,7 @@ impl Scratch {
     }
 
     /// The elements of the list `id`, in order; nothing for a non-list node.
-    pub fn children(
-        &self,
-        id: NodeId,
-    ) -> impl ExactSizeIterator<Item = NodeId> + DoubleEndedIterator + use<> {
+    pub fn children(&self, id: NodeId) -> impl ExactSizeIterator<Item = NodeId> + DoubleEndedIterator + use<> {
         let (start, len) = match *self.node(id) {
             Node::List { start, len } => (start, len),
             _ => (0, 0),
@@ -239,19 +236,10 @@ impl CompiledExpr {
                 }
             }
         }
-        Node::List {
-            start,
-            len: n as u32,
-        }
+        Node::List { start, len: n as u32 }
     }
 
-    fn team<C: Candidate + ?Sized>(
-        &self,
-        cand: &C,
-        team: u32,
-        count: usize,
-        s: &mut Scratch,
-    ) -> Node {
+    fn team<C: Candidate + ?Sized>(&self, cand: &C, team: u32, count: usize, s: &mut Scratch) -> Node {
         if self.field == Field::Team {
             return Node::Team(team);
         }
@@ -261,10 +249,7 @@ impl CompiledExpr {
         for m in 0..size {
             let node = match self.field {
                 Field::Team => Node::Team(team),
-                Field::Player => Node::Player {
-                    team,
-                    member: m as u32,
-                },
+                Field::Player => Node::Player { team, member: m as u32 },
                 Field::PlayerId => Node::Str(cand.player_id(t, m)),
                 Field::Number(a) => Node::Num(cand.number(t, m, a as usize)),
                 Field::String(a) => Node::Str(cand.string(t, m, a as usize)),
@@ -272,18 +257,12 @@ impl CompiledExpr {
                     let list = cand.string_list(t, m, a as usize);
                     let first = s.nodes.len() as u32;
                     s.nodes.extend(list.iter().map(|&sym| Node::Str(sym)));
-                    Node::List {
-                        start: first,
-                        len: list.len() as u32,
-                    }
+                    Node::List { start: first, len: list.len() as u32 }
                 }
             };
             s.nodes[start as usize + m] = node;
         }
-        Node::List {
-            start,
-            len: size as u32,
-        }
+        Node::List { start, len: size as u32 }
     }
 }
 
@@ -328,29 +307,18 @@ fn apply(func: Func, value: Node, s: &mut Scratch) -> Node {
                     }
                 }
             }
-            Node::List {
-                start: first,
-                len: s.nodes.len() as u32 - first,
-            }
+            Node::List { start: first, len: s.nodes.len() as u32 - first }
         }
         Func::SetIntersection => set_intersection(range, s),
         Func::Sum => {
             let (n, total) = fold(&s.nodes[range.clone()], 0.0, |acc, x| acc + x);
-            if n == 0 && len > 0 {
-                Node::Absent
-            } else {
-                Node::Num(total)
-            }
+            if n == 0 && len > 0 { Node::Absent } else { Node::Num(total) }
         }
         Func::Min => extremum(&s.nodes[range], f64::min),
         Func::Max => extremum(&s.nodes[range], f64::max),
         Func::Avg => {
             let (n, total) = fold(&s.nodes[range], 0.0, |acc, x| acc + x);
-            if n == 0 {
-                Node::Absent
-            } else {
-                Node::Num(total / n as f64)
-            }
+            if n == 0 { Node::Absent } else { Node::Num(total / n as f64) }
         }
         Func::Stddev => {
             let items = &s.nodes[range];
@@ -364,74 +332,45 @@ fn apply(func: Func, value: Node, s: &mut Scratch) -> Node {
         }
         Func::Median => {
             s.numbers.clear();
-            s.numbers
-                .extend(s.nodes[range].iter().filter_map(Node::as_num));
+            s.numbers.extend(s.nodes[range].iter().filter_map(Node::as_num));
             let numbers = &mut s.numbers;
             if numbers.is_empty() {
                 return Node::Absent;
             }
             numbers.sort_unstable_by(f64::total_cmp);
             let mid = numbers.len() / 2;
-            Node::Num(if numbers.len() % 2 == 1 {
-                numbers[mid]
-            } else {
-                (numbers[mid - 1] + numbers[mid]) / 2.0
-            })
+            Node::Num(if numbers.len() % 2 == 1 { numbers[mid] } else { (numbers[mid - 1] + numbers[mid]) / 2.0 })
         }
     }
 }
 
 /// Folds the numbers among `items` (skipping `Absent`); returns how many there were.
 fn fold(items: &[Node], init: f64, mut f: impl FnMut(f64, f64) -> f64) -> (usize, f64) {
-    items
-        .iter()
-        .filter_map(Node::as_num)
-        .fold((0, init), |(n, acc), x| (n + 1, f(acc, x)))
+    items.iter().filter_map(Node::as_num).fold((0, init), |(n, acc), x| (n + 1, f(acc, x)))
 }
 
 fn extremum(items: &[Node], pick: fn(f64, f64) -> f64) -> Node {
-    items
-        .iter()
-        .filter_map(Node::as_num)
-        .reduce(pick)
-        .map_or(Node::Absent, Node::Num)
+    items.iter().filter_map(Node::as_num).reduce(pick).map_or(Node::Absent, Node::Num)
 }
 
 /// The strings of the first sublist present in every other sublist, first occurrences only.
 fn set_intersection(range: std::ops::Range<usize>, s: &mut Scratch) -> Node {
     let first_out = s.nodes.len() as u32;
     let lists = range.start as u32..range.end as u32;
-    let Some(Node::List {
-        start: head,
-        len: head_len,
-    }) = lists.clone().next().map(|i| s.at(i))
-    else {
-        return Node::List {
-            start: first_out,
-            len: 0,
-        };
+    let Some(Node::List { start: head, len: head_len }) = lists.clone().next().map(|i| s.at(i)) else {
+        return Node::List { start: first_out, len: 0 };
     };
     let contains = |nodes: &[Node], list: Node, sym: Sym| match list {
-        Node::List { start, len } => {
-            nodes[start as usize..(start + len) as usize].contains(&Node::Str(sym))
-        }
+        Node::List { start, len } => nodes[start as usize..(start + len) as usize].contains(&Node::Str(sym)),
         _ => false,
     };
     for k in head..head + head_len {
         let Node::Str(sym) = s.at(k) else { continue };
         let nodes = &s.nodes;
         let duplicate = nodes[head as usize..k as usize].contains(&Node::Str(sym));
-        if !duplicate
-            && lists
-                .clone()
-                .skip(1)
-                .all(|i| contains(nodes, nodes[i as usize], sym))
-        {
+        if !duplicate && lists.clone().skip(1).all(|i| contains(nodes, nodes[i as usize], sym)) {
             s.nodes.push(Node::Str(sym));
         }
     }
-    Node::List {
-        start: first_out,
-        len: s.nodes.len() as u32 - first_out,
-    }
+    Node::List { start: first_out, len: s.nodes.len() as u32 - first_out }
 }

@@ -86,16 +86,10 @@ impl<'a> Parser<'a> {
         let rest = &self.src[from..];
         let Some((skip, c)) = rest.char_indices().find(|&(_, c)| !c.is_whitespace()) else {
             let end = self.src.len();
-            return Token {
-                tok: Tok::End,
-                span: Span::new(end, end),
-            };
+            return Token { tok: Tok::End, span: Span::new(end, end) };
         };
         let start = from + skip;
-        let single = |tok| Token {
-            tok,
-            span: Span::new(start, start + 1),
-        };
+        let single = |tok| Token { tok, span: Span::new(start, start + 1) };
         match c {
             '[' => single(Tok::LBracket),
             ']' => single(Tok::RBracket),
@@ -106,13 +100,8 @@ impl<'a> Parser<'a> {
             '.' => single(Tok::Dot),
             _ => {
                 let word = &self.src[start..];
-                let len = word
-                    .find(|c: char| c.is_whitespace() || is_punct(c))
-                    .unwrap_or(word.len());
-                Token {
-                    tok: Tok::Word(&word[..len]),
-                    span: Span::new(start, start + len),
-                }
+                let len = word.find(|c: char| c.is_whitespace() || is_punct(c)).unwrap_or(word.len());
+                Token { tok: Tok::Word(&word[..len]), span: Span::new(start, start + len) }
             }
         }
     }
@@ -130,22 +119,13 @@ impl<'a> Parser<'a> {
     }
 
     /// Consumes `want` or fails with `message` (plus what was found instead).
-    fn expect(
-        &mut self,
-        want: Tok<'a>,
-        message: &str,
-        help: Option<String>,
-    ) -> Result<Token<'a>, ExprError> {
+    fn expect(&mut self, want: Tok<'a>, message: &str, help: Option<String>) -> Result<Token<'a>, ExprError> {
         let t = self.peek();
         if t.tok == want {
             self.bump(t);
             Ok(t)
         } else {
-            Err(Self::error(
-                t.span,
-                format!("{message}, found {}", describe(t.tok)),
-                help,
-            ))
+            Err(Self::error(t.span, format!("{message}, found {}", describe(t.tok)), help))
         }
     }
 
@@ -163,45 +143,34 @@ impl<'a> Parser<'a> {
                         if calls.len() == MAX_NESTING {
                             return Err(Self::error(
                                 t.span,
-                                format!(
-                                    "the expression is nested too deeply (more than {MAX_NESTING} function calls)"
-                                ),
+                                format!("the expression is nested too deeply (more than {MAX_NESTING} function calls)"),
                                 None,
                             ));
                         }
                         self.bump(after);
-                        calls.push(OpenCall {
-                            func,
-                            name_span: t.span,
-                            open: after.span,
-                        });
+                        calls.push(OpenCall { func, name_span: t.span, open: after.span });
                     } else if w == "teams" || w == "team" {
                         self.bump(t);
                         break self.path(w, t.span)?;
                     } else if let Some(func) = Func::from_name(w) {
                         return Err(Self::error(
                             after.span,
-                            format!(
-                                "expected `(` after the function name `{func}`, found {}",
-                                describe(after.tok)
-                            ),
+                            format!("expected `(` after the function name `{func}`, found {}", describe(after.tok)),
                             Some(format!("write `{func}(...)`")),
                         ));
                     } else {
                         let help = if w == "players" || w == "player" {
-                            Some(
-                                "players are selected through their teams, e.g. `teams[*].players`"
-                                    .to_owned(),
-                            )
+                            Some("players are selected through their teams, e.g. `teams[*].players`".to_owned())
                         } else {
-                            did_you_mean(w, ["teams"])
+                            did_you_mean(w, ["teams"]).or_else(|| {
+                                Some(format!(
+                                    "expressions start at a team selector, e.g. `teams[*].players.attributes[{w}]`"
+                                ))
+                            })
                         };
                         return Err(Self::error(
                             t.span,
-                            format!(
-                                "expected a function call or `teams[...]`, found {}",
-                                describe(t.tok)
-                            ),
+                            format!("expected a function call or `teams[...]`, found {}", describe(t.tok)),
                             help,
                         ));
                     }
@@ -224,25 +193,15 @@ impl<'a> Parser<'a> {
                 _ => {
                     return Err(Self::error(
                         t.span,
-                        format!(
-                            "expected a function call or `teams[...]`, found {}",
-                            describe(t.tok)
-                        ),
+                        format!("expected a function call or `teams[...]`, found {}", describe(t.tok)),
                         None,
                     ));
                 }
             }
         };
-        let start = calls
-            .first()
-            .map_or(path.keyword_span.start, |c| c.name_span.start);
-        let mut expr = Expr {
-            span: Span {
-                start: path.keyword_span.start,
-                end: self.pos as u32,
-            },
-            kind: ExprKind::Path(path),
-        };
+        let start = calls.first().map_or(path.keyword_span.start, |c| c.name_span.start);
+        let mut expr =
+            Expr { span: Span { start: path.keyword_span.start, end: self.pos as u32 }, kind: ExprKind::Path(path) };
         while let Some(call) = calls.pop() {
             let t = self.peek();
             match t.tok {
@@ -255,34 +214,19 @@ impl<'a> Parser<'a> {
                     ));
                 }
                 Tok::Comma => {
-                    return Err(Self::error(
-                        t.span,
-                        format!("`{}` takes exactly one argument", call.func),
-                        None,
-                    ));
+                    return Err(Self::error(t.span, format!("`{}` takes exactly one argument", call.func), None));
                 }
                 _ => {
                     return Err(Self::error(
                         t.span,
-                        format!(
-                            "expected `)` to close `{}(`, found {}",
-                            call.func,
-                            describe(t.tok)
-                        ),
+                        format!("expected `)` to close `{}(`, found {}", call.func, describe(t.tok)),
                         None,
                     ));
                 }
             }
             expr = Expr {
-                span: Span {
-                    start: call.name_span.start,
-                    end: t.span.end,
-                },
-                kind: ExprKind::Call(Call {
-                    func: call.func,
-                    name_span: call.name_span,
-                    arg: Box::new(expr),
-                }),
+                span: Span { start: call.name_span.start, end: t.span.end },
+                kind: ExprKind::Call(Call { func: call.func, name_span: call.name_span, arg: Box::new(expr) }),
             };
         }
         debug_assert_eq!(expr.span.start, start);
@@ -292,10 +236,7 @@ impl<'a> Parser<'a> {
             Tok::RParen => Err(Self::error(t.span, "unmatched `)`", None)),
             _ => Err(Self::error(
                 t.span,
-                format!(
-                    "unexpected {} after the end of the expression",
-                    describe(t.tok)
-                ),
+                format!("unexpected {} after the end of the expression", describe(t.tok)),
                 None,
             )),
         }
@@ -310,22 +251,11 @@ impl<'a> Parser<'a> {
         )?;
         let teams = self.team_sel(open.span)?;
         let selection = self.selection()?;
-        Ok(Path {
-            keyword_span,
-            singular_team: keyword == "team",
-            teams,
-            selection,
-        })
+        Ok(Path { keyword_span, singular_team: keyword == "team", teams, selection })
     }
 
     fn team_sel(&mut self, open: Span) -> Result<TeamSel, ExprError> {
-        let never_closed = || {
-            Self::error(
-                open,
-                "this `[` is never closed",
-                Some("add the closing `]`".to_owned()),
-            )
-        };
+        let never_closed = || Self::error(open, "this `[` is never closed", Some("add the closing `]`".to_owned()));
         let t = self.peek();
         let sel = match t.tok {
             Tok::Star => {
@@ -347,10 +277,7 @@ impl<'a> Parser<'a> {
                         return Err(Self::error(t.span, message, None));
                     };
                     self.bump(t);
-                    names.push(Name {
-                        text: w.to_owned(),
-                        span: t.span,
-                    });
+                    names.push(Name { text: w.to_owned(), span: t.span });
                     let next = self.peek();
                     match next.tok {
                         Tok::Comma => {
@@ -364,10 +291,7 @@ impl<'a> Parser<'a> {
             }
             Tok::RBracket => {
                 return Err(Self::error(
-                    Span {
-                        start: open.start,
-                        end: t.span.end,
-                    },
+                    Span { start: open.start, end: t.span.end },
                     "expected a team name or `*` inside `teams[]`",
                     Some("write `teams[*]` for all teams or `teams[name]` for one".to_owned()),
                 ));
@@ -388,22 +312,13 @@ impl<'a> Parser<'a> {
                 Ok(sel)
             }
             (Tok::End, _) => Err(never_closed()),
-            (Tok::Comma, TeamSel::All(_)) => Err(Self::error(
-                t.span,
-                "`*` cannot be combined with team names",
-                None,
-            )),
-            (other, TeamSel::All(_)) => Err(Self::error(
-                t.span,
-                format!("expected `]` after `*`, found {}", describe(other)),
-                None,
-            )),
+            (Tok::Comma, TeamSel::All(_)) => Err(Self::error(t.span, "`*` cannot be combined with team names", None)),
+            (other, TeamSel::All(_)) => {
+                Err(Self::error(t.span, format!("expected `]` after `*`, found {}", describe(other)), None))
+            }
             (other, TeamSel::Names(_)) => Err(Self::error(
                 t.span,
-                format!(
-                    "expected `,` or `]` after a team name, found {}",
-                    describe(other)
-                ),
+                format!("expected `,` or `]` after a team name, found {}", describe(other)),
                 None,
             )),
         }
@@ -426,35 +341,25 @@ impl<'a> Parser<'a> {
                     Tok::Word("playerId") => false,
                     Tok::Word("playerid") => true,
                     Tok::Word(w) => {
-                        let help = did_you_mean(w, ["playerId"]).unwrap_or_else(|| {
-                            format!("to read a player attribute, write `players.attributes[{w}]`")
-                        });
+                        let help = did_you_mean(w, ["playerId"])
+                            .unwrap_or_else(|| format!("to read a player attribute, write `players.attributes[{w}]`"));
                         return Err(Self::error(
                             p.span,
-                            format!(
-                                "`players[...]` can only select `playerId`, found {}",
-                                describe(p.tok)
-                            ),
+                            format!("`players[...]` can only select `playerId`, found {}", describe(p.tok)),
                             Some(help),
                         ));
                     }
                     other => {
                         return Err(Self::error(
                             p.span,
-                            format!(
-                                "expected `playerId` after `players[`, found {}",
-                                describe(other)
-                            ),
+                            format!("expected `playerId` after `players[`, found {}", describe(other)),
                             None,
                         ));
                     }
                 };
                 self.bump(p);
                 self.close_bracket(t.span, "after `playerId`")?;
-                Ok(Selection::PlayerId {
-                    span: p.span,
-                    lowercase,
-                })
+                Ok(Selection::PlayerId { span: p.span, lowercase })
             }
             Tok::Dot => {
                 self.bump(t);
@@ -462,37 +367,21 @@ impl<'a> Parser<'a> {
                 let open = self.expect(Tok::LBracket, "expected `[` after `attributes`", None)?;
                 let n = self.peek();
                 let Tok::Word(w) = n.tok else {
-                    let span = if n.tok == Tok::RBracket {
-                        Span {
-                            start: open.span.start,
-                            end: n.span.end,
-                        }
-                    } else {
-                        n.span
-                    };
+                    let span =
+                        if n.tok == Tok::RBracket { Span { start: open.span.start, end: n.span.end } } else { n.span };
                     return Err(Self::error(
                         span,
-                        format!(
-                            "expected an attribute name after `attributes[`, found {}",
-                            describe(n.tok)
-                        ),
+                        format!("expected an attribute name after `attributes[`, found {}", describe(n.tok)),
                         None,
                     ));
                 };
                 self.bump(n);
                 let c = self.peek();
                 if c.tok == Tok::Comma {
-                    return Err(Self::error(
-                        c.span,
-                        "only one attribute can be selected",
-                        None,
-                    ));
+                    return Err(Self::error(c.span, "only one attribute can be selected", None));
                 }
                 self.close_bracket(open.span, "after the attribute name")?;
-                Ok(Selection::Attribute(Name {
-                    text: w.to_owned(),
-                    span: n.span,
-                }))
+                Ok(Selection::Attribute(Name { text: w.to_owned(), span: n.span }))
             }
             _ => Ok(Selection::Players(players)),
         }
@@ -511,11 +400,7 @@ impl<'a> Parser<'a> {
                     Tok::Word(w) => did_you_mean(w, [keyword]),
                     _ => None,
                 };
-                Err(Self::error(
-                    t.span,
-                    format!("expected `{keyword}` {context}, found {}", describe(other)),
-                    help,
-                ))
+                Err(Self::error(t.span, format!("expected `{keyword}` {context}, found {}", describe(other)), help))
             }
         }
     }
@@ -527,16 +412,8 @@ impl<'a> Parser<'a> {
                 self.bump(t);
                 Ok(())
             }
-            Tok::End => Err(Self::error(
-                open,
-                "this `[` is never closed",
-                Some("add the closing `]`".to_owned()),
-            )),
-            other => Err(Self::error(
-                t.span,
-                format!("expected `]` {context}, found {}", describe(other)),
-                None,
-            )),
+            Tok::End => Err(Self::error(open, "this `[` is never closed", Some("add the closing `]`".to_owned()))),
+            other => Err(Self::error(t.span, format!("expected `]` {context}, found {}", describe(other)), None)),
         }
     }
 }
@@ -546,10 +423,5 @@ fn unknown_function(name: &str, span: Span) -> ExprError {
         let names: Vec<&str> = Func::ALL.iter().map(|f| f.name()).collect();
         format!("the functions are {}", names.join(", "))
     });
-    ExprError::new(
-        span,
-        "unknown-function",
-        format!("unknown function `{name}`"),
-        Some(help),
-    )
+    ExprError::new(span, "unknown-function", format!("unknown function `{name}`"), Some(help))
 }

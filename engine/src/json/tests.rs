@@ -10,10 +10,7 @@ fn parses_nested_values_with_spans() {
     let text = r#"{"a": [1, -2.5e1, "x\u00e9\n"], "b": {"c": null, "d": true}}"#;
     let v = parse(text).unwrap();
     let a = v.get("a").unwrap();
-    assert_eq!(
-        &text[a.span.start as usize..a.span.end as usize],
-        r#"[1, -2.5e1, "x\u00e9\n"]"#
-    );
+    assert_eq!(&text[a.span.start as usize..a.span.end as usize], r#"[1, -2.5e1, "x\u00e9\n"]"#);
     let items = a.as_array().unwrap();
     assert_eq!(items[1].kind, Kind::Number(-25.0));
     assert_eq!(items[2].as_str(), Some("xé\n"));
@@ -32,39 +29,15 @@ fn keeps_duplicate_keys_in_order() {
 fn explains_common_mistakes() {
     assert_eq!(err(r#"{"a": 1,}"#), (8, "trailing comma before `}`".into()));
     assert_eq!(err("[1, 2,]"), (6, "trailing comma before `]`".into()));
-    assert_eq!(
-        err("{\"a\": 1 // note\n}"),
-        (8, "comments are not allowed in JSON".into())
-    );
-    assert_eq!(
-        err("{'a': 1}"),
-        (1, "expected a member name in double quotes".into())
-    );
-    assert_eq!(
-        err(r#"{"a" 1}"#),
-        (5, "expected `:` after the member name".into())
-    );
-    assert_eq!(
-        err(r#"{"a": 1 "b": 2}"#),
-        (8, "expected `,` or `}` after an object member".into())
-    );
-    assert_eq!(
-        err(r#"{"a": [1, 2"#),
-        (6, "this `[` is never closed".into())
-    );
-    assert_eq!(
-        err(""),
-        (0, "the document is empty; expected a JSON value".into())
-    );
+    assert_eq!(err("{\"a\": 1 // note\n}"), (8, "comments are not allowed in JSON".into()));
+    assert_eq!(err("{'a': 1}"), (1, "expected a member name in double quotes".into()));
+    assert_eq!(err(r#"{"a" 1}"#), (5, "expected `:` after the member name".into()));
+    assert_eq!(err(r#"{"a": 1 "b": 2}"#), (8, "expected `,` or `}` after an object member".into()));
+    assert_eq!(err(r#"{"a": [1, 2"#), (6, "this `[` is never closed".into()));
+    assert_eq!(err(""), (0, "the document is empty; expected a JSON value".into()));
     assert_eq!(err("01"), (0, "numbers may not have leading zeros".into()));
-    assert_eq!(
-        err("[1] 2"),
-        (4, "unexpected text after the end of the JSON value".into())
-    );
-    assert_eq!(
-        err("\"\\ud800\""),
-        (1, "unpaired surrogate in `\\u` escape".into())
-    );
+    assert_eq!(err("[1] 2"), (4, "unexpected text after the end of the JSON value".into()));
+    assert_eq!(err("\"\\ud800\""), (1, "unpaired surrogate in `\\u` escape".into()));
 }
 
 #[test]
@@ -75,13 +48,7 @@ fn refuses_excessive_nesting_without_overflowing() {
 
 #[test]
 fn accepts_valid_documents() {
-    for text in [
-        r#"{"x": [1, 2, {"y": "z"}], "w": 1e300}"#,
-        "[]",
-        "{}",
-        "\"\\u0041\"",
-        "-0.0",
-    ] {
+    for text in [r#"{"x": [1, 2, {"y": "z"}], "w": 1e300}"#, "[]", "{}", "\"\\u0041\"", "-0.0"] {
         assert!(parse(text).is_ok(), "{text}");
     }
 }

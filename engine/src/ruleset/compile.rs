@@ -10,9 +10,7 @@
 //! keeps as location bitmasks; [`CompiledRules`] only supplies their thresholds. Sort rules
 //! order candidates and have no verdict.
 
-use crate::expr::{
-    self, AttrType, Candidate, CompiledExpr, Node, NodeId, Scope, Scratch, TeamScope,
-};
+use crate::expr::{self, AttrType, Candidate, CompiledExpr, Node, NodeId, Scope, Scratch, TeamScope};
 use crate::intern::{Interner, Sym};
 
 use super::model::*;
@@ -44,10 +42,7 @@ impl Schedule {
 
     /// How many expansion steps apply at `age_seconds` (0 = none).
     pub fn level(&self, age_seconds: f64) -> usize {
-        self.steps
-            .iter()
-            .take_while(|(wait, _)| age_seconds >= *wait)
-            .count()
+        self.steps.iter().take_while(|(wait, _)| age_seconds >= *wait).count()
     }
 }
 
@@ -172,23 +167,10 @@ pub struct CompiledRules {
 
 /// Compiles a validated rule set.
 pub fn compile(rule_set: &RuleSet) -> CompiledRules {
-    let attributes: Vec<(String, AttrType)> = rule_set
-        .attributes
-        .iter()
-        .map(|a| (a.name.clone(), a.ty))
-        .collect();
-    let team_scope: Vec<TeamScope> = rule_set
-        .teams
-        .iter()
-        .map(|t| TeamScope {
-            name: t.name.clone(),
-            quantity: t.quantity,
-        })
-        .collect();
-    let scope = Scope {
-        attributes: &attributes,
-        teams: &team_scope,
-    };
+    let attributes: Vec<(String, AttrType)> = rule_set.attributes.iter().map(|a| (a.name.clone(), a.ty)).collect();
+    let team_scope: Vec<TeamScope> =
+        rule_set.teams.iter().map(|t| TeamScope { name: t.name.clone(), quantity: t.quantity }).collect();
+    let scope = Scope { attributes: &attributes, teams: &team_scope };
     let mut interner = Interner::new();
 
     let numeric_steps = |target: &ExpansionTarget| -> Vec<(f64, f64)> {
@@ -246,35 +228,24 @@ pub fn compile(rule_set: &RuleSet) -> CompiledRules {
     for (index, rule) in rule_set.rules.iter().enumerate() {
         let schedule = |property: RuleProperty, base: f64| Schedule {
             base,
-            steps: numeric_steps(&ExpansionTarget::Rule {
-                rule: index,
-                property,
-            }),
+            steps: numeric_steps(&ExpansionTarget::Rule { rule: index, property }),
         };
         let compile_ref = |reference: Option<&Reference>, interner: &mut Interner| -> CompiledRef {
             match reference {
                 None => CompiledRef::None,
-                Some(Reference::Number(n)) => {
-                    CompiledRef::Number(schedule(RuleProperty::ReferenceValue, *n))
-                }
+                Some(Reference::Number(n)) => CompiledRef::Number(schedule(RuleProperty::ReferenceValue, *n)),
                 Some(Reference::String(s)) => {
                     let steps = rule_set
                         .expansions
                         .iter()
                         .find(|e| {
-                            e.target
-                                == ExpansionTarget::Rule {
-                                    rule: index,
-                                    property: RuleProperty::ReferenceValue,
-                                }
+                            e.target == ExpansionTarget::Rule { rule: index, property: RuleProperty::ReferenceValue }
                         })
                         .map(|e| {
                             e.steps
                                 .iter()
                                 .filter_map(|st| match &st.value {
-                                    ExpansionValue::String(v) => {
-                                        Some((st.wait_time_seconds, interner.intern(v)))
-                                    }
+                                    ExpansionValue::String(v) => Some((st.wait_time_seconds, interner.intern(v))),
                                     ExpansionValue::Number(_) => None,
                                 })
                                 .collect()
@@ -285,17 +256,11 @@ pub fn compile(rule_set: &RuleSet) -> CompiledRules {
                 Some(Reference::StringList(list)) => {
                     CompiledRef::StringList(list.iter().map(|s| interner.intern(s)).collect())
                 }
-                Some(Reference::Expr(e)) => {
-                    CompiledRef::Expr(expr::compile(&e.expr, &scope, interner))
-                }
+                Some(Reference::Expr(e)) => CompiledRef::Expr(expr::compile(&e.expr, &scope, interner)),
             }
         };
         let (kind, final_only) = match &rule.kind {
-            RuleKind::BatchDistance {
-                attribute,
-                max_distance,
-                party_aggregation,
-            } => (
+            RuleKind::BatchDistance { attribute, max_distance, party_aggregation } => (
                 CompiledKind::BatchDistance {
                     attribute: *attribute,
                     numeric: max_distance.is_some(),
@@ -304,12 +269,7 @@ pub fn compile(rule_set: &RuleSet) -> CompiledRules {
                 },
                 false,
             ),
-            RuleKind::Comparison {
-                measurement,
-                reference,
-                operation,
-                party_aggregation,
-            } => {
+            RuleKind::Comparison { measurement, reference, operation, party_aggregation } => {
                 let final_only = uses_count(&measurement.expr)
                     || matches!(reference, Some(Reference::Expr(e)) if uses_count(&e.expr));
                 (
@@ -322,15 +282,9 @@ pub fn compile(rule_set: &RuleSet) -> CompiledRules {
                     final_only,
                 )
             }
-            RuleKind::Distance {
-                measurement,
-                reference,
-                min_distance,
-                max_distance,
-                party_aggregation,
-            } => {
-                let final_only = uses_count(&measurement.expr)
-                    || matches!(reference, Reference::Expr(e) if uses_count(&e.expr));
+            RuleKind::Distance { measurement, reference, min_distance, max_distance, party_aggregation } => {
+                let final_only =
+                    uses_count(&measurement.expr) || matches!(reference, Reference::Expr(e) if uses_count(&e.expr));
                 (
                     CompiledKind::Distance {
                         measurement: expr::compile(&measurement.expr, &scope, &mut interner),
@@ -342,14 +296,7 @@ pub fn compile(rule_set: &RuleSet) -> CompiledRules {
                     final_only,
                 )
             }
-            RuleKind::Collection {
-                measurement,
-                operation,
-                reference,
-                min_count,
-                max_count,
-                party_aggregation,
-            } => (
+            RuleKind::Collection { measurement, operation, reference, min_count, max_count, party_aggregation } => (
                 CompiledKind::Collection {
                     measurement: expr::compile(&measurement.expr, &scope, &mut interner),
                     op: *operation,
@@ -360,18 +307,8 @@ pub fn compile(rule_set: &RuleSet) -> CompiledRules {
                 },
                 false,
             ),
-            RuleKind::Compound { statement, .. } => (
-                CompiledKind::Compound {
-                    statement: statement.clone(),
-                },
-                false,
-            ),
-            RuleKind::Latency {
-                max_latency,
-                max_distance,
-                distance_reference,
-                party_aggregation,
-            } => (
+            RuleKind::Compound { statement, .. } => (CompiledKind::Compound { statement: statement.clone() }, false),
+            RuleKind::Latency { max_latency, max_distance, distance_reference, party_aggregation } => (
                 CompiledKind::Latency {
                     max_latency: schedule(RuleProperty::MaxLatency, *max_latency),
                     max_distance: max_distance.map(|d| schedule(RuleProperty::MaxDistance, d)),
@@ -380,26 +317,10 @@ pub fn compile(rule_set: &RuleSet) -> CompiledRules {
                 },
                 false,
             ),
-            RuleKind::AbsoluteSort(s) => (
-                CompiledKind::Sort {
-                    absolute: true,
-                    rule: s.clone(),
-                },
-                false,
-            ),
-            RuleKind::DistanceSort(s) => (
-                CompiledKind::Sort {
-                    absolute: false,
-                    rule: s.clone(),
-                },
-                false,
-            ),
+            RuleKind::AbsoluteSort(s) => (CompiledKind::Sort { absolute: true, rule: s.clone() }, false),
+            RuleKind::DistanceSort(s) => (CompiledKind::Sort { absolute: false, rule: s.clone() }, false),
         };
-        rules.push(CompiledRule {
-            name: rule.name.clone(),
-            kind,
-            final_only,
-        });
+        rules.push(CompiledRule { name: rule.name.clone(), kind, final_only });
     }
     let gating = rule_set
         .rules
@@ -408,13 +329,7 @@ pub fn compile(rule_set: &RuleSet) -> CompiledRules {
         .filter(|(_, r)| !r.is_compound_operand && !r.kind.is_sort())
         .map(|(i, _)| i)
         .collect();
-    CompiledRules {
-        rule_set: rule_set.clone(),
-        interner,
-        teams,
-        rules,
-        gating,
-    }
+    CompiledRules { rule_set: rule_set.clone(), interner, teams, rules, gating }
 }
 
 fn uses_count(e: &expr::Expr) -> bool {
@@ -456,9 +371,7 @@ impl CompiledRules {
         age_seconds: f64,
         phase: Phase,
     ) -> bool {
-        self.gating
-            .iter()
-            .all(|&r| self.check_rule(r, cand, scratch, age_seconds, phase))
+        self.gating.iter().all(|&r| self.check_rule(r, cand, scratch, age_seconds, phase))
     }
 
     /// Checks rule `rule` against `cand` at expansion age `age_seconds`.
@@ -478,41 +391,19 @@ impl CompiledRules {
             return true;
         }
         match &compiled.kind {
-            CompiledKind::BatchDistance {
-                attribute,
-                numeric,
-                max_distance,
-                ..
-            } => batch_distance(
-                cand,
-                *attribute,
-                numeric.then(|| max_distance.at(age_seconds)),
-            ),
-            CompiledKind::Comparison {
-                measurement,
-                reference,
-                op,
-                ..
-            } => {
+            CompiledKind::BatchDistance { attribute, numeric, max_distance, .. } => {
+                batch_distance(cand, *attribute, numeric.then(|| max_distance.at(age_seconds)))
+            }
+            CompiledKind::Comparison { measurement, reference, op, .. } => {
                 let reference = scalar_reference(reference, cand, scratch, age_seconds);
                 let root = measurement.eval(cand, &mut scratch.expr);
                 compare(&scratch.expr, root, reference, *op, &mut scratch.keys)
             }
-            CompiledKind::Distance {
-                measurement,
-                reference,
-                min,
-                max,
-                ..
-            } => {
-                let Scalar::Num(reference) =
-                    scalar_reference(reference, cand, scratch, age_seconds)
-                else {
+            CompiledKind::Distance { measurement, reference, min, max, .. } => {
+                let Scalar::Num(reference) = scalar_reference(reference, cand, scratch, age_seconds) else {
                     return true; // No reference yet (an aggregate over no players).
                 };
-                let min = min
-                    .as_ref()
-                    .map_or(f64::NEG_INFINITY, |s| s.at(age_seconds));
+                let min = min.as_ref().map_or(f64::NEG_INFINITY, |s| s.at(age_seconds));
                 let max = max.as_ref().map_or(f64::INFINITY, |s| s.at(age_seconds));
                 let root = measurement.eval(cand, &mut scratch.expr);
                 let mut ok = true;
@@ -524,31 +415,12 @@ impl CompiledRules {
                 });
                 ok
             }
-            CompiledKind::Collection {
-                measurement,
-                op,
-                reference,
-                min,
-                max,
-                ..
-            } => {
+            CompiledKind::Collection { measurement, op, reference, min, max, .. } => {
                 let min = min.as_ref().map(|s| s.at(age_seconds));
                 let max = max.as_ref().map(|s| s.at(age_seconds));
-                self.collection(
-                    cand,
-                    scratch,
-                    measurement,
-                    *op,
-                    reference,
-                    min,
-                    max,
-                    age_seconds,
-                    phase,
-                )
+                self.collection(cand, scratch, measurement, *op, reference, min, max, age_seconds, phase)
             }
-            CompiledKind::Compound { statement } => {
-                self.statement(statement, cand, scratch, age_seconds, phase)
-            }
+            CompiledKind::Compound { statement } => self.statement(statement, cand, scratch, age_seconds, phase),
             CompiledKind::Latency { .. } | CompiledKind::Sort { .. } => true,
         }
     }
@@ -563,18 +435,9 @@ impl CompiledRules {
     ) -> bool {
         match s {
             Statement::Rule(r) => self.check_rule(*r, cand, scratch, age, phase),
-            Statement::And(v) => v
-                .iter()
-                .all(|s| self.statement(s, cand, scratch, age, phase)),
-            Statement::Or(v) => v
-                .iter()
-                .any(|s| self.statement(s, cand, scratch, age, phase)),
-            Statement::Xor(v) => {
-                v.iter()
-                    .filter(|s| self.statement(s, cand, scratch, age, phase))
-                    .count()
-                    == 1
-            }
+            Statement::And(v) => v.iter().all(|s| self.statement(s, cand, scratch, age, phase)),
+            Statement::Or(v) => v.iter().any(|s| self.statement(s, cand, scratch, age, phase)),
+            Statement::Xor(v) => v.iter().filter(|s| self.statement(s, cand, scratch, age, phase)).count() == 1,
             Statement::Not(s) => {
                 // A partial match that does not yet violate an operand may still come to
                 // satisfy `not(...)` only once complete; judge negations on complete matches.
@@ -615,9 +478,7 @@ impl CompiledRules {
             _ => {}
         }
         let contains_ref = match (op, reference) {
-            (CollectionOp::Contains, CompiledRef::String(base, steps)) => {
-                Some(string_at(*base, steps, age))
-            }
+            (CollectionOp::Contains, CompiledRef::String(base, steps)) => Some(string_at(*base, steps, age)),
             (CollectionOp::Contains, CompiledRef::Expr(e)) => {
                 let root = e.eval(cand, &mut scratch.expr);
                 match scratch.expr.node(root) {
@@ -634,11 +495,7 @@ impl CompiledRules {
                 let wanted = contains_ref.expect("validated");
                 let count = arena
                     .children(root)
-                    .filter(|&list| {
-                        arena
-                            .children(list)
-                            .any(|c| matches!(arena.node(c), Node::Str(s) if *s == wanted))
-                    })
+                    .filter(|&list| arena.children(list).any(|c| matches!(arena.node(c), Node::Str(s) if *s == wanted)))
                     .count();
                 // The count only grows as players join: an upper bound can fail early, a
                 // lower bound only on the complete match.
@@ -665,10 +522,7 @@ impl CompiledRules {
                 for list in lists {
                     n_lists += 1;
                     for (k, s) in scratch.syms[start..].iter().enumerate() {
-                        if arena
-                            .children(list)
-                            .any(|c| matches!(arena.node(c), Node::Str(x) if x == s))
-                        {
+                        if arena.children(list).any(|c| matches!(arena.node(c), Node::Str(x) if x == s)) {
                             scratch.counts[k] += 1;
                         }
                     }
@@ -693,11 +547,7 @@ impl CompiledRules {
 }
 
 fn string_at(base: Sym, steps: &[(f64, Sym)], age: f64) -> Sym {
-    steps
-        .iter()
-        .take_while(|(wait, _)| age >= *wait)
-        .last()
-        .map_or(base, |(_, s)| *s)
+    steps.iter().take_while(|(wait, _)| age >= *wait).last().map_or(base, |(_, s)| *s)
 }
 
 /// A single reference value.
@@ -731,13 +581,7 @@ fn scalar_reference<C: Candidate + ?Sized>(
     }
 }
 
-fn compare(
-    arena: &Scratch,
-    root: NodeId,
-    reference: Scalar,
-    op: CmpOp,
-    keys: &mut Vec<u64>,
-) -> bool {
+fn compare(arena: &Scratch, root: NodeId, reference: Scalar, op: CmpOp, keys: &mut Vec<u64>) -> bool {
     let holds = |a: f64, b: f64| match op {
         CmpOp::Lt => a < b,
         CmpOp::Le => a <= b,
@@ -784,11 +628,7 @@ fn compare(
     }
 }
 
-fn batch_distance<C: Candidate + ?Sized>(
-    cand: &C,
-    attribute: usize,
-    max_distance: Option<f64>,
-) -> bool {
+fn batch_distance<C: Candidate + ?Sized>(cand: &C, attribute: usize, max_distance: Option<f64>) -> bool {
     match max_distance {
         Some(max) => {
             let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);

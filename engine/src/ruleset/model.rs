@@ -73,9 +73,7 @@ impl TeamDef {
         if self.quantity == 1 {
             vec![self.name.clone()]
         } else {
-            (1..=self.quantity)
-                .map(|i| format!("{}_{i}", self.name))
-                .collect()
+            (1..=self.quantity).map(|i| format!("{}_{i}", self.name)).collect()
         }
     }
 }
@@ -488,18 +486,11 @@ impl RuleSet {
 
     /// The names of all concrete teams, in concrete-index order.
     pub fn concrete_team_names(&self) -> Vec<String> {
-        self.teams
-            .iter()
-            .flat_map(TeamDef::concrete_names)
-            .collect()
+        self.teams.iter().flat_map(TeamDef::concrete_names).collect()
     }
 
     /// The latest expansion step time, if there are expansions.
     pub fn last_expansion_seconds(&self) -> Option<f64> {
-        self.expansions
-            .iter()
-            .filter_map(|e| e.steps.last())
-            .map(|s| s.wait_time_seconds)
-            .reduce(f64::max)
+        self.expansions.iter().filter_map(|e| e.steps.last()).map(|s| s.wait_time_seconds).reduce(f64::max)
     }
 }

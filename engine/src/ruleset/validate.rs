@@ -12,15 +12,8 @@ use crate::suggest::did_you_mean;
 
 use super::model::*;
 
-const ROOT_FIELDS: &[&str] = &[
-    "name",
-    "ruleLanguageVersion",
-    "playerAttributes",
-    "algorithm",
-    "teams",
-    "rules",
-    "expansions",
-];
+const ROOT_FIELDS: &[&str] =
+    &["name", "ruleLanguageVersion", "playerAttributes", "algorithm", "teams", "rules", "expansions"];
 const ATTRIBUTE_FIELDS: &[&str] = &["name", "type", "default"];
 const TEAM_FIELDS: &[&str] = &["name", "minPlayers", "maxPlayers", "quantity"];
 const ALGORITHM_FIELDS: &[&str] = &[
@@ -33,16 +26,8 @@ const ALGORITHM_FIELDS: &[&str] = &[
 ];
 const EXPANSION_FIELDS: &[&str] = &["target", "steps"];
 const STEP_FIELDS: &[&str] = &["waitTimeSeconds", "value"];
-const RULE_TYPES: &[&str] = &[
-    "absoluteSort",
-    "batchDistance",
-    "collection",
-    "comparison",
-    "compound",
-    "distance",
-    "distanceSort",
-    "latency",
-];
+const RULE_TYPES: &[&str] =
+    &["absoluteSort", "batchDistance", "collection", "comparison", "compound", "distance", "distanceSort", "latency"];
 /// Players can send at most this many attributes per request (FlexMatch quota).
 const MAX_ATTRIBUTES_PER_PLAYER: usize = 10;
 /// Strings per `string_list` value and characters per string (FlexMatch quotas).
@@ -54,50 +39,18 @@ const MAX_MAP_PAIRS: usize = 10;
 fn fields_for(rule_type: &str) -> &'static [&'static str] {
     match rule_type {
         "batchDistance" => &["batchAttribute", "maxDistance", "partyAggregation"],
-        "comparison" => &[
-            "measurements",
-            "referenceValue",
-            "operation",
-            "partyAggregation",
-        ],
-        "distance" => &[
-            "measurements",
-            "referenceValue",
-            "minDistance",
-            "maxDistance",
-            "partyAggregation",
-        ],
-        "collection" => &[
-            "measurements",
-            "referenceValue",
-            "operation",
-            "minCount",
-            "maxCount",
-            "partyAggregation",
-        ],
+        "comparison" => &["measurements", "referenceValue", "operation", "partyAggregation"],
+        "distance" => &["measurements", "referenceValue", "minDistance", "maxDistance", "partyAggregation"],
+        "collection" => &["measurements", "referenceValue", "operation", "minCount", "maxCount", "partyAggregation"],
         "compound" => &["statement"],
-        "latency" => &[
-            "maxLatency",
-            "maxDistance",
-            "distanceReference",
-            "partyAggregation",
-        ],
-        "absoluteSort" | "distanceSort" => &[
-            "sortDirection",
-            "sortAttribute",
-            "mapKey",
-            "partyAggregation",
-        ],
+        "latency" => &["maxLatency", "maxDistance", "distanceReference", "partyAggregation"],
+        "absoluteSort" | "distanceSort" => &["sortDirection", "sortAttribute", "mapKey", "partyAggregation"],
         _ => &[],
     }
 }
 
 fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{path}.{key}")
-    }
+    if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") }
 }
 
 fn index(path: &str, i: usize) -> String {
@@ -163,13 +116,7 @@ impl<'t> Validator<'t> {
 
     // ---- generic readers -------------------------------------------------------------
 
-    fn object<'v>(
-        &mut self,
-        value: &'v Value,
-        path: &str,
-        what: &str,
-        known: &[&str],
-    ) -> Option<Obj<'v>> {
+    fn object<'v>(&mut self, value: &'v Value, path: &str, what: &str, known: &[&str]) -> Option<Obj<'v>> {
         let Kind::Object(members) = &value.kind else {
             self.sink.error(
                 "wrong-type",
@@ -201,22 +148,13 @@ impl<'t> Validator<'t> {
                 );
             }
         }
-        Some(Obj {
-            members,
-            path: path.to_owned(),
-            span: value.span,
-        })
+        Some(Obj { members, path: path.to_owned(), span: value.span })
     }
 
     fn require<'v>(&mut self, obj: &Obj<'v>, key: &str, what: &str) -> Option<&'v Value> {
         let v = obj.get(key);
         if v.is_none() {
-            self.sink.error(
-                "missing-field",
-                &obj.path,
-                obj.span,
-                format!("{what} is missing required field '{key}'"),
-            );
+            self.sink.error("missing-field", &obj.path, obj.span, format!("{what} is missing required field '{key}'"));
         }
         v
     }
@@ -267,12 +205,7 @@ impl<'t> Validator<'t> {
     fn non_negative(&mut self, value: &Value, path: &str) -> Option<f64> {
         let n = self.number(value, path)?;
         if n < 0.0 {
-            self.sink.error(
-                "out-of-range",
-                path,
-                value.span,
-                format!("must not be negative, found {n}"),
-            );
+            self.sink.error("out-of-range", path, value.span, format!("must not be negative, found {n}"));
             return None;
         }
         Some(n)
@@ -281,63 +214,36 @@ impl<'t> Validator<'t> {
     fn integer(&mut self, value: &Value, path: &str, min: u32, max: u32) -> Option<u32> {
         let n = self.number(value, path)?;
         if n.fract() != 0.0 {
-            self.sink.error(
-                "wrong-type",
-                path,
-                value.span,
-                format!("expected a whole number, found {n}"),
-            );
+            self.sink.error("wrong-type", path, value.span, format!("expected a whole number, found {n}"));
             return None;
         }
         if n < f64::from(min) || n > f64::from(max) {
-            self.sink.error(
-                "out-of-range",
-                path,
-                value.span,
-                format!("must be between {min} and {max}, found {n}"),
-            );
+            self.sink.error("out-of-range", path, value.span, format!("must be between {min} and {max}, found {n}"));
             return None;
         }
         Some(n as u32)
     }
 
-    fn choice<T: Copy>(
-        &mut self,
-        value: &Value,
-        path: &str,
-        what: &str,
-        options: &[(&str, T)],
-    ) -> Option<T> {
+    fn choice<T: Copy>(&mut self, value: &Value, path: &str, what: &str, options: &[(&str, T)]) -> Option<T> {
         let s = self.string(value, path)?;
         if let Some((_, t)) = options.iter().find(|(name, _)| *name == s) {
             return Some(*t);
         }
         let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
-        let help = did_you_mean(s, names.iter().copied())
-            .or_else(|| Some(format!("expected one of: {}", names.join(", "))));
-        self.sink.error_help(
-            "unknown-value",
-            path,
-            value.span,
-            format!("'{s}' is not a valid {what}"),
-            help,
-        );
+        let help =
+            did_you_mean(s, names.iter().copied()).or_else(|| Some(format!("expected one of: {}", names.join(", "))));
+        self.sink.error_help("unknown-value", path, value.span, format!("'{s}' is not a valid {what}"), help);
         None
     }
 
     /// Maps a byte range inside a JSON string's *content* to a span in the document.
     fn string_inner_span(&self, value: &Value, start: usize, end: usize) -> Span {
         let raw = &self.text[value.span.start as usize + 1
-            ..(value.span.end as usize)
-                .saturating_sub(1)
-                .max(value.span.start as usize + 1)];
+            ..(value.span.end as usize).saturating_sub(1).max(value.span.start as usize + 1)];
         match &value.kind {
             Kind::String(s) if raw == s => {
                 let base = value.span.start as usize + 1;
-                Span::new(
-                    base + start.min(s.len()),
-                    base + end.min(s.len()).max(start.min(s.len())),
-                )
+                Span::new(base + start.min(s.len()), base + end.min(s.len()).max(start.min(s.len())))
             }
             _ => value.span,
         }
@@ -348,19 +254,12 @@ impl<'t> Validator<'t> {
     }
 
     fn scope_parts(&self) -> (Vec<(String, AttrType)>, Vec<TeamScope>) {
-        let attributes = self
-            .attributes
-            .iter()
-            .map(|a| (a.name.clone(), a.ty))
-            .collect();
+        let attributes = self.attributes.iter().map(|a| (a.name.clone(), a.ty)).collect();
         let teams = self
             .teams
             .iter()
             .zip(&self.team_names)
-            .map(|(t, name)| TeamScope {
-                name: name.clone(),
-                quantity: t.as_ref().map_or(1, |t| t.quantity),
-            })
+            .map(|(t, name)| TeamScope { name: name.clone(), quantity: t.as_ref().map_or(1, |t| t.quantity) })
             .collect();
         (attributes, teams)
     }
@@ -372,17 +271,9 @@ impl<'t> Validator<'t> {
             return Some((i, self.attributes[i].ty));
         }
         let help = did_you_mean(name, self.attribute_names()).or_else(|| {
-            Some(format!(
-                "declare it in \"playerAttributes\": {{\"name\": \"{name}\", \"type\": \"number\"}}"
-            ))
+            Some(format!("declare it in \"playerAttributes\": {{\"name\": \"{name}\", \"type\": \"number\"}}"))
         });
-        self.sink.error_help(
-            "unknown-attribute",
-            path,
-            value.span,
-            format!("unknown attribute '{name}'"),
-            help,
-        );
+        self.sink.error_help("unknown-attribute", path, value.span, format!("unknown attribute '{name}'"), help);
         None
     }
 
@@ -401,10 +292,7 @@ impl<'t> Validator<'t> {
         }
         let obj = self.object(root, "", "the rule set", ROOT_FIELDS)?;
 
-        let name = obj
-            .get("name")
-            .and_then(|v| self.string(v, "name"))
-            .map(str::to_owned);
+        let name = obj.get("name").and_then(|v| self.string(v, "name")).map(str::to_owned);
         match self.require(&obj, "ruleLanguageVersion", "the rule set") {
             Some(v) => {
                 if let Some(s) = self.string(v, "ruleLanguageVersion") {
@@ -437,12 +325,7 @@ impl<'t> Validator<'t> {
                 );
             }
         }
-        let max_players: u32 = self
-            .teams
-            .iter()
-            .flatten()
-            .map(|t| t.max_players * t.quantity)
-            .sum();
+        let max_players: u32 = self.teams.iter().flatten().map(|t| t.max_players * t.quantity).sum();
         self.is_large = max_players > SMALL_MATCH_MAX_PLAYERS;
         if max_players > MAX_MATCH_PLAYERS {
             let span = obj.get("teams").map_or(root.span, |v| v.span);
@@ -459,29 +342,14 @@ impl<'t> Validator<'t> {
         if let Some(v) = obj.get("rules") {
             self.rules(v);
         }
-        let expansions = obj
-            .get("expansions")
-            .map(|v| self.expansions(v))
-            .unwrap_or_default();
+        let expansions = obj.get("expansions").map(|v| self.expansions(v)).unwrap_or_default();
 
         if self.sink.has_errors() {
             return None;
         }
-        let attributes = self
-            .attribute_defs
-            .drain(..)
-            .map(|a| a.expect("no errors"))
-            .collect();
-        let teams = self
-            .teams
-            .drain(..)
-            .map(|t| t.expect("no errors"))
-            .collect();
-        let mut rules: Vec<Rule> = self
-            .rules
-            .drain(..)
-            .map(|r| r.rule.expect("no errors"))
-            .collect();
+        let attributes = self.attribute_defs.drain(..).map(|a| a.expect("no errors")).collect();
+        let teams = self.teams.drain(..).map(|t| t.expect("no errors")).collect();
+        let mut rules: Vec<Rule> = self.rules.drain(..).map(|r| r.rule.expect("no errors")).collect();
         let operands: Vec<usize> = rules
             .iter()
             .filter_map(|r| match &r.kind {
@@ -493,14 +361,7 @@ impl<'t> Validator<'t> {
         for i in operands {
             rules[i].is_compound_operand = true;
         }
-        Some(RuleSet {
-            name,
-            attributes,
-            teams,
-            rules,
-            expansions,
-            algorithm: algorithm?,
-        })
+        Some(RuleSet { name, attributes, teams, rules, expansions, algorithm: algorithm? })
     }
 
     // ---- playerAttributes --------------------------------------------------------------
@@ -511,10 +372,7 @@ impl<'t> Validator<'t> {
                 "wrong-type",
                 "playerAttributes",
                 value.span,
-                format!(
-                    "playerAttributes must be an array, found {}",
-                    value.kind.describe()
-                ),
+                format!("playerAttributes must be an array, found {}", value.kind.describe()),
             );
             return;
         };
@@ -532,29 +390,22 @@ impl<'t> Validator<'t> {
             let Some(obj) = self.object(item, &path, "a player attribute", ATTRIBUTE_FIELDS) else {
                 continue;
             };
-            let name = self
-                .require(&obj, "name", "the player attribute")
-                .and_then(|v| {
-                    let name = self.string(v, &obj.path("name"))?;
-                    if name.is_empty() {
-                        self.sink.error(
-                            "empty-name",
-                            &obj.path("name"),
-                            v.span,
-                            "attribute names must not be empty",
-                        );
-                    }
-                    if self.attributes.iter().any(|a| a.name == name) {
-                        self.sink.error(
-                            "duplicate-name",
-                            &obj.path("name"),
-                            v.span,
-                            format!("attribute '{name}' is declared more than once"),
-                        );
-                        return None;
-                    }
-                    Some(name.to_owned())
-                });
+            let name = self.require(&obj, "name", "the player attribute").and_then(|v| {
+                let name = self.string(v, &obj.path("name"))?;
+                if name.is_empty() {
+                    self.sink.error("empty-name", &obj.path("name"), v.span, "attribute names must not be empty");
+                }
+                if self.attributes.iter().any(|a| a.name == name) {
+                    self.sink.error(
+                        "duplicate-name",
+                        &obj.path("name"),
+                        v.span,
+                        format!("attribute '{name}' is declared more than once"),
+                    );
+                    return None;
+                }
+                Some(name.to_owned())
+            });
             let types = [
                 ("string", AttrType::String),
                 ("number", AttrType::Number),
@@ -562,8 +413,7 @@ impl<'t> Validator<'t> {
                 ("string_number_map", AttrType::StringNumberMap),
             ];
             let ty_value = self.require(&obj, "type", "the player attribute");
-            let ty =
-                ty_value.and_then(|v| self.choice(v, &obj.path("type"), "attribute type", &types));
+            let ty = ty_value.and_then(|v| self.choice(v, &obj.path("type"), "attribute type", &types));
             // A misspelt type still gets its likely meaning, so rules using it are checked sensibly.
             let assumed_ty = ty.or_else(|| {
                 let s = ty_value?.as_str()?;
@@ -575,10 +425,7 @@ impl<'t> Validator<'t> {
                 (Some(_), None) | (None, _) => Some(None),
             };
             if let Some(name) = name {
-                self.attributes.push(AttrInfo {
-                    name: name.clone(),
-                    ty: assumed_ty.unwrap_or(AttrType::Number),
-                });
+                self.attributes.push(AttrInfo { name: name.clone(), ty: assumed_ty.unwrap_or(AttrType::Number) });
                 let def = match (ty, default) {
                     (Some(ty), Some(default)) => Some(AttributeDef { name, ty, default }),
                     _ => None,
@@ -595,11 +442,7 @@ impl<'t> Validator<'t> {
                 "wrong-type",
                 path,
                 value.span,
-                format!(
-                    "the default of a {} attribute must be {expected}, found {}",
-                    ty.name(),
-                    value.kind.describe()
-                ),
+                format!("the default of a {} attribute must be {expected}, found {}", ty.name(), value.kind.describe()),
             );
             None
         };
@@ -609,9 +452,7 @@ impl<'t> Validator<'t> {
                 Some(AttrValue::String(s.clone()))
             }
             (AttrType::String, _) => mismatch(self, "a string"),
-            (AttrType::Number, Kind::Number(_) | Kind::String(_)) => {
-                self.number(value, path).map(AttrValue::Number)
-            }
+            (AttrType::Number, Kind::Number(_) | Kind::String(_)) => self.number(value, path).map(AttrValue::Number),
             (AttrType::Number, _) => mismatch(self, "a number"),
             (AttrType::StringList, Kind::Array(items)) => {
                 if items.len() > MAX_LIST_STRINGS {
@@ -619,10 +460,7 @@ impl<'t> Validator<'t> {
                         "too-many",
                         path,
                         value.span,
-                        format!(
-                            "a string_list holds at most {MAX_LIST_STRINGS} strings, found {}",
-                            items.len()
-                        ),
+                        format!("a string_list holds at most {MAX_LIST_STRINGS} strings, found {}", items.len()),
                     );
                 }
                 let mut out: Vec<String> = Vec::new();
@@ -643,10 +481,7 @@ impl<'t> Validator<'t> {
                         "too-many",
                         path,
                         value.span,
-                        format!(
-                            "a string_number_map holds at most {MAX_MAP_PAIRS} pairs, found {}",
-                            members.len()
-                        ),
+                        format!("a string_number_map holds at most {MAX_MAP_PAIRS} pairs, found {}", members.len()),
                     );
                 }
                 let mut out = Vec::new();
@@ -702,9 +537,7 @@ impl<'t> Validator<'t> {
                 "teams",
                 value.span,
                 "a rule set needs at least one team",
-                Some(
-                    "add e.g. {\"name\": \"red\", \"minPlayers\": 1, \"maxPlayers\": 5}".to_owned(),
-                ),
+                Some("add e.g. {\"name\": \"red\", \"minPlayers\": 1, \"maxPlayers\": 5}".to_owned()),
             );
         }
         let mut concrete: Vec<(String, usize)> = Vec::new();
@@ -734,8 +567,7 @@ impl<'t> Validator<'t> {
                 .require(&obj, "maxPlayers", "the team")
                 .and_then(|v| self.integer(v, &obj.path("maxPlayers"), 1, MAX_MATCH_PLAYERS));
             let min_value = self.require(&obj, "minPlayers", "the team");
-            let min = min_value
-                .and_then(|v| self.integer(v, &obj.path("minPlayers"), 0, MAX_MATCH_PLAYERS));
+            let min = min_value.and_then(|v| self.integer(v, &obj.path("minPlayers"), 0, MAX_MATCH_PLAYERS));
             let quantity = match obj.get("quantity") {
                 Some(v) => self.integer(v, &obj.path("quantity"), 1, MAX_MATCH_PLAYERS),
                 None => Some(1),
@@ -747,10 +579,7 @@ impl<'t> Validator<'t> {
                         &obj.path("minPlayers"),
                         v.span,
                         format!("minPlayers ({min}) is greater than maxPlayers ({max})"),
-                        Some(
-                            "a team can never be filled; lower minPlayers or raise maxPlayers"
-                                .to_owned(),
-                        ),
+                        Some("a team can never be filled; lower minPlayers or raise maxPlayers".to_owned()),
                     );
                 }
             }
@@ -758,13 +587,8 @@ impl<'t> Validator<'t> {
                 continue;
             };
             let q = quantity.unwrap_or(1);
-            let generated = TeamDef {
-                name: name.clone(),
-                min_players: 0,
-                max_players: 0,
-                quantity: q,
-            }
-            .concrete_names();
+            let generated =
+                TeamDef { name: name.clone(), min_players: 0, max_players: 0, quantity: q }.concrete_names();
             for g in generated {
                 if let Some((_, other)) = concrete.iter().find(|(c, _)| *c == g) {
                     self.sink.error_help(
@@ -779,15 +603,8 @@ impl<'t> Validator<'t> {
             }
             self.team_names.push(name.clone());
             let def = match (min, max, quantity) {
-                (Some(min_players), Some(max_players), Some(quantity))
-                    if min_players <= max_players =>
-                {
-                    Some(TeamDef {
-                        name,
-                        min_players,
-                        max_players,
-                        quantity,
-                    })
+                (Some(min_players), Some(max_players), Some(quantity)) if min_players <= max_players => {
+                    Some(TeamDef { name, min_players, max_players, quantity })
                 }
                 _ => None,
             };
@@ -797,12 +614,7 @@ impl<'t> Validator<'t> {
 
     // ---- algorithm ---------------------------------------------------------------------
 
-    fn algorithm(
-        &mut self,
-        value: Option<&Value>,
-        root_span: Span,
-        max_players: u32,
-    ) -> Option<Algorithm> {
+    fn algorithm(&mut self, value: Option<&Value>, root_span: Span, max_players: u32) -> Option<Algorithm> {
         let large = self.is_large;
         let obj = match value {
             Some(v) => Some(self.object(v, "algorithm", "the algorithm", ALGORITHM_FIELDS)?),
@@ -814,10 +626,7 @@ impl<'t> Validator<'t> {
                 v,
                 "algorithm.strategy",
                 "strategy",
-                &[
-                    ("exhaustiveSearch", Strategy::ExhaustiveSearch),
-                    ("balanced", Strategy::Balanced),
-                ],
+                &[("exhaustiveSearch", Strategy::ExhaustiveSearch), ("balanced", Strategy::Balanced)],
             )?,
             None if large => {
                 let span = value.map_or(root_span, |v| v.span);
@@ -860,30 +669,19 @@ impl<'t> Validator<'t> {
                     ("largestPopulation", BatchingPreference::LargestPopulation),
                     ("fastestRegion", BatchingPreference::FastestRegion),
                 ];
-                let pref = self.choice(
-                    v,
-                    "algorithm.batchingPreference",
-                    "batching preference",
-                    &all,
-                )?;
+                let pref = self.choice(v, "algorithm.batchingPreference", "batching preference", &all)?;
                 let fits = match strategy {
-                    Strategy::ExhaustiveSearch => matches!(
-                        pref,
-                        BatchingPreference::Random | BatchingPreference::Sorted
-                    ),
-                    Strategy::Balanced => matches!(
-                        pref,
-                        BatchingPreference::LargestPopulation | BatchingPreference::FastestRegion
-                    ),
+                    Strategy::ExhaustiveSearch => {
+                        matches!(pref, BatchingPreference::Random | BatchingPreference::Sorted)
+                    }
+                    Strategy::Balanced => {
+                        matches!(pref, BatchingPreference::LargestPopulation | BatchingPreference::FastestRegion)
+                    }
                 };
                 if !fits {
                     let (allowed, name) = match strategy {
-                        Strategy::ExhaustiveSearch => {
-                            ("\"random\" or \"sorted\"", "exhaustiveSearch")
-                        }
-                        Strategy::Balanced => {
-                            ("\"largestPopulation\" or \"fastestRegion\"", "balanced")
-                        }
+                        Strategy::ExhaustiveSearch => ("\"random\" or \"sorted\"", "exhaustiveSearch"),
+                        Strategy::Balanced => ("\"largestPopulation\" or \"fastestRegion\"", "balanced"),
                     };
                     self.sink.error_help(
                         "incompatible-fields",
@@ -912,10 +710,7 @@ impl<'t> Validator<'t> {
                         "algorithm.sortByAttributes",
                         v.span,
                         "sortByAttributes is only used when batchingPreference is \"sorted\"",
-                        Some(
-                            "add \"batchingPreference\": \"sorted\" or remove sortByAttributes"
-                                .to_owned(),
-                        ),
+                        Some("add \"batchingPreference\": \"sorted\" or remove sortByAttributes".to_owned()),
                     );
                 }
                 match v.as_array() {
@@ -932,7 +727,15 @@ impl<'t> Validator<'t> {
                             let path = index("algorithm.sortByAttributes", i);
                             if let Some((slot, ty)) = self.attribute_ref(item, &path) {
                                 if !matches!(ty, AttrType::Number | AttrType::String) {
-                                    self.sink.error("wrong-type", &path, item.span, format!("cannot sort by a {} attribute; use a number or string attribute", ty.name()));
+                                    self.sink.error(
+                                        "wrong-type",
+                                        &path,
+                                        item.span,
+                                        format!(
+                                            "cannot sort by a {} attribute; use a number or string attribute",
+                                            ty.name()
+                                        ),
+                                    );
                                 } else if sort_by_attributes.contains(&slot) {
                                     self.sink.warning(
                                         "duplicate-name",
@@ -951,10 +754,7 @@ impl<'t> Validator<'t> {
                         "wrong-type",
                         "algorithm.sortByAttributes",
                         v.span,
-                        format!(
-                            "sortByAttributes must be an array of attribute names, found {}",
-                            v.kind.describe()
-                        ),
+                        format!("sortByAttributes must be an array of attribute names, found {}", v.kind.describe()),
                     ),
                 }
             }
@@ -965,10 +765,7 @@ impl<'t> Validator<'t> {
                     "algorithm",
                     span,
                     "batchingPreference \"sorted\" needs sortByAttributes",
-                    Some(
-                        "add \"sortByAttributes\": [\"<attribute>\", ...] to the algorithm"
-                            .to_owned(),
-                    ),
+                    Some("add \"sortByAttributes\": [\"<attribute>\", ...] to the algorithm".to_owned()),
                 );
             }
             None => {}
@@ -978,10 +775,7 @@ impl<'t> Validator<'t> {
                 v,
                 "algorithm.expansionAgeSelection",
                 "expansion age selection",
-                &[
-                    ("newest", ExpansionAgeSelection::Newest),
-                    ("oldest", ExpansionAgeSelection::Oldest),
-                ],
+                &[("newest", ExpansionAgeSelection::Newest), ("oldest", ExpansionAgeSelection::Oldest)],
             )?,
             None => ExpansionAgeSelection::Newest,
         };
@@ -1006,10 +800,7 @@ impl<'t> Validator<'t> {
                         "wrong-type",
                         "algorithm.balancedAttribute",
                         v.span,
-                        format!(
-                            "balancedAttribute must name a number attribute; this one is a {}",
-                            ty.name()
-                        ),
+                        format!("balancedAttribute must name a number attribute; this one is a {}", ty.name()),
                     );
                 }
                 if strategy == Strategy::ExhaustiveSearch {
@@ -1030,10 +821,7 @@ impl<'t> Validator<'t> {
                     "algorithm",
                     span,
                     "the balanced strategy needs balancedAttribute",
-                    Some(
-                        "add \"balancedAttribute\": \"<a number attribute>\" to the algorithm"
-                            .to_owned(),
-                    ),
+                    Some("add \"balancedAttribute\": \"<a number attribute>\" to the algorithm".to_owned()),
                 );
                 None
             }
@@ -1062,10 +850,7 @@ impl<'t> Validator<'t> {
             return;
         };
         let (attributes, teams) = self.scope_parts();
-        let scope = Scope {
-            attributes: &attributes,
-            teams: &teams,
-        };
+        let scope = Scope { attributes: &attributes, teams: &teams };
         for (i, item) in items.iter().enumerate() {
             let path = index("rules", i);
             let Kind::Object(_) = &item.kind else {
@@ -1077,17 +862,13 @@ impl<'t> Validator<'t> {
                 );
                 continue;
             };
-            let type_name = item
-                .get("type")
-                .and_then(Value::as_str)
-                .and_then(|t| RULE_TYPES.iter().find(|k| **k == t).copied());
+            let type_name =
+                item.get("type").and_then(Value::as_str).and_then(|t| RULE_TYPES.iter().find(|k| **k == t).copied());
             let mut known: Vec<&str> = vec!["name", "description", "type"];
             match type_name {
                 Some(t) => known.extend_from_slice(fields_for(t)),
                 // Unknown type: accept every rule field so only the type itself is reported.
-                None => RULE_TYPES
-                    .iter()
-                    .for_each(|t| known.extend_from_slice(fields_for(t))),
+                None => RULE_TYPES.iter().for_each(|t| known.extend_from_slice(fields_for(t))),
             }
             known.dedup();
             let Some(obj) = self.object_rule(item, &path, type_name, &known) else {
@@ -1096,12 +877,7 @@ impl<'t> Validator<'t> {
             let name = self.require(&obj, "name", "the rule").and_then(|v| {
                 let name = self.string(v, &obj.path("name"))?;
                 if name.is_empty() {
-                    self.sink.error(
-                        "empty-name",
-                        &obj.path("name"),
-                        v.span,
-                        "rule names must not be empty",
-                    );
+                    self.sink.error("empty-name", &obj.path("name"), v.span, "rule names must not be empty");
                 }
                 if self.rules.iter().any(|r| r.name == name) {
                     self.sink.error(
@@ -1114,18 +890,15 @@ impl<'t> Validator<'t> {
                 }
                 Some(name.to_owned())
             });
-            let description = obj
-                .get("description")
-                .and_then(|v| self.string(v, &obj.path("description")))
-                .map(str::to_owned);
+            let description =
+                obj.get("description").and_then(|v| self.string(v, &obj.path("description"))).map(str::to_owned);
             let kind = match self.require(&obj, "type", "the rule") {
                 Some(v) => match type_name {
                     Some(t) => self.rule_kind(t, &obj, &scope),
                     None => {
                         if let Some(s) = self.string(v, &obj.path("type")) {
-                            let help = did_you_mean(s, RULE_TYPES.iter().copied()).or_else(|| {
-                                Some(format!("rule types are: {}", RULE_TYPES.join(", ")))
-                            });
+                            let help = did_you_mean(s, RULE_TYPES.iter().copied())
+                                .or_else(|| Some(format!("rule types are: {}", RULE_TYPES.join(", "))));
                             self.sink.error_help(
                                 "unknown-rule-type",
                                 &obj.path("type"),
@@ -1143,17 +916,8 @@ impl<'t> Validator<'t> {
                 self.large_match_rule(kind, &obj);
             }
             if let Some(name) = name {
-                let rule = kind.map(|kind| Rule {
-                    name: name.clone(),
-                    description,
-                    kind,
-                    is_compound_operand: false,
-                });
-                self.rules.push(RuleInfo {
-                    name,
-                    type_name,
-                    rule,
-                });
+                let rule = kind.map(|kind| Rule { name: name.clone(), description, kind, is_compound_operand: false });
+                self.rules.push(RuleInfo { name, type_name, rule });
             }
         }
     }
@@ -1179,9 +943,7 @@ impl<'t> Validator<'t> {
                     format!("field '{}' appears more than once in this rule", member.key),
                 );
             } else if !known.contains(&member.key.as_str()) {
-                let other_type = RULE_TYPES
-                    .iter()
-                    .find(|t| fields_for(t).contains(&member.key.as_str()));
+                let other_type = RULE_TYPES.iter().find(|t| fields_for(t).contains(&member.key.as_str()));
                 let (message, help) = match (type_name, other_type) {
                     (Some(t), Some(_)) => (
                         format!("'{}' is not a field of a {t} rule", member.key),
@@ -1192,20 +954,10 @@ impl<'t> Validator<'t> {
                         did_you_mean(&member.key, known.iter().copied()),
                     ),
                 };
-                self.sink.error_help(
-                    "unknown-field",
-                    &member_path,
-                    member.key_span,
-                    message,
-                    help,
-                );
+                self.sink.error_help("unknown-field", &member_path, member.key_span, message, help);
             }
         }
-        Some(Obj {
-            members,
-            path: path.to_owned(),
-            span: value.span,
-        })
+        Some(Obj { members, path: path.to_owned(), span: value.span })
     }
 
     fn number_aggregation(&mut self, obj: &Obj<'_>) -> Option<NumberAggregation> {
@@ -1214,11 +966,7 @@ impl<'t> Validator<'t> {
                 v,
                 &obj.path("partyAggregation"),
                 "party aggregation for this rule",
-                &[
-                    ("min", NumberAggregation::Min),
-                    ("max", NumberAggregation::Max),
-                    ("avg", NumberAggregation::Avg),
-                ],
+                &[("min", NumberAggregation::Min), ("max", NumberAggregation::Max), ("avg", NumberAggregation::Avg)],
             ),
             None => Some(NumberAggregation::Avg),
         }
@@ -1242,9 +990,7 @@ impl<'t> Validator<'t> {
         let attr_value = self.require(obj, "batchAttribute", "a batchDistance rule");
         let attr = attr_value.and_then(|v| self.attribute_ref(v, &obj.path("batchAttribute")));
         let party_aggregation = self.number_aggregation(obj);
-        let max_distance = obj
-            .get("maxDistance")
-            .map(|v| (v, self.non_negative(v, &obj.path("maxDistance"))));
+        let max_distance = obj.get("maxDistance").map(|v| (v, self.non_negative(v, &obj.path("maxDistance"))));
         let (slot, ty) = attr?;
         let max_distance = match (ty, max_distance) {
             (AttrType::Number, Some((_, d))) => Some(d?),
@@ -1275,28 +1021,16 @@ impl<'t> Validator<'t> {
                     "wrong-type",
                     &obj.path("batchAttribute"),
                     v.span,
-                    format!(
-                        "batchDistance needs a number or string attribute; this one is a {}",
-                        other.name()
-                    ),
+                    format!("batchDistance needs a number or string attribute; this one is a {}", other.name()),
                 );
                 return None;
             }
         };
-        Some(RuleKind::BatchDistance {
-            attribute: slot,
-            max_distance,
-            party_aggregation: party_aggregation?,
-        })
+        Some(RuleKind::BatchDistance { attribute: slot, max_distance, party_aggregation: party_aggregation? })
     }
 
     /// `measurements`: a property expression, written as a string or a one-element array.
-    fn measurement(
-        &mut self,
-        obj: &Obj<'_>,
-        scope: &Scope<'_>,
-        what: &str,
-    ) -> Option<PropertyExpr> {
+    fn measurement(&mut self, obj: &Obj<'_>, scope: &Scope<'_>, what: &str) -> Option<PropertyExpr> {
         let value = self.require(obj, "measurements", what)?;
         let path = obj.path("measurements");
         match &value.kind {
@@ -1318,10 +1052,7 @@ impl<'t> Validator<'t> {
                     "wrong-type",
                     &index(&path, 1),
                     items[1].span,
-                    format!(
-                        "measurements holds {} expressions; FlexMatch takes exactly one",
-                        items.len()
-                    ),
+                    format!("measurements holds {} expressions; FlexMatch takes exactly one", items.len()),
                     Some("split this rule into one rule per measurement".to_owned()),
                 );
                 None
@@ -1331,22 +1062,14 @@ impl<'t> Validator<'t> {
                     "wrong-type",
                     &path,
                     value.span,
-                    format!(
-                        "measurements must be a property expression string, found {}",
-                        other.describe()
-                    ),
+                    format!("measurements must be a property expression string, found {}", other.describe()),
                 );
                 None
             }
         }
     }
 
-    fn property_expr(
-        &mut self,
-        value: &Value,
-        path: &str,
-        scope: &Scope<'_>,
-    ) -> Option<PropertyExpr> {
+    fn property_expr(&mut self, value: &Value, path: &str, scope: &Scope<'_>) -> Option<PropertyExpr> {
         let text = self.string(value, path)?;
         let parsed = match expr::parse(text) {
             Ok(e) => e,
@@ -1357,11 +1080,7 @@ impl<'t> Validator<'t> {
         };
         self.expr_warnings(value, path, &parsed);
         match expr::check(&parsed, scope) {
-            Ok(ty) => Some(PropertyExpr {
-                text: text.to_owned(),
-                expr: parsed,
-                ty,
-            }),
+            Ok(ty) => Some(PropertyExpr { text: text.to_owned(), expr: parsed, ty }),
             Err(errors) => {
                 for e in &errors {
                     self.expr_error(value, path, e);
@@ -1373,25 +1092,14 @@ impl<'t> Validator<'t> {
 
     fn expr_error(&mut self, value: &Value, path: &str, e: &expr::ExprError) {
         let span = self.string_inner_span(value, e.start, e.end);
-        self.sink.push(
-            Severity::Error,
-            e.code,
-            path,
-            span,
-            e.message.clone(),
-            e.help.clone(),
-        );
+        self.sink.push(Severity::Error, e.code, path, span, e.message.clone(), e.help.clone());
     }
 
     /// Spellings AWS's own documentation uses that we accept but discourage.
     fn expr_warnings(&mut self, value: &Value, path: &str, parsed: &expr::Expr) {
         let p = parsed.path();
         if p.singular_team {
-            let span = self.string_inner_span(
-                value,
-                p.keyword_span.start as usize,
-                p.keyword_span.end as usize,
-            );
+            let span = self.string_inner_span(value, p.keyword_span.start as usize, p.keyword_span.end as usize);
             self.sink.warning(
                 "expr-spelling",
                 path,
@@ -1400,11 +1108,7 @@ impl<'t> Validator<'t> {
                 Some("write teams[...]".to_owned()),
             );
         }
-        if let expr::Selection::PlayerId {
-            span,
-            lowercase: true,
-        } = &p.selection
-        {
+        if let expr::Selection::PlayerId { span, lowercase: true } = &p.selection {
             let span = self.string_inner_span(value, span.start as usize, span.end as usize);
             self.sink.warning(
                 "expr-spelling",
@@ -1417,13 +1121,7 @@ impl<'t> Validator<'t> {
     }
 
     /// `referenceValue`: a number, a string literal, a list of strings or an expression.
-    fn reference(
-        &mut self,
-        value: &Value,
-        path: &str,
-        scope: &Scope<'_>,
-        wants_number: bool,
-    ) -> Option<Reference> {
+    fn reference(&mut self, value: &Value, path: &str, scope: &Scope<'_>, wants_number: bool) -> Option<Reference> {
         match &value.kind {
             Kind::Number(n) => Some(Reference::Number(*n)),
             Kind::String(s) => {
@@ -1448,7 +1146,15 @@ impl<'t> Validator<'t> {
                 (out.len() == items.len()).then_some(Reference::StringList(out))
             }
             other => {
-                self.sink.error("wrong-type", path, value.span, format!("referenceValue must be a number, a string or a property expression, found {}", other.describe()));
+                self.sink.error(
+                    "wrong-type",
+                    path,
+                    value.span,
+                    format!(
+                        "referenceValue must be a number, a string or a property expression, found {}",
+                        other.describe()
+                    ),
+                );
                 None
             }
         }
@@ -1483,15 +1189,15 @@ impl<'t> Validator<'t> {
                 &mpath,
                 mspan,
                 format!("a comparison measures numbers or strings, but this expression gives {}", measurement.ty),
-                Some("select an attribute, e.g. teams[*].players.attributes[skill], or aggregate with count()".to_owned()),
+                Some(
+                    "select an attribute, e.g. teams[*].players.attributes[skill], or aggregate with count()"
+                        .to_owned(),
+                ),
             );
             return None;
         }
         let reference = match obj.get("referenceValue") {
-            Some(v) => Some((
-                v,
-                self.reference(v, &obj.path("referenceValue"), scope, leaf == Ty::Number)?,
-            )),
+            Some(v) => Some((v, self.reference(v, &obj.path("referenceValue"), scope, leaf == Ty::Number)?)),
             None => None,
         };
         let operation = operation?;
@@ -1565,13 +1271,7 @@ impl<'t> Validator<'t> {
         })
     }
 
-    fn distance_bounds(
-        &mut self,
-        obj: &Obj<'_>,
-        lo: &str,
-        hi: &str,
-        what: &str,
-    ) -> Option<(Option<f64>, Option<f64>)> {
+    fn distance_bounds(&mut self, obj: &Obj<'_>, lo: &str, hi: &str, what: &str) -> Option<(Option<f64>, Option<f64>)> {
         let min = obj.get(lo).map(|v| self.non_negative(v, &obj.path(lo)));
         let max = obj.get(hi).map(|v| self.non_negative(v, &obj.path(hi)));
         if min.is_none() && max.is_none() {
@@ -1613,8 +1313,7 @@ impl<'t> Validator<'t> {
         let bounds = self.distance_bounds(obj, "minDistance", "maxDistance", "a distance rule");
         let party_aggregation = self.number_aggregation(obj);
         let ref_value = self.require(obj, "referenceValue", "a distance rule");
-        let reference =
-            ref_value.and_then(|v| self.reference(v, &obj.path("referenceValue"), scope, true));
+        let reference = ref_value.and_then(|v| self.reference(v, &obj.path("referenceValue"), scope, true));
         let measurement = measurement?;
         if *leaf_of(&measurement.ty) != Ty::Number {
             let v = obj.get("measurements").expect("present");
@@ -1622,10 +1321,7 @@ impl<'t> Validator<'t> {
                 "expr-type",
                 &obj.path("measurements"),
                 v.span,
-                format!(
-                    "a distance rule measures numbers, but this expression gives {}",
-                    measurement.ty
-                ),
+                format!("a distance rule measures numbers, but this expression gives {}", measurement.ty),
             );
             return None;
         }
@@ -1645,7 +1341,12 @@ impl<'t> Validator<'t> {
                 return None;
             }
             _ => {
-                self.sink.error("wrong-type", &obj.path("referenceValue"), v.span, "a distance rule's referenceValue must be a number or an expression giving a number");
+                self.sink.error(
+                    "wrong-type",
+                    &obj.path("referenceValue"),
+                    v.span,
+                    "a distance rule's referenceValue must be a number or an expression giving a number",
+                );
                 return None;
             }
         }
@@ -1670,10 +1371,7 @@ impl<'t> Validator<'t> {
                 &[
                     ("intersection", CollectionOp::Intersection),
                     ("contains", CollectionOp::Contains),
-                    (
-                        "reference_intersection_count",
-                        CollectionOp::ReferenceIntersectionCount,
-                    ),
+                    ("reference_intersection_count", CollectionOp::ReferenceIntersectionCount),
                 ],
             )
         });
@@ -1683,10 +1381,7 @@ impl<'t> Validator<'t> {
                 v,
                 &obj.path("partyAggregation"),
                 "party aggregation for a collection rule",
-                &[
-                    ("union", ListAggregation::Union),
-                    ("intersection", ListAggregation::Intersection),
-                ],
+                &[("union", ListAggregation::Union), ("intersection", ListAggregation::Intersection)],
             ),
             None => Some(ListAggregation::Union),
         };
@@ -1704,7 +1399,10 @@ impl<'t> Validator<'t> {
                 "expr-type",
                 &obj.path("measurements"),
                 v.span,
-                format!("a collection rule measures a list of string lists (one per player), but this expression gives {}", measurement.ty),
+                format!(
+                    "a collection rule measures a list of string lists (one per player), but this expression gives {}",
+                    measurement.ty
+                ),
                 Some("use flatten(teams[*].players.attributes[<string_list attribute>])".to_owned()),
             );
             return None;
@@ -1746,16 +1444,15 @@ impl<'t> Validator<'t> {
                     &rpath,
                     ref_value.expect("present").span,
                     format!("reference_intersection_count needs a list of strings as referenceValue, found {found}"),
-                    Some("use a JSON array of strings or e.g. set_intersection(flatten(teams[*].players.attributes[x]))".to_owned()),
+                    Some(
+                        "use a JSON array of strings or e.g. set_intersection(flatten(teams[*].players.attributes[x]))"
+                            .to_owned(),
+                    ),
                 );
                 return None;
             }
             (op, None) if op != CollectionOp::Intersection => {
-                let name = if op == CollectionOp::Contains {
-                    "contains"
-                } else {
-                    "reference_intersection_count"
-                };
+                let name = if op == CollectionOp::Contains { "contains" } else { "reference_intersection_count" };
                 self.sink.error(
                     "missing-field",
                     &obj.path,
@@ -1797,33 +1494,26 @@ impl<'t> Validator<'t> {
     }
 
     fn latency(&mut self, obj: &Obj<'_>) -> Option<RuleKind> {
-        let max_latency = self
-            .require(obj, "maxLatency", "a latency rule")
-            .and_then(|v| {
-                let n = self.number(v, &obj.path("maxLatency"))?;
-                if n <= 0.0 {
-                    self.sink.error(
-                        "out-of-range",
-                        &obj.path("maxLatency"),
-                        v.span,
-                        format!("maxLatency must be positive, found {n}"),
-                    );
-                    return None;
-                }
-                Some(n)
-            });
-        let max_distance = obj
-            .get("maxDistance")
-            .map(|v| self.non_negative(v, &obj.path("maxDistance")));
+        let max_latency = self.require(obj, "maxLatency", "a latency rule").and_then(|v| {
+            let n = self.number(v, &obj.path("maxLatency"))?;
+            if n <= 0.0 {
+                self.sink.error(
+                    "out-of-range",
+                    &obj.path("maxLatency"),
+                    v.span,
+                    format!("maxLatency must be positive, found {n}"),
+                );
+                return None;
+            }
+            Some(n)
+        });
+        let max_distance = obj.get("maxDistance").map(|v| self.non_negative(v, &obj.path("maxDistance")));
         let distance_reference = obj.get("distanceReference").map(|v| {
             self.choice(
                 v,
                 &obj.path("distanceReference"),
                 "distance reference",
-                &[
-                    ("min", DistanceReference::Min),
-                    ("avg", DistanceReference::Avg),
-                ],
+                &[("min", DistanceReference::Min), ("avg", DistanceReference::Avg)],
             )
         });
         let party_aggregation = self.number_aggregation(obj);
@@ -1866,20 +1556,13 @@ impl<'t> Validator<'t> {
     }
 
     fn sort_rule(&mut self, obj: &Obj<'_>, absolute: bool) -> Option<SortRule> {
-        let what = if absolute {
-            "an absoluteSort rule"
-        } else {
-            "a distanceSort rule"
-        };
+        let what = if absolute { "an absoluteSort rule" } else { "a distanceSort rule" };
         let direction = self.require(obj, "sortDirection", what).and_then(|v| {
             self.choice(
                 v,
                 &obj.path("sortDirection"),
                 "sort direction",
-                &[
-                    ("ascending", SortDirection::Ascending),
-                    ("descending", SortDirection::Descending),
-                ],
+                &[("ascending", SortDirection::Ascending), ("descending", SortDirection::Descending)],
             )
         });
         let attr_value = self.require(obj, "sortAttribute", what);
@@ -1890,10 +1573,7 @@ impl<'t> Validator<'t> {
                 v,
                 &obj.path("mapKey"),
                 "map key",
-                &[
-                    ("minValue", MapKey::MinValue),
-                    ("maxValue", MapKey::MaxValue),
-                ],
+                &[("minValue", MapKey::MinValue), ("maxValue", MapKey::MaxValue)],
             )
         });
         let party_aggregation = self.number_aggregation(obj);
@@ -1905,19 +1585,12 @@ impl<'t> Validator<'t> {
             AttrType::StringList => false,
         };
         if !allowed {
-            let takes = if absolute {
-                "number, string or string_number_map"
-            } else {
-                "number or string_number_map"
-            };
+            let takes = if absolute { "number, string or string_number_map" } else { "number or string_number_map" };
             self.sink.error(
                 "wrong-type",
                 &obj.path("sortAttribute"),
                 attr_span,
-                format!(
-                    "{what} sorts by a {takes} attribute; this one is a {}",
-                    ty.name()
-                ),
+                format!("{what} sorts by a {takes} attribute; this one is a {}", ty.name()),
             );
             return None;
         }
@@ -1945,12 +1618,7 @@ impl<'t> Validator<'t> {
             }
             (_, None) => None,
         };
-        Some(SortRule {
-            direction: direction?,
-            attribute: slot,
-            map_key,
-            party_aggregation: party_aggregation?,
-        })
+        Some(SortRule { direction: direction?, attribute: slot, map_key, party_aggregation: party_aggregation? })
     }
 
     fn compound(&mut self, obj: &Obj<'_>) -> Option<RuleKind> {
@@ -1960,20 +1628,11 @@ impl<'t> Validator<'t> {
         if obj.get("partyAggregation").is_some() {
             // Reported as an unknown field already; nothing more to say.
         }
-        let mut parser = StatementParser {
-            src: &text,
-            pos: 0,
-            depth: 0,
-        };
+        let mut parser = StatementParser { src: &text, pos: 0, depth: 0 };
         let parsed = parser.statement().and_then(|s| {
             parser.skip_ws();
             if parser.pos < text.len() {
-                Err((
-                    parser.pos,
-                    text.len(),
-                    "unexpected text after the statement".to_owned(),
-                    None,
-                ))
+                Err((parser.pos, text.len(), "unexpected text after the statement".to_owned(), None))
             } else {
                 Ok(s)
             }
@@ -1981,14 +1640,7 @@ impl<'t> Validator<'t> {
         match parsed {
             Err((start, end, message, help)) => {
                 let span = self.string_inner_span(value, start, end);
-                self.sink.push(
-                    Severity::Error,
-                    "statement-syntax",
-                    &path,
-                    span,
-                    message,
-                    help,
-                );
+                self.sink.push(Severity::Error, "statement-syntax", &path, span, message, help);
                 None
             }
             Ok(raw) => {
@@ -1998,23 +1650,13 @@ impl<'t> Validator<'t> {
         }
     }
 
-    fn resolve_statement(
-        &mut self,
-        raw: &RawStatement<'_>,
-        value: &Value,
-        path: &str,
-    ) -> Option<Statement> {
+    fn resolve_statement(&mut self, raw: &RawStatement<'_>, value: &Value, path: &str) -> Option<Statement> {
         match raw {
             RawStatement::Name { name, start, end } => {
                 let span = self.string_inner_span(value, *start, *end);
                 let Some(i) = self.rules.iter().position(|r| r.name == *name) else {
                     let help = did_you_mean(name, self.rules.iter().map(|r| r.name.as_str()))
-                        .or_else(|| {
-                            Some(
-                                "compound operands must be rules defined earlier in the rule set"
-                                    .to_owned(),
-                            )
-                        });
+                        .or_else(|| Some("compound operands must be rules defined earlier in the rule set".to_owned()));
                     self.sink.error_help(
                         "unknown-rule",
                         path,
@@ -2047,12 +1689,7 @@ impl<'t> Validator<'t> {
                     _ => Some(Statement::Rule(i)),
                 }
             }
-            RawStatement::Op {
-                op,
-                args,
-                start,
-                end,
-            } => {
+            RawStatement::Op { op, args, start, end } => {
                 let mut out = Vec::new();
                 let mut ok = true;
                 for a in args {
@@ -2061,18 +1698,10 @@ impl<'t> Validator<'t> {
                         None => ok = false,
                     }
                 }
-                let arity_ok = if *op == "not" {
-                    args.len() == 1
-                } else {
-                    args.len() >= 2
-                };
+                let arity_ok = if *op == "not" { args.len() == 1 } else { args.len() >= 2 };
                 if !arity_ok {
                     let span = self.string_inner_span(value, *start, *end);
-                    let expected = if *op == "not" {
-                        "exactly one operand"
-                    } else {
-                        "at least two operands"
-                    };
+                    let expected = if *op == "not" { "exactly one operand" } else { "at least two operands" };
                     self.sink.error(
                         "statement-syntax",
                         path,
@@ -2130,10 +1759,7 @@ impl<'t> Validator<'t> {
                 "wrong-type",
                 "expansions",
                 value.span,
-                format!(
-                    "expansions must be an array, found {}",
-                    value.kind.describe()
-                ),
+                format!("expansions must be an array, found {}", value.kind.describe()),
             );
             return Vec::new();
         };
@@ -2163,11 +1789,7 @@ impl<'t> Validator<'t> {
                 );
                 continue;
             }
-            out.push(Expansion {
-                target,
-                steps,
-                target_span: span,
-            });
+            out.push(Expansion { target, steps, target_span: span });
         }
         out
     }
@@ -2217,13 +1839,7 @@ impl<'t> Validator<'t> {
                 let name_span = self.string_inner_span(value, name_start, name_start + name.len());
                 let Some(rule_index) = self.rules.iter().position(|r| r.name == name) else {
                     let help = did_you_mean(name, self.rules.iter().map(|r| r.name.as_str()));
-                    self.sink.error_help(
-                        "unknown-rule",
-                        path,
-                        name_span,
-                        format!("unknown rule '{name}'"),
-                        help,
-                    );
+                    self.sink.error_help("unknown-rule", path, name_span, format!("unknown rule '{name}'"), help);
                     return None;
                 };
                 let info = &self.rules[rule_index];
@@ -2241,10 +1857,9 @@ impl<'t> Validator<'t> {
                         ("maxCount", RuleProperty::MaxCount),
                         ("referenceValue", RuleProperty::ReferenceValue),
                     ],
-                    "latency" => &[
-                        ("maxLatency", RuleProperty::MaxLatency),
-                        ("maxDistance", RuleProperty::MaxDistance),
-                    ],
+                    "latency" => {
+                        &[("maxLatency", RuleProperty::MaxLatency), ("maxDistance", RuleProperty::MaxDistance)]
+                    }
                     "compound" => {
                         self.sink.error_help(
                             "bad-target",
@@ -2260,21 +1875,15 @@ impl<'t> Validator<'t> {
                             "bad-target",
                             path,
                             name_span,
-                            format!(
-                                "'{name}' is a {type_name} rule; sort rules have nothing to expand"
-                            ),
+                            format!("'{name}' is a {type_name} rule; sort rules have nothing to expand"),
                         );
                         return None;
                     }
                 };
                 let Some((_, prop)) = props.iter().find(|(p, _)| *p == property) else {
                     let names: Vec<&str> = props.iter().map(|(p, _)| *p).collect();
-                    let help = did_you_mean(property, names.iter().copied()).or_else(|| {
-                        Some(format!(
-                            "a {type_name} rule can expand: {}",
-                            names.join(", ")
-                        ))
-                    });
+                    let help = did_you_mean(property, names.iter().copied())
+                        .or_else(|| Some(format!("a {type_name} rule can expand: {}", names.join(", "))));
                     self.sink.error_help(
                         "bad-target",
                         path,
@@ -2292,9 +1901,7 @@ impl<'t> Validator<'t> {
                                 "rule '{name}' has no literal referenceValue to expand (expressions cannot be expanded)"
                             )
                         } else {
-                            format!(
-                                "rule '{name}' does not set {property}, so there is nothing to expand"
-                            )
+                            format!("rule '{name}' does not set {property}, so there is nothing to expand")
                         };
                         self.sink.error_help(
                             "bad-target",
@@ -2308,21 +1915,14 @@ impl<'t> Validator<'t> {
                     if self.is_large
                         && !matches!(
                             (type_name, prop),
-                            ("latency", RuleProperty::MaxLatency)
-                                | ("batchDistance", RuleProperty::MaxDistance)
+                            ("latency", RuleProperty::MaxLatency) | ("batchDistance", RuleProperty::MaxDistance)
                         )
                     {
                         self.sink.error("not-allowed-in-large-match", path, property_span, format!("large matches can expand only latency maxLatency, batchDistance maxDistance and team minPlayers, not {type_name} {property}"));
                         return None;
                     }
                 }
-                Some((
-                    ExpansionTarget::Rule {
-                        rule: rule_index,
-                        property: prop,
-                    },
-                    value.span,
-                ))
+                Some((ExpansionTarget::Rule { rule: rule_index, property: prop }, value.span))
             }
             "teams" | "team" => {
                 let mut teams = Vec::new();
@@ -2347,17 +1947,13 @@ impl<'t> Validator<'t> {
                                 .teams
                                 .iter()
                                 .flatten()
-                                .find(|t| {
-                                    t.quantity > 1 && t.concrete_names().iter().any(|c| c == name)
-                                })
+                                .find(|t| t.quantity > 1 && t.concrete_names().iter().any(|c| c == name))
                                 .map(|t| t.name.clone());
                             let help = match generated_from {
                                 Some(base) => Some(format!(
                                     "expansions address team definitions; use '{base}' (it applies to all its teams)"
                                 )),
-                                None => {
-                                    did_you_mean(name, self.team_names.iter().map(String::as_str))
-                                }
+                                None => did_you_mean(name, self.team_names.iter().map(String::as_str)),
                             };
                             self.sink.error_help(
                                 "unknown-team",
@@ -2374,10 +1970,8 @@ impl<'t> Validator<'t> {
                     "minPlayers" => TeamProperty::MinPlayers,
                     "maxPlayers" => TeamProperty::MaxPlayers,
                     _ => {
-                        let help =
-                            did_you_mean(property, ["minPlayers", "maxPlayers"]).or_else(|| {
-                                Some("teams can expand minPlayers or maxPlayers".to_owned())
-                            });
+                        let help = did_you_mean(property, ["minPlayers", "maxPlayers"])
+                            .or_else(|| Some("teams can expand minPlayers or maxPlayers".to_owned()));
                         self.sink.error_help(
                             "bad-target",
                             path,
@@ -2397,25 +1991,13 @@ impl<'t> Validator<'t> {
                     );
                     return None;
                 }
-                Some((
-                    ExpansionTarget::Teams {
-                        teams,
-                        property: prop,
-                    },
-                    value.span,
-                ))
+                Some((ExpansionTarget::Teams { teams, property: prop }, value.span))
             }
             other => {
                 let help = did_you_mean(other, ["rules", "teams"])
                     .or_else(|| Some("targets start with rules[...] or teams[...]".to_owned()));
                 let span = self.string_inner_span(value, 0, open);
-                self.sink.error_help(
-                    "bad-target",
-                    path,
-                    span,
-                    format!("unknown target component '{other}'"),
-                    help,
-                );
+                self.sink.error_help("bad-target", path, span, format!("unknown target component '{other}'"), help);
                 None
             }
         }
@@ -2437,12 +2019,7 @@ impl<'t> Validator<'t> {
             return None;
         };
         if items.is_empty() {
-            self.sink.error(
-                "missing-field",
-                path,
-                value.span,
-                "an expansion needs at least one step",
-            );
+            self.sink.error("missing-field", path, value.span, "an expansion needs at least one step");
             return None;
         }
         let mut steps: Vec<ExpansionStep> = Vec::new();
@@ -2457,8 +2034,7 @@ impl<'t> Validator<'t> {
             let wait_value = self.require(&obj, "waitTimeSeconds", "the expansion step");
             let wait = wait_value.and_then(|v| self.non_negative(v, &obj.path("waitTimeSeconds")));
             let step_value = self.require(&obj, "value", "the expansion step");
-            let value = step_value
-                .and_then(|v| self.step_value(v, &obj.path("value"), target.map(|t| &t.0)));
+            let value = step_value.and_then(|v| self.step_value(v, &obj.path("value"), target.map(|t| &t.0)));
             let (Some(wait), Some(value), Some(wait_v)) = (wait, value, wait_value) else {
                 ok = false;
                 continue;
@@ -2470,14 +2046,15 @@ impl<'t> Validator<'t> {
                         &obj.path("waitTimeSeconds"),
                         wait_v.span,
                         format!("waitTimeSeconds {wait} is not after the previous step's {}", prev.wait_time_seconds),
-                        Some("step times are absolute ages, not increments; each must be larger than the one before".to_owned()),
+                        Some(
+                            "step times are absolute ages, not increments; each must be larger than the one before"
+                                .to_owned(),
+                        ),
                     );
                     ok = false;
                 }
             }
-            if let (ExpansionValue::Number(n), Some(prev), Some((t, _))) =
-                (&value, previous_value, target)
-            {
+            if let (ExpansionValue::Number(n), Some(prev), Some((t, _))) = (&value, previous_value, target) {
                 if tightens(t, prev, *n) {
                     self.sink.warning(
                         "expansion-tightens",
@@ -2491,11 +2068,7 @@ impl<'t> Validator<'t> {
             if let ExpansionValue::Number(n) = value {
                 previous_value = Some(n);
             }
-            steps.push(ExpansionStep {
-                wait_time_seconds: wait,
-                value,
-                span: wait_v.span,
-            });
+            steps.push(ExpansionStep { wait_time_seconds: wait, value, span: wait_v.span });
         }
         ok.then_some(steps)
     }
@@ -2517,41 +2090,21 @@ impl<'t> Validator<'t> {
         }
     }
 
-    fn step_value(
-        &mut self,
-        value: &Value,
-        path: &str,
-        target: Option<&ExpansionTarget>,
-    ) -> Option<ExpansionValue> {
+    fn step_value(&mut self, value: &Value, path: &str, target: Option<&ExpansionTarget>) -> Option<ExpansionValue> {
         match target {
-            Some(ExpansionTarget::Rule {
-                rule,
-                property: RuleProperty::ReferenceValue,
-            }) => match self.rules[*rule].rule.as_ref().map(|r| &r.kind) {
-                Some(
-                    RuleKind::Comparison {
-                        reference: Some(Reference::String(_)),
-                        ..
-                    }
-                    | RuleKind::Collection {
-                        reference: Some(Reference::String(_)),
-                        ..
-                    },
-                ) => self
-                    .string(value, path)
-                    .map(|s| ExpansionValue::String(s.to_owned())),
-                _ => self.number(value, path).map(ExpansionValue::Number),
-            },
-            Some(ExpansionTarget::Rule {
-                property: RuleProperty::MinCount | RuleProperty::MaxCount,
-                ..
-            }) => self
-                .integer(value, path, 0, u32::MAX)
-                .map(|n| ExpansionValue::Number(f64::from(n))),
-            Some(ExpansionTarget::Rule {
-                property: RuleProperty::MaxLatency,
-                ..
-            }) => {
+            Some(ExpansionTarget::Rule { rule, property: RuleProperty::ReferenceValue }) => {
+                match self.rules[*rule].rule.as_ref().map(|r| &r.kind) {
+                    Some(
+                        RuleKind::Comparison { reference: Some(Reference::String(_)), .. }
+                        | RuleKind::Collection { reference: Some(Reference::String(_)), .. },
+                    ) => self.string(value, path).map(|s| ExpansionValue::String(s.to_owned())),
+                    _ => self.number(value, path).map(ExpansionValue::Number),
+                }
+            }
+            Some(ExpansionTarget::Rule { property: RuleProperty::MinCount | RuleProperty::MaxCount, .. }) => {
+                self.integer(value, path, 0, u32::MAX).map(|n| ExpansionValue::Number(f64::from(n)))
+            }
+            Some(ExpansionTarget::Rule { property: RuleProperty::MaxLatency, .. }) => {
                 let n = self.number(value, path)?;
                 if n <= 0.0 {
                     self.sink.error(
@@ -2564,9 +2117,7 @@ impl<'t> Validator<'t> {
                 }
                 Some(ExpansionValue::Number(n))
             }
-            Some(ExpansionTarget::Rule { .. }) => {
-                self.non_negative(value, path).map(ExpansionValue::Number)
-            }
+            Some(ExpansionTarget::Rule { .. }) => self.non_negative(value, path).map(ExpansionValue::Number),
             Some(ExpansionTarget::Teams { teams, property }) => {
                 let n = self.integer(value, path, 0, MAX_MATCH_PLAYERS)?;
                 for &t in teams {
@@ -2602,16 +2153,12 @@ impl<'t> Validator<'t> {
                                 .iter()
                                 .enumerate()
                                 .filter_map(|(i, d)| {
-                                    d.as_ref().map(|d| {
-                                        (if teams.contains(&i) { n } else { d.max_players })
-                                            * d.quantity
-                                    })
+                                    d.as_ref()
+                                        .map(|d| (if teams.contains(&i) { n } else { d.max_players }) * d.quantity)
                                 })
                                 .sum();
                             let was_large = self.is_large;
-                            if (total > SMALL_MATCH_MAX_PLAYERS) != was_large
-                                || total > MAX_MATCH_PLAYERS
-                            {
+                            if (total > SMALL_MATCH_MAX_PLAYERS) != was_large || total > MAX_MATCH_PLAYERS {
                                 self.sink.error(
                                     "size-class-change",
                                     path,
@@ -2627,9 +2174,7 @@ impl<'t> Validator<'t> {
                 Some(ExpansionValue::Number(f64::from(n)))
             }
             None => match &value.kind {
-                Kind::String(s) if s.trim().parse::<f64>().is_err() => {
-                    Some(ExpansionValue::String(s.clone()))
-                }
+                Kind::String(s) if s.trim().parse::<f64>().is_err() => Some(ExpansionValue::String(s.clone())),
                 _ => self.number(value, path).map(ExpansionValue::Number),
             },
         }
@@ -2640,9 +2185,7 @@ impl<'t> Validator<'t> {
 fn tightens(target: &ExpansionTarget, prev: f64, next: f64) -> bool {
     match target {
         ExpansionTarget::Rule { property, .. } => match property {
-            RuleProperty::MaxDistance | RuleProperty::MaxCount | RuleProperty::MaxLatency => {
-                next < prev
-            }
+            RuleProperty::MaxDistance | RuleProperty::MaxCount | RuleProperty::MaxLatency => next < prev,
             RuleProperty::MinDistance | RuleProperty::MinCount => next > prev,
             RuleProperty::ReferenceValue => false,
         },
@@ -2663,18 +2206,9 @@ fn rule_numeric_property(kind: &RuleKind, property: RuleProperty) -> Option<f64>
         (RuleKind::Latency { max_latency, .. }, RuleProperty::MaxLatency) => Some(*max_latency),
         (RuleKind::Latency { max_distance, .. }, RuleProperty::MaxDistance) => *max_distance,
         (
-            RuleKind::Comparison {
-                reference: Some(Reference::Number(n)),
-                ..
-            }
-            | RuleKind::Distance {
-                reference: Reference::Number(n),
-                ..
-            }
-            | RuleKind::Collection {
-                reference: Some(Reference::Number(n)),
-                ..
-            },
+            RuleKind::Comparison { reference: Some(Reference::Number(n)), .. }
+            | RuleKind::Distance { reference: Reference::Number(n), .. }
+            | RuleKind::Collection { reference: Some(Reference::Number(n)), .. },
             RuleProperty::ReferenceValue,
         ) => Some(*n),
         _ => None,
@@ -2684,14 +2218,8 @@ fn rule_numeric_property(kind: &RuleKind, property: RuleProperty) -> Option<f64>
 fn rule_has_property(kind: &RuleKind, property: RuleProperty) -> bool {
     match (kind, property) {
         (
-            RuleKind::Comparison {
-                reference: Some(Reference::String(_)),
-                ..
-            }
-            | RuleKind::Collection {
-                reference: Some(Reference::String(_)),
-                ..
-            },
+            RuleKind::Comparison { reference: Some(Reference::String(_)), .. }
+            | RuleKind::Collection { reference: Some(Reference::String(_)), .. },
             RuleProperty::ReferenceValue,
         ) => true,
         _ => rule_numeric_property(kind, property).is_some(),
@@ -2713,25 +2241,14 @@ fn leaf_of(ty: &Ty) -> &Ty {
 /// silently compared as text.
 pub(super) fn looks_like_expression(s: &str) -> bool {
     let s = s.trim_start();
-    let word_end = s
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .unwrap_or(s.len());
+    let word_end = s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(s.len());
     let word = &s[..word_end];
     let next = s[word_end..].trim_start().chars().next();
     match next {
         Some('[') => word == "teams" || word == "team",
-        Some('(') => [
-            "min",
-            "max",
-            "avg",
-            "median",
-            "sum",
-            "count",
-            "stddev",
-            "flatten",
-            "set_intersection",
-        ]
-        .contains(&word),
+        Some('(') => {
+            ["min", "max", "avg", "median", "sum", "count", "stddev", "flatten", "set_intersection"].contains(&word)
+        }
         _ => false,
     }
 }
@@ -2739,26 +2256,15 @@ pub(super) fn looks_like_expression(s: &str) -> bool {
 fn statement_rules(statement: &Statement) -> Vec<usize> {
     match statement {
         Statement::Rule(i) => vec![*i],
-        Statement::And(v) | Statement::Or(v) | Statement::Xor(v) => {
-            v.iter().flat_map(statement_rules).collect()
-        }
+        Statement::And(v) | Statement::Or(v) | Statement::Xor(v) => v.iter().flat_map(statement_rules).collect(),
         Statement::Not(s) => statement_rules(s),
     }
 }
 
 /// A compound statement before names are resolved.
 enum RawStatement<'s> {
-    Name {
-        name: &'s str,
-        start: usize,
-        end: usize,
-    },
-    Op {
-        op: &'static str,
-        args: Vec<RawStatement<'s>>,
-        start: usize,
-        end: usize,
-    },
+    Name { name: &'s str, start: usize, end: usize },
+    Op { op: &'static str, args: Vec<RawStatement<'s>>, start: usize, end: usize },
 }
 
 type StatementError = (usize, usize, String, Option<String>);
@@ -2772,22 +2278,14 @@ struct StatementParser<'s> {
 impl<'s> StatementParser<'s> {
     fn skip_ws(&mut self) {
         while self.src[self.pos..].starts_with(char::is_whitespace) {
-            self.pos += self.src[self.pos..]
-                .chars()
-                .next()
-                .map_or(1, char::len_utf8);
+            self.pos += self.src[self.pos..].chars().next().map_or(1, char::len_utf8);
         }
     }
 
     fn statement(&mut self) -> Result<RawStatement<'s>, StatementError> {
         self.depth += 1;
         if self.depth > 64 {
-            return Err((
-                self.pos,
-                self.pos,
-                "the statement is nested too deeply".to_owned(),
-                None,
-            ));
+            return Err((self.pos, self.pos, "the statement is nested too deeply".to_owned(), None));
         }
         self.skip_ws();
         let start = self.pos;
@@ -2795,10 +2293,7 @@ impl<'s> StatementParser<'s> {
             .find(|c: char| c.is_whitespace() || c == '(' || c == ')' || c == ',')
             .unwrap_or(self.src.len() - start);
         if len == 0 {
-            let found = self.src[start..]
-                .chars()
-                .next()
-                .map_or("the end".to_owned(), |c| format!("'{c}'"));
+            let found = self.src[start..].chars().next().map_or("the end".to_owned(), |c| format!("'{c}'"));
             return Err((
                 start,
                 start + self.src[start..].chars().next().map_or(0, char::len_utf8),
@@ -2811,11 +2306,7 @@ impl<'s> StatementParser<'s> {
         self.skip_ws();
         if !self.src[self.pos..].starts_with('(') {
             self.depth -= 1;
-            return Ok(RawStatement::Name {
-                name: word,
-                start,
-                end: start + len,
-            });
+            return Ok(RawStatement::Name { name: word, start, end: start + len });
         }
         let op = match word {
             "and" => "and",
@@ -2833,9 +2324,7 @@ impl<'s> StatementParser<'s> {
                     start,
                     start + len,
                     format!("unknown operator '{other}'"),
-                    help.or_else(|| {
-                        Some("compound statements use and(), or(), xor() and not()".to_owned())
-                    }),
+                    help.or_else(|| Some("compound statements use and(), or(), xor() and not()".to_owned())),
                 ));
             }
         };
@@ -2865,11 +2354,6 @@ impl<'s> StatementParser<'s> {
             }
         }
         self.depth -= 1;
-        Ok(RawStatement::Op {
-            op,
-            args,
-            start,
-            end: self.pos,
-        })
+        Ok(RawStatement::Op { op, args, start, end: self.pos })
     }
 }

@@ -1,0 +1,129 @@
+//! `rallypoint simulate SCENARIO.json`: runs a scenario in simulated time.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use rallypoint::diagnostic::render;
+use rallypoint::matchmaker::{Matchmaker, MatchmakerOptions};
+use rallypoint::ruleset;
+use rallypoint::scenario::{self, Request, Scenario, ScenarioRuleSet};
+
+/// Arguments of `rallypoint simulate`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct Args {
+    /// Scenario file: a configuration, timed StartMatchmaking / StopMatchmaking requests
+    /// in the GameLift API's shapes, the cycle length and the end time.
+    #[arg(value_name = "SCENARIO")]
+    scenario: PathBuf,
+    /// Search worker threads (0 = one per core). The output does not depend on it.
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Seed for generated ticket, match and event ids.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Write events here, one FlexMatch event envelope per line (default: stdout).
+    #[arg(long, value_name = "EVENTS.jsonl")]
+    out: Option<PathBuf>,
+    /// Write the final MatchmakingTicket of every ticket here, as a JSON array.
+    #[arg(long, value_name = "TICKETS.json")]
+    tickets_out: Option<PathBuf>,
+}
+
+pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(&args.scenario)
+        .with_context(|| format!("cannot read scenario {}", args.scenario.display()))?;
+    let file = args.scenario.display().to_string();
+    let checked = scenario::check(&text);
+    if !checked.diagnostics.is_empty() {
+        eprint!("{}", render(&file, &text, &checked.diagnostics));
+    }
+    let Some(scenario) = checked.value else {
+        eprintln!("{file}: invalid scenario");
+        return Ok(ExitCode::from(1));
+    };
+    let rule_set = match &scenario.rule_set {
+        ScenarioRuleSet::Parsed(rs) => rs.clone(),
+        ScenarioRuleSet::Path { path, .. } => {
+            let target = args.scenario.parent().unwrap_or(Path::new(".")).join(path);
+            let rs_text = std::fs::read_to_string(&target)
+                .with_context(|| format!("cannot read rule set {} (RuleSetPath)", target.display()))?;
+            let checked = ruleset::check(&rs_text);
+            if !checked.diagnostics.is_empty() {
+                eprint!("{}", render(&target.display().to_string(), &rs_text, &checked.diagnostics));
+            }
+            match checked.value {
+                Some(rs) => rs,
+                None => {
+                    eprintln!("{}: invalid rule set", target.display());
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+    };
+    simulate(args, &scenario, &rule_set, &file)
+}
+
+fn simulate(args: &Args, scenario: &Scenario, rule_set: &ruleset::RuleSet, file: &str) -> anyhow::Result<ExitCode> {
+    let mut options = MatchmakerOptions::new(args.seed);
+    options.threads = args.threads;
+    options.retention_seconds = None;
+    let (mut mm, events) = Matchmaker::new(options);
+    if let Err(err) = mm.add_configuration(scenario.configuration.clone(), rule_set) {
+        eprintln!("{file}: configuration '{}': {}: {err}", scenario.configuration.name, err.error_type());
+        return Ok(ExitCode::from(1));
+    }
+    let envelope = mm.envelope(&scenario.configuration.name);
+    let mut out: Box<dyn std::io::Write> = match &args.out {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let start = scenario.start_time;
+    let at = |secs: f64| start.plus_secs(secs);
+    let mut next_request = 0;
+    let mut n_events = 0usize;
+    let mut rejected = 0usize;
+    let cycles = (scenario.until / scenario.cycle_seconds).floor() as u64;
+    for k in 0..=cycles {
+        let tick_time = k as f64 * scenario.cycle_seconds;
+        while let Some(timed) = scenario.requests.get(next_request).filter(|r| r.at <= tick_time) {
+            let now = at(timed.at);
+            let result = match &timed.request {
+                Request::StartMatchmaking(req) => mm.start_matchmaking(now, req.clone()).map(|_| ()),
+                Request::StopMatchmaking(req) => mm.stop_matchmaking(now, &req.ticket_id),
+            };
+            if let Err(err) = result {
+                rejected += 1;
+                eprintln!("{file}: requests[{next_request}] at {}s: {}: {err}", timed.at, err.error_type());
+            }
+            next_request += 1;
+        }
+        mm.tick(at(tick_time));
+        for event in events.try_iter() {
+            writeln!(out, "{}", event.to_json(&envelope))?;
+            n_events += 1;
+        }
+    }
+    out.flush()?;
+    drop(out);
+    let tickets = mm.all_tickets();
+    if let Some(path) = &args.tickets_out {
+        let json: Vec<serde_json::Value> = tickets.iter().map(|t| t.to_json_value()).collect();
+        std::fs::write(path, serde_json::to_string_pretty(&json)? + "\n")
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let count = |s: &str| tickets.iter().filter(|t| t.status.as_str() == s).count();
+    eprintln!(
+        "{file}: {} tickets ({} completed, {} timed out, {} cancelled, {} still searching), {n_events} events, {rejected} requests rejected, simulated {}s",
+        tickets.len(),
+        count("COMPLETED"),
+        count("TIMED_OUT"),
+        count("CANCELLED"),
+        count("SEARCHING") + count("QUEUED"),
+        scenario.until
+    );
+    Ok(ExitCode::SUCCESS)
+}

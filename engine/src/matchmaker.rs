@@ -1,0 +1,783 @@
+//! The embedding API: a [`Matchmaker`] holds one ticket pool per matchmaking
+//! configuration and runs FlexMatch's ticket lifecycle over it.
+//!
+//! It is sans-IO: every operation takes the current [`Time`] from the caller, and
+//! [`Matchmaker::tick`] runs one matchmaking cycle at that time. Events go to the crossbeam
+//! channel returned by [`Matchmaker::new`], in a deterministic order: the same requests,
+//! times and seed give the same events for any number of worker threads.
+//!
+//! Cycle order: queued tickets start searching (`MatchmakingSearching`), tickets past
+//! `RequestTimeoutSeconds` time out (`MatchmakingTimedOut`), then the search proposes
+//! matches and each is emitted (`PotentialMatchCreated`, then `MatchmakingSucceeded` in
+//! STANDALONE mode).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::api::{ApiError, AttributeValue, MatchmakingTicket, Player, StartMatchmakingRequest, TicketStatus};
+use crate::config::{FlexMatchMode, MatchmakingConfiguration};
+use crate::events::{self, Event, EventDetail, EventPlayer, EventTicket, RuleMetric, WaitEstimate};
+use crate::expr::AttrType;
+use crate::intern::{Interner, Sym};
+use crate::pool::{MAX_LOCATIONS, NewPlayer, PlayerValue, Pool};
+use crate::ruleset::{self, AttrValue, CompiledRules, RuleSet};
+use crate::search::{self, Proposal};
+use crate::time::Time;
+
+/// Options for a [`Matchmaker`].
+#[derive(Debug, Clone)]
+pub struct MatchmakerOptions {
+    /// Worker threads for the search; 0 uses one per core.
+    pub threads: usize,
+    /// Seed for generated ids (tickets without a caller-supplied id, matches, events).
+    pub seed: u64,
+    /// How long finished tickets stay visible to `describe_matchmaking`, in seconds;
+    /// `None` keeps them for the matchmaker's lifetime.
+    pub retention_seconds: Option<f64>,
+    /// Region used in ARNs.
+    pub region: String,
+    /// Account id used in ARNs.
+    pub account: String,
+}
+
+impl MatchmakerOptions {
+    /// Options with the given seed, all cores, 30 minutes of retention, region `local`.
+    pub fn new(seed: u64) -> MatchmakerOptions {
+        MatchmakerOptions {
+            threads: 0,
+            seed,
+            retention_seconds: Some(1800.0),
+            region: "local".to_owned(),
+            account: "000000000000".to_owned(),
+        }
+    }
+}
+
+/// What one [`Matchmaker::tick`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CycleStats {
+    /// Tickets that started searching.
+    pub searching: usize,
+    /// Tickets that timed out.
+    pub timed_out: usize,
+    /// Matches formed.
+    pub matches: usize,
+    /// Tickets placed in those matches.
+    pub matched_tickets: usize,
+    /// Tickets still waiting in the pools.
+    pub waiting: usize,
+}
+
+/// A FlexMatch-compatible matchmaker for one or more configurations.
+#[derive(Debug)]
+pub struct Matchmaker {
+    options: MatchmakerOptions,
+    configs: Vec<ConfigState>,
+    by_name: HashMap<String, usize>,
+    records: HashMap<Arc<str>, TicketRecord>,
+    /// Player id → ticket id of the player's active ticket.
+    active_players: HashMap<Arc<str>, Arc<str>>,
+    finished: VecDeque<(Time, Arc<str>)>,
+    events: Sender<Event>,
+    rng: SplitMix64,
+    workers: rayon::ThreadPool,
+}
+
+#[derive(Debug)]
+struct ConfigState {
+    config: MatchmakingConfiguration,
+    name: Arc<str>,
+    arn: String,
+    rules: Arc<CompiledRules>,
+    rule_names: Vec<Arc<str>>,
+    team_names: Vec<Arc<str>>,
+    pool: Pool,
+    interner: Interner,
+    locations: Interner,
+    uses_player_ids: bool,
+    /// Tickets submitted since the last cycle, in submission order.
+    queued: Vec<Arc<str>>,
+    /// `(deadline, ticket)` in submission order, which is deadline order.
+    deadlines: VecDeque<(Time, Arc<str>)>,
+    /// Pool slot → ticket id.
+    slot_ticket: Vec<Option<Arc<str>>>,
+    /// Recent waits of matched tickets, in seconds.
+    waits: VecDeque<u32>,
+}
+
+#[derive(Debug, Clone)]
+struct TicketRecord {
+    config: usize,
+    status: TicketStatus,
+    status_reason: Option<String>,
+    status_message: Option<String>,
+    start: Time,
+    end: Option<Time>,
+    players: Vec<Player>,
+    player_ids: Vec<Arc<str>>,
+    slot: Option<u32>,
+    metrics: Vec<(u64, u64)>,
+}
+
+/// Samples kept for wait estimates, and the fewest that give one.
+const WAIT_SAMPLES: usize = 64;
+const MIN_WAIT_SAMPLES: usize = 5;
+
+impl Matchmaker {
+    /// A matchmaker with no configurations, and the receiving end of its event stream.
+    ///
+    /// # Panics
+    /// If the worker thread pool cannot be created.
+    pub fn new(options: MatchmakerOptions) -> (Matchmaker, Receiver<Event>) {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let workers = rayon::ThreadPoolBuilder::new()
+            .num_threads(options.threads)
+            .thread_name(|i| format!("rallypoint-search-{i}"))
+            .build()
+            .expect("cannot start search threads");
+        let rng = SplitMix64(options.seed);
+        let mm = Matchmaker {
+            options,
+            configs: Vec::new(),
+            by_name: HashMap::new(),
+            records: HashMap::new(),
+            active_players: HashMap::new(),
+            finished: VecDeque::new(),
+            events: tx,
+            rng,
+            workers,
+        };
+        (mm, rx)
+    }
+
+    /// Adds a configuration with its (validated) rule set.
+    ///
+    /// # Errors
+    /// `InvalidRequest` when the name is taken or the configuration uses a capability this
+    /// version does not have yet (acceptance, queue placement, large matches).
+    pub fn add_configuration(&mut self, config: MatchmakingConfiguration, rule_set: &RuleSet) -> Result<(), ApiError> {
+        if self.by_name.contains_key(&config.name) {
+            return Err(ApiError::InvalidRequest(format!("a configuration named '{}' already exists", config.name)));
+        }
+        if config.flex_match_mode == FlexMatchMode::WithQueue {
+            return Err(ApiError::InvalidRequest(
+                "FlexMatchMode WITH_QUEUE needs game session placement, which this version does not have yet; use STANDALONE".into(),
+            ));
+        }
+        if config.acceptance_required {
+            return Err(ApiError::InvalidRequest(
+                "AcceptanceRequired is not supported by this version yet; set it to false".into(),
+            ));
+        }
+        if rule_set.is_large() {
+            return Err(ApiError::InvalidRequest(format!(
+                "rule set holds up to {} players; large matches (over 40) are not supported by this version yet",
+                rule_set.max_players()
+            )));
+        }
+        let rules = Arc::new(ruleset::compile(rule_set));
+        let uses_player_ids = rule_set.rules.iter().any(|r| match &r.kind {
+            ruleset::RuleKind::Comparison { measurement, reference, .. }
+            | ruleset::RuleKind::Collection { measurement, reference: reference @ _, .. } => {
+                uses_player_id(&measurement.expr)
+                    || matches!(reference, Some(ruleset::Reference::Expr(e)) if uses_player_id(&e.expr))
+            }
+            ruleset::RuleKind::Distance { measurement, .. } => uses_player_id(&measurement.expr),
+            _ => false,
+        });
+        let name: Arc<str> = config.name.as_str().into();
+        let arn = format!(
+            "arn:aws:gamelift:{}:{}:matchmakingconfiguration/{}",
+            self.options.region, self.options.account, config.name
+        );
+        let state = ConfigState {
+            rule_names: rules.rules().iter().map(|r| Arc::from(r.name.as_str())).collect(),
+            team_names: rules.teams().iter().map(|t| Arc::from(t.name.as_str())).collect(),
+            pool: Pool::new(&rules),
+            interner: rules.interner().clone(),
+            locations: Interner::new(),
+            uses_player_ids,
+            queued: Vec::new(),
+            deadlines: VecDeque::new(),
+            slot_ticket: Vec::new(),
+            waits: VecDeque::new(),
+            rules,
+            name,
+            arn,
+            config,
+        };
+        self.by_name.insert(state.config.name.clone(), self.configs.len());
+        self.configs.push(state);
+        Ok(())
+    }
+
+    /// The envelope fields for events of configuration `name` (region, account, custom data).
+    pub fn envelope(&self, name: &str) -> events::EnvelopeContext {
+        let custom = self.by_name.get(name).and_then(|&i| self.configs[i].config.custom_event_data.clone());
+        events::EnvelopeContext {
+            region: self.options.region.clone(),
+            account: self.options.account.clone(),
+            custom_event_data: custom,
+        }
+    }
+
+    /// `StartMatchmaking`: creates a ticket in status `QUEUED`.
+    ///
+    /// A player already in an active ticket cancels that older ticket (status reason
+    /// "Cancelled due to duplicate player", no event), as FlexMatch does. A ticket that can
+    /// never match (a required attribute missing with no default, no latency data for a
+    /// latency rule, a party larger than every team) is accepted, says why in its status
+    /// message, and times out.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown configuration; `InvalidRequest` for a malformed request
+    /// (ticket id in use or malformed, 0 or more than 10 players, repeated player ids,
+    /// attribute values of the wrong type).
+    pub fn start_matchmaking(
+        &mut self,
+        now: Time,
+        request: StartMatchmakingRequest,
+    ) -> Result<MatchmakingTicket, ApiError> {
+        let config_index = *self.by_name.get(request.configuration_name.as_str()).ok_or_else(|| {
+            ApiError::NotFound(format!("no matchmaking configuration named '{}'", request.configuration_name))
+        })?;
+        if request.players.is_empty() || request.players.len() > 10 {
+            return Err(ApiError::InvalidRequest(format!(
+                "a ticket holds 1 to 10 players, this request has {}",
+                request.players.len()
+            )));
+        }
+        for (i, p) in request.players.iter().enumerate() {
+            if p.player_id.is_empty() {
+                return Err(ApiError::InvalidRequest(format!("Players[{i}].PlayerId is empty")));
+            }
+            if request.players[..i].iter().any(|q| q.player_id == p.player_id) {
+                return Err(ApiError::InvalidRequest(format!("player '{}' appears twice in the request", p.player_id)));
+            }
+        }
+        let ticket_id: Arc<str> = match &request.ticket_id {
+            Some(id) => {
+                if id.is_empty()
+                    || id.len() > 128
+                    || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+                {
+                    return Err(ApiError::InvalidRequest(format!(
+                        "TicketId '{id}' must be 1 to 128 characters of letters, digits, '-' and '.'"
+                    )));
+                }
+                if self.records.contains_key(id.as_str()) {
+                    return Err(ApiError::InvalidRequest(format!("a ticket with id '{id}' already exists")));
+                }
+                id.as_str().into()
+            }
+            None => self.rng.uuid().into(),
+        };
+        // Convert and check the players against the rule set before changing any state.
+        let state = &mut self.configs[config_index];
+        let (new_players, unmatchable) = convert_players(state, &request.players)?;
+
+        // Duplicate players cancel their older tickets, silently.
+        for p in &request.players {
+            if let Some(old) = self.active_players.get(p.player_id.as_str()).cloned() {
+                self.finish(
+                    &old,
+                    now,
+                    TicketStatus::Cancelled,
+                    Some(events::DUPLICATE_PLAYER_REASON.to_owned()),
+                    None,
+                    None,
+                );
+            }
+        }
+        let state = &mut self.configs[config_index];
+        let player_ids: Vec<Arc<str>> = request.players.iter().map(|p| Arc::from(p.player_id.as_str())).collect();
+        for id in &player_ids {
+            self.active_players.insert(id.clone(), ticket_id.clone());
+        }
+        let deadline = now.plus_secs(f64::from(state.config.request_timeout_seconds));
+        state.deadlines.push_back((deadline, ticket_id.clone()));
+        state.queued.push(ticket_id.clone());
+        let mut record = TicketRecord {
+            config: config_index,
+            status: TicketStatus::Queued,
+            status_reason: None,
+            status_message: unmatchable.clone(),
+            start: now,
+            end: None,
+            players: request.players,
+            player_ids,
+            slot: None,
+            metrics: vec![(0, 0); state.rule_names.len()],
+        };
+        if unmatchable.is_none() {
+            let slot = state.pool.insert(now, &new_players);
+            if state.slot_ticket.len() <= slot as usize {
+                state.slot_ticket.resize(slot as usize + 1, None);
+            }
+            state.slot_ticket[slot as usize] = Some(ticket_id.clone());
+            record.slot = Some(slot);
+        }
+        self.records.insert(ticket_id.clone(), record);
+        Ok(self.ticket(&ticket_id).expect("just inserted"))
+    }
+
+    /// `StopMatchmaking`: cancels a ticket (`MatchmakingCancelled`).
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown ticket; `InvalidRequest` if it already finished.
+    pub fn stop_matchmaking(&mut self, now: Time, ticket_id: &str) -> Result<(), ApiError> {
+        let record = self
+            .records
+            .get(ticket_id)
+            .ok_or_else(|| ApiError::NotFound(format!("no ticket with id '{ticket_id}'")))?;
+        match record.status {
+            TicketStatus::Queued | TicketStatus::Searching | TicketStatus::RequiresAcceptance => {}
+            TicketStatus::Placing => {
+                return Err(ApiError::InvalidRequest(
+                    "Matchmaking ticket is in PLACING status and cannot be canceled.".into(),
+                ));
+            }
+            status => {
+                return Err(ApiError::InvalidRequest(format!(
+                    "ticket '{ticket_id}' has already finished with status {}",
+                    status.as_str()
+                )));
+            }
+        }
+        let id: Arc<str> = self.records.get_key_value(ticket_id).expect("exists").0.clone();
+        let event = self.finish(
+            &id,
+            now,
+            TicketStatus::Cancelled,
+            Some("Cancelled".into()),
+            Some(events::CANCELLED_MESSAGE.into()),
+            Some(true),
+        );
+        if let Some(e) = event {
+            let _ = self.events.send(e);
+        }
+        Ok(())
+    }
+
+    /// `DescribeMatchmaking` for one ticket.
+    pub fn ticket(&self, ticket_id: &str) -> Option<MatchmakingTicket> {
+        let (id, r) = self.records.get_key_value(ticket_id)?;
+        let state = &self.configs[r.config];
+        let estimate = match r.status {
+            TicketStatus::Queued | TicketStatus::Searching => wait_estimate(&state.waits),
+            _ => None,
+        };
+        Some(MatchmakingTicket {
+            ticket_id: id.to_string(),
+            configuration_name: state.config.name.clone(),
+            configuration_arn: state.arn.clone(),
+            status: r.status,
+            status_reason: r.status_reason.clone(),
+            status_message: r.status_message.clone(),
+            start_time: r.start,
+            end_time: r.end,
+            players: r.players.clone(),
+            estimated_wait_time: estimate,
+        })
+    }
+
+    /// `DescribeMatchmaking`: the tickets that exist among `ticket_ids` (at most 10).
+    ///
+    /// # Errors
+    /// `InvalidRequest` for more than 10 ids.
+    pub fn describe_matchmaking(&self, ticket_ids: &[&str]) -> Result<Vec<MatchmakingTicket>, ApiError> {
+        if ticket_ids.len() > 10 {
+            return Err(ApiError::InvalidRequest(format!("at most 10 ticket ids per call, got {}", ticket_ids.len())));
+        }
+        Ok(ticket_ids.iter().filter_map(|id| self.ticket(id)).collect())
+    }
+
+    /// Every ticket still known (active, or finished within the retention period), sorted
+    /// by start time and id.
+    pub fn all_tickets(&self) -> Vec<MatchmakingTicket> {
+        let mut ids: Vec<(&Time, &Arc<str>)> = self.records.iter().map(|(id, r)| (&r.start, id)).collect();
+        ids.sort();
+        ids.into_iter().filter_map(|(_, id)| self.ticket(id)).collect()
+    }
+
+    /// Tickets waiting in the pools.
+    pub fn waiting(&self) -> usize {
+        self.configs.iter().map(|c| c.pool.len()).sum()
+    }
+
+    /// Runs one matchmaking cycle at time `now` on every configuration.
+    pub fn tick(&mut self, now: Time) -> CycleStats {
+        let mut stats = CycleStats::default();
+        for c in 0..self.configs.len() {
+            self.tick_config(c, now, &mut stats);
+        }
+        self.expire_finished(now);
+        stats.waiting = self.waiting();
+        stats
+    }
+
+    fn tick_config(&mut self, c: usize, now: Time, stats: &mut CycleStats) {
+        let mut out_events = Vec::new();
+        // 1. QUEUED → SEARCHING.
+        let queued = std::mem::take(&mut self.configs[c].queued);
+        for id in queued {
+            let Some(r) = self.records.get_mut(&id) else { continue };
+            if r.status != TicketStatus::Queued {
+                continue;
+            }
+            r.status = TicketStatus::Searching;
+            stats.searching += 1;
+            let state = &self.configs[c];
+            let estimate = match wait_estimate(&state.waits) {
+                Some(s) => WaitEstimate::Seconds(s),
+                None => WaitEstimate::NotAvailable,
+            };
+            let ticket = event_ticket(&id, r, None);
+            out_events.push(self.event(
+                c,
+                now,
+                EventDetail::MatchmakingSearching { tickets: vec![ticket], estimated_wait: estimate },
+            ));
+        }
+        // 2. Timeouts, in submission order.
+        while let Some((deadline, _)) = self.configs[c].deadlines.front() {
+            if *deadline > now {
+                break;
+            }
+            let (_, id) = self.configs[c].deadlines.pop_front().expect("non-empty");
+            let active = self
+                .records
+                .get(&id)
+                .is_some_and(|r| matches!(r.status, TicketStatus::Queued | TicketStatus::Searching));
+            if active {
+                stats.timed_out += 1;
+                if let Some(e) = self.finish(
+                    &id,
+                    now,
+                    TicketStatus::TimedOut,
+                    Some("TimedOut".into()),
+                    Some(events::TIMED_OUT_MESSAGE.into()),
+                    Some(false),
+                ) {
+                    out_events.push(e);
+                }
+            }
+        }
+        // 3. Search.
+        let state = &mut self.configs[c];
+        state.pool.refresh();
+        let output = {
+            let pool = &state.pool;
+            let rules = &state.rules;
+            self.workers.install(|| search::search_cycle(pool, rules, now))
+        };
+        for (slot, rule, pass, fail) in output.anchor_metrics {
+            if let Some(id) = &self.configs[c].slot_ticket.get(slot as usize).cloned().flatten() {
+                if let Some(r) = self.records.get_mut(id) {
+                    r.metrics[rule as usize].0 += u64::from(pass);
+                    r.metrics[rule as usize].1 += u64::from(fail);
+                }
+            }
+        }
+        // 4. Emit matches.
+        for proposal in output.proposals {
+            stats.matches += 1;
+            stats.matched_tickets += proposal.tickets.len();
+            self.emit_match(c, now, &proposal, &mut out_events);
+        }
+        for e in out_events {
+            let _ = self.events.send(e);
+        }
+    }
+
+    fn emit_match(&mut self, c: usize, now: Time, proposal: &Proposal, out: &mut Vec<Event>) {
+        let match_id = self.rng.uuid();
+        let mut tickets = Vec::with_capacity(proposal.tickets.len());
+        for &(slot, team) in &proposal.tickets {
+            let state = &mut self.configs[c];
+            let id = state.slot_ticket[slot as usize].take().expect("proposed slot holds a ticket");
+            state.pool.remove(slot);
+            let team_name = state.team_names[team as usize].clone();
+            let wait = now.secs_since(self.records[&id].start).max(0.0) as u32;
+            if state.waits.len() == WAIT_SAMPLES {
+                state.waits.pop_front();
+            }
+            state.waits.push_back(wait);
+            let r = self.records.get_mut(&id).expect("record of a pooled ticket");
+            r.slot = None;
+            r.status = TicketStatus::Completed;
+            r.end = Some(now);
+            for p in &mut r.players {
+                p.team = Some(team_name.to_string());
+            }
+            for p in &r.player_ids {
+                self.active_players.remove(p);
+            }
+            tickets.push(event_ticket(&id, r, Some(&team_name)));
+            self.finished.push_back((now, id));
+        }
+        let state = &self.configs[c];
+        let metrics = state
+            .rule_names
+            .iter()
+            .zip(&proposal.metrics)
+            .map(|(name, &(pass, fail))| RuleMetric {
+                rule_name: name.clone(),
+                passed_count: u64::from(pass),
+                failed_count: u64::from(fail),
+            })
+            .collect();
+        out.push(self.event(
+            c,
+            now,
+            EventDetail::PotentialMatchCreated {
+                tickets: tickets.clone(),
+                acceptance_required: false,
+                acceptance_timeout: None,
+                rule_evaluation_metrics: metrics,
+                match_id: match_id.clone(),
+            },
+        ));
+        out.push(self.event(c, now, EventDetail::MatchmakingSucceeded { tickets, match_id, game_session: None }));
+    }
+
+    /// Moves a ticket to a terminal status; returns its event when `event` says which kind
+    /// (`Some(true)` cancelled, `Some(false)` timed out) and `None` for silent endings.
+    fn finish(
+        &mut self,
+        id: &Arc<str>,
+        now: Time,
+        status: TicketStatus,
+        reason: Option<String>,
+        message: Option<String>,
+        event: Option<bool>,
+    ) -> Option<Event> {
+        let r = self.records.get_mut(id)?;
+        r.status = status;
+        r.end = Some(now);
+        r.status_reason = reason;
+        if message.is_some() {
+            r.status_message = message;
+        }
+        let c = r.config;
+        if let Some(slot) = r.slot.take() {
+            let state = &mut self.configs[c];
+            state.pool.remove(slot);
+            state.slot_ticket[slot as usize] = None;
+        }
+        for p in &r.player_ids {
+            if self.active_players.get(p).is_some_and(|t| t == id) {
+                self.active_players.remove(p);
+            }
+        }
+        self.finished.push_back((now, id.clone()));
+        let r = &self.records[id];
+        let metrics: Vec<RuleMetric> = self.configs[c]
+            .rule_names
+            .iter()
+            .zip(&r.metrics)
+            .map(|(name, &(passed_count, failed_count))| RuleMetric {
+                rule_name: name.clone(),
+                passed_count,
+                failed_count,
+            })
+            .collect();
+        let tickets = vec![event_ticket(id, r, None)];
+        let detail = match event? {
+            true => EventDetail::MatchmakingCancelled { tickets, rule_evaluation_metrics: metrics, match_id: None },
+            false => EventDetail::MatchmakingTimedOut { tickets, rule_evaluation_metrics: metrics, match_id: None },
+        };
+        Some(self.event(c, now, detail))
+    }
+
+    fn event(&mut self, c: usize, now: Time, detail: EventDetail) -> Event {
+        Event { id: self.rng.uuid(), time: now, configuration_name: self.configs[c].name.clone(), detail }
+    }
+
+    fn expire_finished(&mut self, now: Time) {
+        let Some(retention) = self.options.retention_seconds else { return };
+        while let Some((end, _)) = self.finished.front() {
+            if now.secs_since(*end) < retention {
+                break;
+            }
+            let (_, id) = self.finished.pop_front().expect("non-empty");
+            if self.records.get(&id).is_some_and(|r| r.status.is_terminal()) {
+                self.records.remove(&id);
+            }
+        }
+    }
+}
+
+fn event_ticket(id: &Arc<str>, r: &TicketRecord, team: Option<&Arc<str>>) -> EventTicket {
+    EventTicket {
+        ticket_id: id.clone(),
+        start_time: r.start,
+        players: r
+            .player_ids
+            .iter()
+            .map(|p| EventPlayer { player_id: p.clone(), team: team.cloned(), accepted: None, player_session_id: None })
+            .collect(),
+    }
+}
+
+fn wait_estimate(waits: &VecDeque<u32>) -> Option<u32> {
+    if waits.len() < MIN_WAIT_SAMPLES {
+        return None;
+    }
+    let mut v: Vec<u32> = waits.iter().copied().collect();
+    v.sort_unstable();
+    Some(v[v.len() / 2])
+}
+
+fn uses_player_id(e: &crate::expr::Expr) -> bool {
+    matches!(e.path().selection, crate::expr::Selection::PlayerId { .. })
+}
+
+/// Converts request players for the pool. Returns the players and, when the ticket can
+/// never match, the reason.
+fn convert_players(state: &mut ConfigState, players: &[Player]) -> Result<(Vec<NewPlayer>, Option<String>), ApiError> {
+    let rule_set = state.rules.rule_set();
+    let mut unmatchable: Option<String> = None;
+    let mut out = Vec::with_capacity(players.len());
+    let has_latency_rule = !state.pool.layout.latency_rules.is_empty();
+    for p in players {
+        let mut values = Vec::with_capacity(rule_set.attributes.len());
+        for attr in &rule_set.attributes {
+            let given = p.attributes.iter().find(|(name, _)| *name == attr.name).map(|(_, v)| v);
+            let value = match (given, &attr.default) {
+                (Some(v), _) => Some(convert_value(&mut state.interner, &attr.name, attr.ty, v)?),
+                (None, Some(d)) => Some(convert_default(&mut state.interner, d)),
+                (None, None) => {
+                    unmatchable.get_or_insert_with(|| {
+                        format!("player '{}' has no value for attribute '{}', which has no default; this ticket cannot be matched", p.player_id, attr.name)
+                    });
+                    None
+                }
+            };
+            values.push(value);
+        }
+        let mut latency = Vec::new();
+        for (location, ms) in &p.latency_in_ms {
+            let loc = match state.locations.get(location) {
+                Some(s) => s,
+                None if state.locations.len() < MAX_LOCATIONS => state.locations.intern(location),
+                None => continue,
+            };
+            latency.push((loc.0 as u8, *ms));
+        }
+        if has_latency_rule && latency.is_empty() {
+            unmatchable.get_or_insert_with(|| {
+                format!("player '{}' reported no latency, and the rule set has a latency rule; this ticket cannot be matched", p.player_id)
+            });
+        }
+        let id_sym = if state.uses_player_ids { state.interner.intern(&p.player_id) } else { Sym(u32::MAX) };
+        out.push(NewPlayer { id_sym, values, latency });
+    }
+    let largest_team = state
+        .rules
+        .teams()
+        .iter()
+        .map(|t| t.max_players.steps.iter().map(|s| s.1).fold(t.max_players.base, f64::max))
+        .fold(0.0, f64::max);
+    if players.len() as f64 > largest_team {
+        unmatchable.get_or_insert_with(|| {
+            format!("the party of {} players is larger than every team (at most {largest_team}); this ticket cannot be matched", players.len())
+        });
+    }
+    // Tickets whose party disagrees on a string batchDistance attribute can never share a batch.
+    for &attr in &state.pool.layout.shard_attrs {
+        let first = out.first().and_then(|p| p.values[attr].as_ref());
+        if out.iter().any(|p| !same_string(p.values[attr].as_ref(), first)) {
+            unmatchable.get_or_insert_with(|| {
+                format!("the party's players have different values of '{}', which the rule set batches on; this ticket cannot be matched", rule_set.attributes[attr].name)
+            });
+        }
+    }
+    Ok((out, unmatchable))
+}
+
+fn same_string(a: Option<&PlayerValue>, b: Option<&PlayerValue>) -> bool {
+    match (a, b) {
+        (Some(PlayerValue::String(x)), Some(PlayerValue::String(y))) => x == y,
+        _ => false,
+    }
+}
+
+fn convert_value(
+    interner: &mut Interner,
+    name: &str,
+    ty: AttrType,
+    v: &AttributeValue,
+) -> Result<PlayerValue, ApiError> {
+    Ok(match (ty, v) {
+        (AttrType::Number, AttributeValue::N(n)) => PlayerValue::Number(*n),
+        (AttrType::String, AttributeValue::S(s)) => PlayerValue::String(interner.intern(s)),
+        (AttrType::StringList, AttributeValue::SL(l)) => {
+            let mut syms: Vec<Sym> = Vec::with_capacity(l.len());
+            for s in l {
+                let sym = interner.intern(s);
+                if !syms.contains(&sym) {
+                    syms.push(sym);
+                }
+            }
+            PlayerValue::List(syms)
+        }
+        (AttrType::StringNumberMap, AttributeValue::SDM(m)) => {
+            PlayerValue::Map(m.iter().map(|(k, v)| (interner.intern(k), *v)).collect())
+        }
+        (ty, v) => {
+            let sent = match v {
+                AttributeValue::S(_) => "S (string)",
+                AttributeValue::N(_) => "N (number)",
+                AttributeValue::SL(_) => "SL (string list)",
+                AttributeValue::SDM(_) => "SDM (string-to-number map)",
+            };
+            let want = match ty {
+                AttrType::String => "S",
+                AttrType::Number => "N",
+                AttrType::StringList => "SL",
+                AttrType::StringNumberMap => "SDM",
+            };
+            return Err(ApiError::InvalidRequest(format!(
+                "attribute '{name}' is declared as {} in the rule set, so it must be sent as {want}, but the request sends {sent}",
+                ty.name()
+            )));
+        }
+    })
+}
+
+fn convert_default(interner: &mut Interner, d: &AttrValue) -> PlayerValue {
+    match d {
+        AttrValue::Number(n) => PlayerValue::Number(*n),
+        AttrValue::String(s) => PlayerValue::String(interner.intern(s)),
+        AttrValue::StringList(l) => PlayerValue::List(l.iter().map(|s| interner.intern(s)).collect()),
+        AttrValue::StringNumberMap(m) => PlayerValue::Map(m.iter().map(|(k, v)| (interner.intern(k), *v)).collect()),
+    }
+}
+
+/// SplitMix64: a small, stable, seedable generator for ids. Its output for a given seed
+/// never changes, which keeps event streams reproducible across versions of our
+/// dependencies.
+#[derive(Debug, Clone)]
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A version-4 UUID string from the stream.
+    fn uuid(&mut self) -> String {
+        let (a, b) = (self.next(), self.next());
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&a.to_be_bytes());
+        bytes[8..].copy_from_slice(&b.to_be_bytes());
+        uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+    }
+}

@@ -1,0 +1,492 @@
+//! The ticket pool of one matchmaking configuration: column-wise ticket storage and
+//! the per-shard sorted indexes the search reads.
+//!
+//! Everything the search needs per candidate is computed once, at ingest: each ticket's
+//! party-aggregated attribute values (min, max and avg for every number attribute; union
+//! and intersection for every string list), its latency masks for every expansion level
+//! of every latency rule, its shard (the tuple of its string `batchDistance` values) and
+//! its primary sort key. The search then reads plain arrays indexed by slot; it never
+//! looks at request data, strings or maps.
+//!
+//! Slots are reused through a free list. A shard keeps `(key, seq, slot)` entries sorted;
+//! arrivals are sorted and merged in once per cycle (O(A log A + N)), and departures are
+//! filtered out in the same pass, so the pool is never re-sorted.
+
+use std::collections::HashMap;
+
+use crate::expr::AttrType;
+use crate::intern::Sym;
+use crate::ruleset::{CompiledKind, CompiledRules, ListAggregation, NumberAggregation, Schedule};
+use crate::time::Time;
+
+/// Most distinct latency locations per configuration (one bit each in a `u64` mask).
+pub(crate) const MAX_LOCATIONS: usize = 64;
+
+/// Index of a party aggregation in the per-attribute `[min, max, avg]` triple.
+pub(crate) fn number_agg_index(a: NumberAggregation) -> usize {
+    match a {
+        NumberAggregation::Min => 0,
+        NumberAggregation::Max => 1,
+        NumberAggregation::Avg => 2,
+    }
+}
+
+/// Index of a list aggregation in the per-attribute `[union, intersection]` pair.
+pub(crate) fn list_agg_index(a: ListAggregation) -> usize {
+    match a {
+        ListAggregation::Union => 0,
+        ListAggregation::Intersection => 1,
+    }
+}
+
+/// One player of a ticket being ingested, with defaults already applied.
+#[derive(Debug, Clone)]
+pub(crate) struct NewPlayer {
+    /// Interned player id (only meaningful when the rule set reads `players[playerId]`).
+    pub(crate) id_sym: Sym,
+    /// Value per attribute slot; `None` only if the attribute is missing with no default.
+    pub(crate) values: Vec<Option<PlayerValue>>,
+    /// `(location id, milliseconds)`.
+    pub(crate) latency: Vec<(u8, u32)>,
+}
+
+/// An attribute value with strings interned.
+#[derive(Debug, Clone)]
+pub(crate) enum PlayerValue {
+    Number(f64),
+    String(Sym),
+    List(Vec<Sym>),
+    Map(Vec<(Sym, f64)>),
+}
+
+/// Variable-length per-ticket data, allocated once at ingest.
+#[derive(Debug, Default)]
+pub(crate) struct TicketVar {
+    pub(crate) player_ids: Box<[Sym]>,
+    /// `[string_attr_index * n_players + player]`.
+    pub(crate) strings: Box<[Sym]>,
+    pub(crate) lists: Box<[Sym]>,
+    /// `[list_attr_index * 2 + agg] -> (start, len)` into `lists`.
+    pub(crate) list_ranges: Box<[(u32, u32)]>,
+    pub(crate) maps: Box<[(Sym, f64)]>,
+    /// `[map_attr_index] -> (start, len)` into `maps` (values averaged over the party).
+    pub(crate) map_ranges: Box<[(u32, u32)]>,
+    /// Locations every party member reported: `(location, [min, max, avg] ms)`.
+    pub(crate) latency: Box<[(u8, [f32; 3])]>,
+}
+
+/// Per-configuration facts derived from the compiled rules.
+#[derive(Debug, Clone)]
+pub(crate) struct Layout {
+    pub(crate) n_attrs: usize,
+    pub(crate) string_index: Vec<Option<usize>>,
+    pub(crate) list_index: Vec<Option<usize>>,
+    pub(crate) map_index: Vec<Option<usize>>,
+    pub(crate) n_strings: usize,
+    pub(crate) n_lists: usize,
+    pub(crate) n_maps: usize,
+    /// Attribute slots of string `batchDistance` rules: the shard key.
+    pub(crate) shard_attrs: Vec<usize>,
+    /// The primary sort key: a number attribute and its party aggregation.
+    pub(crate) key: Option<(usize, usize)>,
+    /// Half-width of the key window by age: the key rule's `maxDistance` schedule.
+    pub(crate) key_window: Option<Schedule>,
+    /// Latency rules: `(rule index, maxLatency schedule, aggregation index)`.
+    pub(crate) latency_rules: Vec<(usize, Schedule, usize)>,
+    /// Mask words per ticket: Σ over latency rules of (1 + steps).
+    pub(crate) masks_per_ticket: usize,
+    /// Offset of each latency rule's first mask.
+    pub(crate) mask_offsets: Vec<usize>,
+}
+
+impl Layout {
+    pub(crate) fn new(rules: &CompiledRules) -> Layout {
+        let rule_set = rules.rule_set();
+        let n_attrs = rule_set.attributes.len();
+        let mut string_index = vec![None; n_attrs];
+        let mut list_index = vec![None; n_attrs];
+        let mut map_index = vec![None; n_attrs];
+        let (mut n_strings, mut n_lists, mut n_maps) = (0, 0, 0);
+        for (i, a) in rule_set.attributes.iter().enumerate() {
+            match a.ty {
+                AttrType::String => {
+                    string_index[i] = Some(n_strings);
+                    n_strings += 1;
+                }
+                AttrType::StringList => {
+                    list_index[i] = Some(n_lists);
+                    n_lists += 1;
+                }
+                AttrType::StringNumberMap => {
+                    map_index[i] = Some(n_maps);
+                    n_maps += 1;
+                }
+                AttrType::Number => {}
+            }
+        }
+        let mut shard_attrs = Vec::new();
+        let mut key = None;
+        let mut key_window = None;
+        let mut latency_rules = Vec::new();
+        for (index, rule) in rules.rules().iter().enumerate() {
+            match &rule.kind {
+                CompiledKind::BatchDistance { attribute, numeric: false, .. } => shard_attrs.push(*attribute),
+                CompiledKind::BatchDistance { attribute, numeric: true, max_distance, aggregation }
+                    if key.is_none() =>
+                {
+                    key = Some((*attribute, number_agg_index(*aggregation)));
+                    key_window = Some(max_distance.clone());
+                }
+                CompiledKind::Latency { max_latency, aggregation, .. } => {
+                    latency_rules.push((index, max_latency.clone(), number_agg_index(*aggregation)));
+                }
+                _ => {}
+            }
+        }
+        if key.is_none() {
+            // No numeric batch rule: order by the first numeric sort or sortByAttributes key,
+            // so neighbours in the index are similar players.
+            let sort_attr = rules.rules().iter().find_map(|r| match &r.kind {
+                CompiledKind::Sort { rule, .. } if rule_set.attributes[rule.attribute].ty == AttrType::Number => {
+                    Some((rule.attribute, number_agg_index(rule.party_aggregation)))
+                }
+                _ => None,
+            });
+            let sorted_by = rule_set
+                .algorithm
+                .sort_by_attributes
+                .iter()
+                .find(|&&a| rule_set.attributes[a].ty == AttrType::Number)
+                .map(|&a| (a, number_agg_index(NumberAggregation::Avg)));
+            key = sort_attr.or(sorted_by);
+        }
+        let mut mask_offsets = Vec::new();
+        let mut masks_per_ticket = 0;
+        for (_, schedule, _) in &latency_rules {
+            mask_offsets.push(masks_per_ticket);
+            masks_per_ticket += 1 + schedule.steps.len();
+        }
+        Layout {
+            n_attrs,
+            string_index,
+            list_index,
+            map_index,
+            n_strings,
+            n_lists,
+            n_maps,
+            shard_attrs,
+            key,
+            key_window,
+            latency_rules,
+            masks_per_ticket,
+            mask_offsets,
+        }
+    }
+}
+
+/// A shard: tickets that share every string `batchDistance` value.
+#[derive(Debug, Default)]
+pub(crate) struct Shard {
+    /// `(key, seq, slot)`, sorted by key then seq. May hold stale entries until the next
+    /// `refresh`.
+    pub(crate) entries: Vec<(f64, u64, u32)>,
+    pending: Vec<(f64, u64, u32)>,
+}
+
+/// The tickets of one configuration.
+#[derive(Debug)]
+pub(crate) struct Pool {
+    pub(crate) layout: Layout,
+    // Columns, indexed by slot.
+    pub(crate) seq: Vec<u64>,
+    pub(crate) start: Vec<Time>,
+    pub(crate) n_players: Vec<u8>,
+    pub(crate) in_search: Vec<bool>,
+    pub(crate) key: Vec<f64>,
+    pub(crate) nums: Vec<f64>,
+    pub(crate) masks: Vec<u64>,
+    pub(crate) var: Vec<TicketVar>,
+    free: Vec<u32>,
+    shard_ids: HashMap<Box<[Sym]>, u32>,
+    pub(crate) shards: Vec<Shard>,
+    pub(crate) shard_of: Vec<u32>,
+    next_seq: u64,
+    live: usize,
+}
+
+impl Pool {
+    pub(crate) fn new(rules: &CompiledRules) -> Pool {
+        Pool {
+            layout: Layout::new(rules),
+            seq: Vec::new(),
+            start: Vec::new(),
+            n_players: Vec::new(),
+            in_search: Vec::new(),
+            key: Vec::new(),
+            nums: Vec::new(),
+            masks: Vec::new(),
+            var: Vec::new(),
+            free: Vec::new(),
+            shard_ids: HashMap::new(),
+            shards: Vec::new(),
+            shard_of: Vec::new(),
+            next_seq: 0,
+            live: 0,
+        }
+    }
+
+    /// Number of tickets waiting in the search.
+    pub(crate) fn len(&self) -> usize {
+        self.live
+    }
+
+    /// The party-aggregated value of number attribute `attr` (`agg`: 0 min, 1 max, 2 avg).
+    #[inline]
+    pub(crate) fn number(&self, slot: u32, attr: usize, agg: usize) -> f64 {
+        self.nums[(slot as usize * self.layout.n_attrs + attr) * 3 + agg]
+    }
+
+    /// Player `p`'s value of string attribute `attr`.
+    #[inline]
+    pub(crate) fn string(&self, slot: u32, p: usize, attr: usize) -> Sym {
+        let var = &self.var[slot as usize];
+        let k = self.layout.string_index[attr].unwrap_or(0);
+        var.strings.get(k * var.player_ids.len() + p).copied().unwrap_or(Sym(u32::MAX))
+    }
+
+    /// The party's aggregated list for list attribute `attr` (`agg`: 0 union, 1 intersection).
+    #[inline]
+    pub(crate) fn list(&self, slot: u32, attr: usize, agg: usize) -> &[Sym] {
+        let var = &self.var[slot as usize];
+        let Some(k) = self.layout.list_index[attr] else { return &[] };
+        let (start, len) = var.list_ranges[k * 2 + agg];
+        &var.lists[start as usize..(start + len) as usize]
+    }
+
+    /// The party's averaged map for map attribute `attr`.
+    #[inline]
+    pub(crate) fn map(&self, slot: u32, attr: usize) -> &[(Sym, f64)] {
+        let var = &self.var[slot as usize];
+        let Some(k) = self.layout.map_index[attr] else { return &[] };
+        let (start, len) = var.map_ranges[k];
+        &var.maps[start as usize..(start + len) as usize]
+    }
+
+    /// The acceptable-location mask of latency rule `latency_rule` at expansion `level`.
+    #[inline]
+    pub(crate) fn mask(&self, slot: u32, latency_rule: usize, level: usize) -> u64 {
+        self.masks[slot as usize * self.layout.masks_per_ticket + self.layout.mask_offsets[latency_rule] + level]
+    }
+
+    /// Adds a ticket to the search and returns its slot.
+    pub(crate) fn insert(&mut self, start: Time, players: &[NewPlayer]) -> u32 {
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                let s = self.seq.len() as u32;
+                self.seq.push(0);
+                self.start.push(Time(0));
+                self.n_players.push(0);
+                self.in_search.push(false);
+                self.key.push(0.0);
+                self.nums.extend(std::iter::repeat_n(0.0, self.layout.n_attrs * 3));
+                self.masks.extend(std::iter::repeat_n(0, self.layout.masks_per_ticket));
+                self.var.push(TicketVar::default());
+                self.shard_of.push(0);
+                s
+            }
+        };
+        let s = slot as usize;
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.seq[s] = seq;
+        self.start[s] = start;
+        self.n_players[s] = players.len() as u8;
+        self.in_search[s] = true;
+        self.live += 1;
+        let layout = &self.layout;
+        let n = players.len();
+
+        // Numbers: min / max / avg over the party.
+        for attr in 0..layout.n_attrs {
+            let mut lo = f64::INFINITY;
+            let mut hi = f64::NEG_INFINITY;
+            let mut sum = 0.0;
+            let mut count = 0usize;
+            for p in players {
+                if let Some(Some(PlayerValue::Number(v))) = p.values.get(attr) {
+                    lo = lo.min(*v);
+                    hi = hi.max(*v);
+                    sum += v;
+                    count += 1;
+                }
+            }
+            let base = (s * layout.n_attrs + attr) * 3;
+            if count > 0 {
+                self.nums[base] = lo;
+                self.nums[base + 1] = hi;
+                self.nums[base + 2] = sum / count as f64;
+            } else {
+                self.nums[base..base + 3].fill(0.0);
+            }
+        }
+
+        // Variable data.
+        let player_ids: Box<[Sym]> = players.iter().map(|p| p.id_sym).collect();
+        let mut strings = vec![Sym(u32::MAX); layout.n_strings * n];
+        let mut lists = Vec::new();
+        let mut list_ranges = vec![(0u32, 0u32); layout.n_lists * 2];
+        let mut maps = Vec::new();
+        let mut map_ranges = vec![(0u32, 0u32); layout.n_maps];
+        for attr in 0..layout.n_attrs {
+            if let Some(k) = layout.string_index[attr] {
+                for (pi, p) in players.iter().enumerate() {
+                    if let Some(Some(PlayerValue::String(v))) = p.values.get(attr) {
+                        strings[k * n + pi] = *v;
+                    }
+                }
+            }
+            if let Some(k) = layout.list_index[attr] {
+                let member_lists: Vec<&[Sym]> = players
+                    .iter()
+                    .map(|p| match p.values.get(attr) {
+                        Some(Some(PlayerValue::List(l))) => l.as_slice(),
+                        _ => &[],
+                    })
+                    .collect();
+                let start = lists.len() as u32;
+                for l in &member_lists {
+                    for v in *l {
+                        if !lists[start as usize..].contains(v) {
+                            lists.push(*v);
+                        }
+                    }
+                }
+                list_ranges[k * 2] = (start, lists.len() as u32 - start);
+                let start = lists.len() as u32;
+                if let Some(first) = member_lists.first() {
+                    for v in *first {
+                        if member_lists.iter().all(|l| l.contains(v)) && !lists[start as usize..].contains(v) {
+                            lists.push(*v);
+                        }
+                    }
+                }
+                list_ranges[k * 2 + 1] = (start, lists.len() as u32 - start);
+            }
+            if let Some(k) = layout.map_index[attr] {
+                let start = maps.len() as u32;
+                let mut acc: Vec<(Sym, f64, u32)> = Vec::new();
+                for p in players {
+                    if let Some(Some(PlayerValue::Map(m))) = p.values.get(attr) {
+                        for (key, v) in m {
+                            match acc.iter_mut().find(|(k2, _, _)| k2 == key) {
+                                Some(e) => {
+                                    e.1 += v;
+                                    e.2 += 1;
+                                }
+                                None => acc.push((*key, *v, 1)),
+                            }
+                        }
+                    }
+                }
+                maps.extend(acc.into_iter().map(|(k2, sum, c)| (k2, sum / f64::from(c))));
+                map_ranges[k] = (start, maps.len() as u32 - start);
+            }
+        }
+        // Latency: locations every member reported, aggregated.
+        let mut latency: Vec<(u8, [f32; 3])> = Vec::new();
+        if let Some(first) = players.first() {
+            for &(loc, _) in &first.latency {
+                let values: Vec<u32> = players
+                    .iter()
+                    .filter_map(|p| p.latency.iter().find(|(l, _)| *l == loc).map(|(_, ms)| *ms))
+                    .collect();
+                if values.len() == n {
+                    let lo = *values.iter().min().expect("non-empty") as f32;
+                    let hi = *values.iter().max().expect("non-empty") as f32;
+                    let avg = values.iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64;
+                    latency.push((loc, [lo, hi, avg as f32]));
+                }
+            }
+        }
+        latency.sort_by_key(|(l, _)| *l);
+        let base = s * layout.masks_per_ticket;
+        for (r, (_, schedule, agg)) in layout.latency_rules.iter().enumerate() {
+            let levels = std::iter::once(schedule.base).chain(schedule.steps.iter().map(|(_, v)| *v));
+            for (level, max) in levels.enumerate() {
+                let mut mask = 0u64;
+                for (loc, values) in &latency {
+                    if f64::from(values[*agg]) <= max {
+                        mask |= 1 << loc;
+                    }
+                }
+                self.masks[base + layout.mask_offsets[r] + level] = mask;
+            }
+        }
+        self.var[s] = TicketVar {
+            player_ids,
+            strings: strings.into(),
+            lists: lists.into(),
+            list_ranges: list_ranges.into(),
+            maps: maps.into(),
+            map_ranges: map_ranges.into(),
+            latency: latency.into(),
+        };
+
+        // Shard and key.
+        let shard_key: Box<[Sym]> = layout
+            .shard_attrs
+            .iter()
+            .map(|&a| {
+                let k = layout.string_index[a].unwrap_or(0);
+                self.var[s].strings.get(k * n).copied().unwrap_or(Sym(u32::MAX))
+            })
+            .collect();
+        let next_id = self.shards.len() as u32;
+        let shard = *self.shard_ids.entry(shard_key).or_insert(next_id);
+        if shard == next_id {
+            self.shards.push(Shard::default());
+        }
+        self.shard_of[s] = shard;
+        let key = match layout.key {
+            Some((attr, agg)) => self.number(slot, attr, agg),
+            None => seq as f64,
+        };
+        self.key[s] = key;
+        self.shards[shard as usize].pending.push((key, seq, slot));
+        slot
+    }
+
+    /// Removes a ticket from the search (matched, cancelled or timed out) and frees its slot.
+    pub(crate) fn remove(&mut self, slot: u32) {
+        let s = slot as usize;
+        if self.in_search[s] {
+            self.in_search[s] = false;
+            self.live -= 1;
+            self.var[s] = TicketVar::default();
+            self.free.push(slot);
+        }
+    }
+
+    /// Merges arrivals into every shard's sorted entries and drops departed tickets.
+    pub(crate) fn refresh(&mut self) {
+        let in_search = &self.in_search;
+        let seqs = &self.seq;
+        let live = |&(_, seq, slot): &(f64, u64, u32)| in_search[slot as usize] && seqs[slot as usize] == seq;
+        for shard in &mut self.shards {
+            shard.pending.retain(live);
+            shard.pending.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let old = std::mem::take(&mut shard.entries);
+            let mut merged = Vec::with_capacity(old.len() + shard.pending.len());
+            let mut pending = shard.pending.drain(..).peekable();
+            for e in old.into_iter().filter(live) {
+                while let Some(p) = pending.next_if(|p| p.0.total_cmp(&e.0).then(p.1.cmp(&e.1)).is_lt()) {
+                    merged.push(p);
+                }
+                merged.push(e);
+            }
+            merged.extend(pending);
+            shard.entries = merged;
+        }
+    }
+}

@@ -1,0 +1,633 @@
+//! One search cycle over a pool.
+//!
+//! Per segment, anchors are visited oldest first (FlexMatch's rule). Each anchor's batch is
+//! the `BATCH` nearest tickets by primary key within the key window its age allows, ordered
+//! by the sort rules (relative to the anchor) or else by age. Candidates are added greedily
+//! to the team with the most open slots where every rule still holds (`Phase::Partial`);
+//! the finished set of tickets is then re-assigned to teams by the balancing solver and
+//! checked as a complete match. If no assignment passes, the newest additions are dropped
+//! one by one until one does or only the anchor is left.
+
+use rayon::prelude::*;
+
+use crate::expr::Candidate;
+use crate::intern::Sym;
+use crate::pool::{Pool, list_agg_index, number_agg_index};
+use crate::ruleset::{
+    CompiledKind, CompiledRules, DistanceReference, ExpansionAgeSelection, MapKey, Phase, RuleScratch, SortDirection,
+};
+use crate::search::teams::{self, Assignments, Party, TeamScratch, TeamSlots};
+use crate::time::Time;
+
+/// Tickets per segment. Fixed, so results do not depend on the thread count.
+const SEGMENT: usize = 4096;
+/// Tickets per anchor batch (besides the anchor).
+const BATCH: usize = 48;
+/// Alternative team assignments checked against the rules before giving up on a ticket set.
+const ASSIGNMENTS_TRIED: usize = 8;
+/// Sort rules used to order a batch (later ones are ignored).
+const MAX_SORT_KEYS: usize = 4;
+
+/// A proposed match.
+#[derive(Debug, Clone)]
+pub(crate) struct Proposal {
+    /// `(slot, concrete team)` per ticket, anchor first.
+    pub(crate) tickets: Vec<(u32, u16)>,
+    /// `(passed, failed)` rule evaluations while this match was built, per rule.
+    pub(crate) metrics: Vec<(u32, u32)>,
+    /// Seq of the anchor (commit order).
+    pub(crate) anchor_seq: u64,
+}
+
+/// What one cycle produced.
+#[derive(Debug, Default)]
+pub(crate) struct CycleOutput {
+    /// Proposals, in commit order.
+    pub(crate) proposals: Vec<Proposal>,
+    /// Rule evaluations of failed anchor attempts: `(slot, rule, passed, failed)`.
+    pub(crate) anchor_metrics: Vec<(u32, u16, u32, u32)>,
+}
+
+/// Runs one search cycle. `pool.refresh()` must have been called since the last change.
+pub(crate) fn search_cycle(pool: &Pool, rules: &CompiledRules, now: Time) -> CycleOutput {
+    let mut work: Vec<(usize, usize, usize)> = Vec::new();
+    for (shard_index, shard) in pool.shards.iter().enumerate() {
+        let n = shard.entries.len();
+        let mut start = 0;
+        while start < n {
+            let end = (start + SEGMENT).min(n);
+            work.push((shard_index, start, end));
+            start = end;
+        }
+    }
+    let results: Vec<CycleOutput> = work
+        .par_iter()
+        .map_init(
+            || Workspace::new(rules),
+            |ws, &(shard, start, end)| search_segment(pool, rules, now, &pool.shards[shard].entries[start..end], ws),
+        )
+        .collect();
+    let mut out = CycleOutput::default();
+    for r in results {
+        out.proposals.extend(r.proposals);
+        out.anchor_metrics.extend(r.anchor_metrics);
+    }
+    out.proposals.sort_by_key(|p| p.anchor_seq);
+    out
+}
+
+/// Reusable per-worker buffers.
+struct Workspace {
+    build: Build,
+    rule_scratch: RuleScratch,
+    team_scratch: TeamScratch,
+    assignments: Assignments,
+    parties: Vec<Party>,
+    slots: Vec<TeamSlots>,
+    batch: Vec<(SortKey, u32, u32)>,
+    order: Vec<u32>,
+    used: Vec<bool>,
+    metrics: Vec<(u32, u32)>,
+    /// Gating rules other than batchDistance and latency (checked through `Candidate`).
+    expr_rules: Vec<usize>,
+    /// Numeric batchDistance rules: `(rule, attribute, aggregation)`.
+    batch_rules: Vec<(usize, usize, usize)>,
+    sort_rules: Vec<usize>,
+    balance: Option<(usize, usize)>,
+}
+
+type SortKey = [f64; MAX_SORT_KEYS + 1];
+
+impl Workspace {
+    fn new(rules: &CompiledRules) -> Workspace {
+        let mut expr_rules = Vec::new();
+        let mut batch_rules = Vec::new();
+        for &r in rules.gating_rules() {
+            match &rules.rules()[r].kind {
+                CompiledKind::BatchDistance { numeric: true, attribute, aggregation, .. } => {
+                    batch_rules.push((r, *attribute, number_agg_index(*aggregation)));
+                }
+                CompiledKind::BatchDistance { .. } | CompiledKind::Latency { .. } => {}
+                _ => expr_rules.push(r),
+            }
+        }
+        let sort_rules = rules
+            .rules()
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| matches!(r.kind, CompiledKind::Sort { .. }))
+            .map(|(i, _)| i)
+            .collect();
+        let balance = balance_attribute(rules);
+        Workspace {
+            build: Build::new(rules.teams().len()),
+            rule_scratch: RuleScratch::default(),
+            team_scratch: TeamScratch::default(),
+            assignments: Assignments::default(),
+            parties: Vec::new(),
+            slots: Vec::new(),
+            batch: Vec::new(),
+            order: Vec::new(),
+            used: Vec::new(),
+            metrics: vec![(0, 0); rules.rules().len()],
+            expr_rules,
+            batch_rules,
+            sort_rules,
+            balance,
+        }
+    }
+}
+
+/// The number attribute team assignment balances: `balancedAttribute` when set, else the
+/// first number attribute a rule measures (the one players expect to be balanced), else the
+/// first declared number attribute. Party values are averaged.
+fn balance_attribute(rules: &CompiledRules) -> Option<(usize, usize)> {
+    use crate::expr::Selection;
+    use crate::ruleset::RuleKind;
+    let rule_set = rules.rule_set();
+    if let Some(a) = rule_set.algorithm.balanced_attribute {
+        return Some((a, 2));
+    }
+    let is_number = |name: &str| {
+        rule_set.attribute_index(name).filter(|&i| rule_set.attributes[i].ty == crate::expr::AttrType::Number)
+    };
+    let measured = rule_set.rules.iter().find_map(|r| {
+        let e = match &r.kind {
+            RuleKind::Distance { measurement, .. } | RuleKind::Comparison { measurement, .. } => &measurement.expr,
+            _ => return None,
+        };
+        match &e.path().selection {
+            Selection::Attribute(name) => is_number(&name.text),
+            _ => None,
+        }
+    });
+    let batched = rule_set.rules.iter().find_map(|r| match &r.kind {
+        RuleKind::BatchDistance { attribute, max_distance: Some(_), .. } => Some(*attribute),
+        _ => None,
+    });
+    measured
+        .or(batched)
+        .or_else(|| rule_set.attributes.iter().position(|a| a.ty == crate::expr::AttrType::Number))
+        .map(|a| (a, 2))
+}
+
+/// A match under construction.
+#[derive(Debug)]
+struct Build {
+    /// `(slot, team, position in segment)`, anchor first.
+    tickets: Vec<(u32, u16, u32)>,
+    /// Players per concrete team: `(slot, player index)`.
+    members: Vec<Vec<(u32, u8)>>,
+    players: u32,
+}
+
+impl Build {
+    fn new(n_teams: usize) -> Build {
+        Build { tickets: Vec::new(), members: vec![Vec::new(); n_teams], players: 0 }
+    }
+
+    fn clear(&mut self) {
+        self.tickets.clear();
+        self.members.iter_mut().for_each(Vec::clear);
+        self.players = 0;
+    }
+
+    fn push(&mut self, pool: &Pool, slot: u32, team: u16, pos: u32) {
+        let n = pool.n_players[slot as usize];
+        self.tickets.push((slot, team, pos));
+        for p in 0..n {
+            self.members[team as usize].push((slot, p));
+        }
+        self.players += u32::from(n);
+    }
+
+    fn pop(&mut self, pool: &Pool) {
+        if let Some((slot, team, _)) = self.tickets.pop() {
+            let n = pool.n_players[slot as usize];
+            let members = &mut self.members[team as usize];
+            members.truncate(members.len() - n as usize);
+            self.players -= u32::from(n);
+        }
+    }
+
+    /// Re-seats every ticket according to `teams` (one team per ticket, in ticket order).
+    fn reassign(&mut self, pool: &Pool, teams: &[u32]) {
+        self.members.iter_mut().for_each(Vec::clear);
+        for (t, &team) in self.tickets.iter_mut().zip(teams) {
+            t.1 = team as u16;
+            for p in 0..pool.n_players[t.0 as usize] {
+                self.members[team as usize].push((t.0, p));
+            }
+        }
+    }
+}
+
+/// The candidate as one rule sees it: party values replaced by the rule's aggregate.
+struct View<'a> {
+    pool: &'a Pool,
+    members: &'a [Vec<(u32, u8)>],
+    number_agg: usize,
+    list_agg: usize,
+}
+
+impl Candidate for View<'_> {
+    fn team_count(&self) -> usize {
+        self.members.len()
+    }
+    fn team_size(&self, team: usize) -> usize {
+        self.members[team].len()
+    }
+    fn number(&self, team: usize, member: usize, attr: usize) -> f64 {
+        self.pool.number(self.members[team][member].0, attr, self.number_agg)
+    }
+    fn string(&self, team: usize, member: usize, attr: usize) -> Sym {
+        let (slot, p) = self.members[team][member];
+        self.pool.string(slot, p as usize, attr)
+    }
+    fn string_list(&self, team: usize, member: usize, attr: usize) -> &[Sym] {
+        self.pool.list(self.members[team][member].0, attr, self.list_agg)
+    }
+    fn player_id(&self, team: usize, member: usize) -> Sym {
+        let (slot, p) = self.members[team][member];
+        self.pool.var[slot as usize].player_ids[p as usize]
+    }
+}
+
+fn rule_aggregations(kind: &CompiledKind) -> (usize, usize) {
+    match kind {
+        CompiledKind::Comparison { aggregation, .. } | CompiledKind::Distance { aggregation, .. } => {
+            (number_agg_index(*aggregation), 0)
+        }
+        CompiledKind::Collection { aggregation, .. } => (2, list_agg_index(*aggregation)),
+        _ => (2, 0),
+    }
+}
+
+fn age_seconds(now: Time, start: Time) -> f64 {
+    now.0.saturating_sub(start.0) as f64 / 1000.0
+}
+
+struct Ctx<'a> {
+    pool: &'a Pool,
+    rules: &'a CompiledRules,
+    now: Time,
+    newest: bool,
+}
+
+impl Ctx<'_> {
+    /// The expansion age of the build plus, optionally, one more ticket.
+    fn match_age(&self, build: &Build, extra: Option<u32>) -> f64 {
+        let starts = build.tickets.iter().map(|t| t.0).chain(extra).map(|s| self.pool.start[s as usize].0);
+        let start = if self.newest { starts.max() } else { starts.min() };
+        age_seconds(self.now, Time(start.unwrap_or(self.now.0)))
+    }
+
+    /// Checks batchDistance and latency rules for the build (already including a new ticket).
+    /// Returns the first failing rule, or the chosen location on success.
+    fn hard_rules(&self, ws: &Workspace, age: f64) -> Result<Option<u8>, usize> {
+        let pool = self.pool;
+        let build = &ws.build;
+        for &(rule, attr, agg) in &ws.batch_rules {
+            let CompiledKind::BatchDistance { max_distance, .. } = &self.rules.rules()[rule].kind else { continue };
+            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+            for &(slot, _, _) in &build.tickets {
+                let v = pool.number(slot, attr, agg);
+                lo = lo.min(v);
+                hi = hi.max(v);
+            }
+            if hi - lo > max_distance.at(age) {
+                return Err(rule);
+            }
+        }
+        let mut location = None;
+        for (r, (rule, schedule, agg)) in pool.layout.latency_rules.iter().enumerate() {
+            let level = schedule.level(age);
+            let mut mask = u64::MAX;
+            for &(slot, _, _) in &build.tickets {
+                mask &= pool.mask(slot, r, level);
+            }
+            if mask == 0 {
+                return Err(*rule);
+            }
+            let CompiledKind::Latency { max_distance, distance_reference, .. } = &self.rules.rules()[*rule].kind else {
+                continue;
+            };
+            // Pick the acceptable location with the lowest average latency that also meets
+            // maxDistance from the reference.
+            let max_distance = max_distance.as_ref().map(|s| s.at(age));
+            let mut best: Option<(f64, u8)> = None;
+            let mut bits = mask;
+            while bits != 0 {
+                let loc = bits.trailing_zeros() as u8;
+                bits &= bits - 1;
+                let (mut sum, mut lo, mut hi, mut n) = (0.0, f64::INFINITY, f64::NEG_INFINITY, 0.0);
+                for &(slot, _, _) in &build.tickets {
+                    let var = &pool.var[slot as usize];
+                    if let Some((_, v)) = var.latency.iter().find(|(l, _)| *l == loc) {
+                        let ms = f64::from(v[*agg]);
+                        sum += ms;
+                        lo = lo.min(ms);
+                        hi = hi.max(ms);
+                        n += 1.0;
+                    }
+                }
+                let avg = sum / n;
+                if let Some(d) = max_distance {
+                    let reference = match distance_reference {
+                        Some(DistanceReference::Avg) => avg,
+                        _ => lo,
+                    };
+                    let worst = (hi - reference).max(reference - lo);
+                    if worst > d {
+                        continue;
+                    }
+                }
+                if best.is_none_or(|(b, _)| avg < b) {
+                    best = Some((avg, loc));
+                }
+            }
+            match best {
+                Some((_, loc)) => location = location.or(Some(loc)),
+                None => return Err(*rule),
+            }
+        }
+        Ok(location)
+    }
+
+    /// Checks the expression rules against `ws.build`; counts evaluations into `ws.metrics`.
+    fn expr_rules(&self, ws: &mut Workspace, age: f64, phase: Phase, count: bool) -> bool {
+        let Workspace { build, rule_scratch, metrics, expr_rules, .. } = ws;
+        for &r in expr_rules.iter() {
+            let (number_agg, list_agg) = rule_aggregations(&self.rules.rules()[r].kind);
+            let view = View { pool: self.pool, members: &build.members, number_agg, list_agg };
+            let ok = self.rules.check_rule(r, &view, rule_scratch, age, phase);
+            if count {
+                if ok {
+                    metrics[r].0 += 1;
+                } else {
+                    metrics[r].1 += 1;
+                }
+            }
+            if !ok {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+fn search_segment(
+    pool: &Pool,
+    rules: &CompiledRules,
+    now: Time,
+    entries: &[(f64, u64, u32)],
+    ws: &mut Workspace,
+) -> CycleOutput {
+    let ctx = Ctx {
+        pool,
+        rules,
+        now,
+        newest: rules.rule_set().algorithm.expansion_age_selection == ExpansionAgeSelection::Newest,
+    };
+    let mut out = CycleOutput::default();
+    let n = entries.len();
+    ws.used.clear();
+    ws.used.resize(n, false);
+    ws.order.clear();
+    ws.order.extend(0..n as u32);
+    ws.order.sort_unstable_by_key(|&i| entries[i as usize].1);
+    let order = std::mem::take(&mut ws.order);
+    for &anchor_pos in &order {
+        if ws.used[anchor_pos as usize] {
+            continue;
+        }
+        ws.metrics.iter_mut().for_each(|m| *m = (0, 0));
+        match build_match(&ctx, entries, anchor_pos as usize, ws) {
+            Some(proposal) => {
+                for &(_, _, pos) in &ws.build.tickets {
+                    ws.used[pos as usize] = true;
+                }
+                out.proposals.push(proposal);
+            }
+            None => {
+                let slot = entries[anchor_pos as usize].2;
+                for (r, &(pass, fail)) in ws.metrics.iter().enumerate() {
+                    if pass + fail > 0 {
+                        out.anchor_metrics.push((slot, r as u16, pass, fail));
+                    }
+                }
+            }
+        }
+    }
+    ws.order = order;
+    out
+}
+
+fn gather_batch(ctx: &Ctx<'_>, entries: &[(f64, u64, u32)], anchor_pos: usize, ws: &mut Workspace) {
+    let pool = ctx.pool;
+    let anchor_slot = entries[anchor_pos].2;
+    let anchor_key = entries[anchor_pos].0;
+    let half = pool.layout.key_window.as_ref().map_or(f64::INFINITY, |s| {
+        // The anchor is the oldest ticket, so its age bounds every match's expansion age.
+        s.at(age_seconds(ctx.now, pool.start[anchor_slot as usize]))
+    });
+    ws.batch.clear();
+    let (mut lo, mut hi) = (anchor_pos, anchor_pos + 1);
+    while ws.batch.len() < BATCH {
+        let left = (lo > 0).then(|| entries[lo - 1]).filter(|e| anchor_key - e.0 <= half);
+        let right = (hi < entries.len()).then(|| entries[hi]).filter(|e| e.0 - anchor_key <= half);
+        let take_left = match (left, right) {
+            (None, None) => break,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (Some(l), Some(r)) => anchor_key - l.0 <= r.0 - anchor_key,
+        };
+        let pos = if take_left {
+            lo -= 1;
+            lo
+        } else {
+            hi += 1;
+            hi - 1
+        };
+        if !ws.used[pos] {
+            ws.batch.push(([0.0; MAX_SORT_KEYS + 1], entries[pos].2, pos as u32));
+        }
+    }
+    // Order: sort rules relative to the anchor, then age.
+    for item in ws.batch.iter_mut() {
+        let slot = item.1;
+        for (k, &r) in ws.sort_rules.iter().take(MAX_SORT_KEYS).enumerate() {
+            item.0[k] = sort_key(ctx, r, anchor_slot, slot);
+        }
+        item.0[MAX_SORT_KEYS] = pool.seq[slot as usize] as f64;
+    }
+    ws.batch.sort_by(|a, b| {
+        a.0.iter().zip(b.0.iter()).map(|(x, y)| x.total_cmp(y)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
+    });
+}
+
+/// A sort rule's key for `slot` relative to the anchor (smaller sorts first).
+fn sort_key(ctx: &Ctx<'_>, rule: usize, anchor: u32, slot: u32) -> f64 {
+    let CompiledKind::Sort { absolute, rule: sort } = &ctx.rules.rules()[rule].kind else { return 0.0 };
+    let pool = ctx.pool;
+    let agg = number_agg_index(sort.party_aggregation);
+    let attr = sort.attribute;
+    let sign = if sort.direction == SortDirection::Ascending { 1.0 } else { -1.0 };
+    let value_of = |s: u32| -> Option<f64> {
+        match sort.map_key {
+            Some(map_key) => {
+                let anchor_map = pool.map(anchor, attr);
+                let pick = match map_key {
+                    MapKey::MaxValue => anchor_map.iter().max_by(|a, b| a.1.total_cmp(&b.1)),
+                    MapKey::MinValue => anchor_map.iter().min_by(|a, b| a.1.total_cmp(&b.1)),
+                };
+                let key = pick?.0;
+                pool.map(s, attr).iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+            }
+            None => match pool.layout.string_index[attr] {
+                Some(_) => Some(if pool.string(s, 0, attr) == pool.string(anchor, 0, attr) { 0.0 } else { 1.0 }),
+                None => Some(pool.number(s, attr, agg)),
+            },
+        }
+    };
+    let is_string = sort.map_key.is_none() && pool.layout.string_index[attr].is_some();
+    match (value_of(slot), value_of(anchor)) {
+        (None, _) => f64::INFINITY,
+        (Some(v), _) if is_string => v,
+        (Some(v), Some(a)) if !absolute => sign * (v - a).abs(),
+        (Some(v), _) => sign * v,
+    }
+}
+
+fn build_match(ctx: &Ctx<'_>, entries: &[(f64, u64, u32)], anchor_pos: usize, ws: &mut Workspace) -> Option<Proposal> {
+    let pool = ctx.pool;
+    let rules = ctx.rules;
+    let teams = rules.teams();
+    let anchor_slot = entries[anchor_pos].2;
+    gather_batch(ctx, entries, anchor_pos, ws);
+    ws.build.clear();
+
+    // Seat the anchor.
+    let age = ctx.match_age(&ws.build, Some(anchor_slot));
+    let mut seated = false;
+    for team in team_order(&ws.build, rules, age, pool.n_players[anchor_slot as usize]) {
+        ws.build.push(pool, anchor_slot, team, anchor_pos as u32);
+        if ctx.hard_rules(ws, age).is_ok() && ctx.expr_rules(ws, age, Phase::Partial, true) {
+            seated = true;
+            break;
+        }
+        ws.build.pop(pool);
+    }
+    if !seated {
+        return None;
+    }
+    let capacity = |age: f64| teams.iter().map(|t| t.max_players.at(age) as u32).sum::<u32>();
+
+    // Greedy fill.
+    let batch = std::mem::take(&mut ws.batch);
+    for &(_, slot, pos) in &batch {
+        let size = pool.n_players[slot as usize];
+        let age = ctx.match_age(&ws.build, Some(slot));
+        if ws.build.players + u32::from(size) > capacity(age) {
+            continue;
+        }
+        let mut accepted = false;
+        for team in team_order(&ws.build, rules, age, size) {
+            ws.build.push(pool, slot, team, pos);
+            match ctx.hard_rules(ws, age) {
+                Err(rule) => {
+                    ws.metrics[rule].1 += 1;
+                    ws.build.pop(pool);
+                    break; // Team choice cannot fix batch or latency rules.
+                }
+                Ok(_) => {
+                    if ctx.expr_rules(ws, age, Phase::Partial, true) {
+                        accepted = true;
+                        break;
+                    }
+                    ws.build.pop(pool);
+                }
+            }
+        }
+        if accepted && ws.build.players >= capacity(ctx.match_age(&ws.build, None)) {
+            break;
+        }
+    }
+    ws.batch = batch;
+
+    // Finalize: best balanced assignment that passes every rule, dropping newest additions.
+    loop {
+        let age = ctx.match_age(&ws.build, None);
+        let min_total: u32 = teams.iter().map(|t| t.min_players.at(age) as u32).sum();
+        if ws.build.players >= min_total.max(1) && ws.build.tickets.len() >= 1 {
+            if finalize(ctx, ws, age) {
+                let proposal = Proposal {
+                    tickets: ws.build.tickets.iter().map(|&(s, t, _)| (s, t)).collect(),
+                    metrics: ws.metrics.clone(),
+                    anchor_seq: pool.seq[anchor_slot as usize],
+                };
+                return Some(proposal);
+            }
+        }
+        if ws.build.tickets.len() <= 1 {
+            return None;
+        }
+        ws.build.pop(pool);
+    }
+}
+
+/// Teams to try for a party of `size`, most open slots first (FlexMatch's fill order).
+fn team_order(build: &Build, rules: &CompiledRules, age: f64, size: u8) -> impl Iterator<Item = u16> + use<> {
+    let teams = rules.teams();
+    let mut best: [(i64, u16); 64] = [(0, 0); 64];
+    let mut n = 0;
+    for (i, t) in teams.iter().enumerate().take(64) {
+        let open = t.max_players.at(age) as i64 - build.members[i].len() as i64;
+        if open >= i64::from(size) {
+            best[n] = (-open, i as u16);
+            n += 1;
+        }
+    }
+    best[..n].sort_unstable();
+    (0..n).map(move |i| best[i].1)
+}
+
+/// Tries balanced assignments of the build's tickets, then the greedy one; on success the
+/// build is left seated in the winning assignment.
+fn finalize(ctx: &Ctx<'_>, ws: &mut Workspace, age: f64) -> bool {
+    let pool = ctx.pool;
+    if ctx.hard_rules(ws, age).is_err() {
+        return false;
+    }
+    ws.parties.clear();
+    for &(slot, _, _) in &ws.build.tickets {
+        let size = u32::from(pool.n_players[slot as usize]);
+        let value = ws.balance.map_or(0.0, |(attr, agg)| pool.number(slot, attr, agg) * f64::from(size));
+        ws.parties.push(Party { size, value, fixed_team: None });
+    }
+    ws.slots.clear();
+    for t in ctx.rules.teams() {
+        ws.slots.push(TeamSlots { min: t.min_players.at(age) as u32, max: t.max_players.at(age) as u32 });
+    }
+    let greedy: Vec<u32> = ws.build.tickets.iter().map(|t| u32::from(t.1)).collect();
+    teams::best_assignments(&ws.parties, &ws.slots, ASSIGNMENTS_TRIED, &mut ws.team_scratch, &mut ws.assignments);
+    let assignments = std::mem::take(&mut ws.assignments);
+    let mut found = false;
+    for i in 0..assignments.len() {
+        ws.build.reassign(pool, assignments.get(i));
+        if ctx.expr_rules(ws, age, Phase::Complete, false) {
+            found = true;
+            break;
+        }
+    }
+    ws.assignments = assignments;
+    if !found {
+        ws.build.reassign(pool, &greedy);
+        let sizes_ok = ctx.rules.teams().iter().enumerate().all(|(i, t)| {
+            let n = ws.build.members[i].len() as f64;
+            n >= t.min_players.at(age) && n <= t.max_players.at(age)
+        });
+        return sizes_ok && ctx.expr_rules(ws, age, Phase::Complete, false);
+    }
+    true
+}
