@@ -8,7 +8,7 @@
 //!
 //! It is not on any hot path: it runs once per rule set, configuration or scenario.
 
-use crate::source::Span;
+use crate::source::{LineIndex, Span};
 
 /// Deepest nesting accepted; rule sets need fewer than 10 levels.
 const MAX_DEPTH: usize = 128;
@@ -123,7 +123,12 @@ pub fn parse(text: &str) -> Result<Value, SyntaxError> {
 /// If `range` is not within `text` on character boundaries.
 pub fn parse_range(text: &str, range: Span) -> Result<Value, SyntaxError> {
     let text = &text[..range.end as usize];
-    let mut parser = Parser { bytes: text.as_bytes(), text, pos: range.start as usize };
+    let mut start = range.start as usize;
+    // Editors on Windows may save UTF-8 with a byte-order mark; it carries no meaning.
+    if text[start..].starts_with('\u{feff}') {
+        start += '\u{feff}'.len_utf8();
+    }
+    let mut parser = Parser { bytes: text.as_bytes(), text, pos: start };
     parser.skip_ws()?;
     if parser.pos == parser.bytes.len() {
         return Err(parser.error_here("the document is empty; expected a JSON value", None));
@@ -242,17 +247,21 @@ impl Parser<'_> {
             self.pos += 1;
             return Ok(Kind::Object(members));
         }
+        let mut comma = open;
         loop {
             self.skip_ws()?;
             let key_start = self.pos;
             match self.peek() {
                 Some(b'"') => {}
                 Some(b'}') if !members.is_empty() => {
-                    return Err(self.error_here(
+                    return Err(self.error_at(
+                        comma,
+                        comma + 1,
                         "trailing comma before `}`",
-                        Some("JSON does not allow a comma after the last member; remove it".into()),
+                        Some("JSON does not allow a comma after the last member; remove it"),
                     ));
                 }
+                Some(b']') => return Err(self.mismatched(open, '}')),
                 None => return Err(self.unclosed(open, '}')),
                 _ => return Err(self.error_here("expected a member name in double quotes", None)),
             }
@@ -268,11 +277,15 @@ impl Parser<'_> {
             members.push(Member { key, key_span, value });
             self.skip_ws()?;
             match self.peek() {
-                Some(b',') => self.pos += 1,
+                Some(b',') => {
+                    comma = self.pos;
+                    self.pos += 1;
+                }
                 Some(b'}') => {
                     self.pos += 1;
                     return Ok(Kind::Object(members));
                 }
+                Some(b']') => return Err(self.mismatched(open, '}')),
                 None => return Err(self.unclosed(open, '}')),
                 _ => {
                     return Err(self.error_here(
@@ -293,26 +306,34 @@ impl Parser<'_> {
             self.pos += 1;
             return Ok(Kind::Array(items));
         }
+        let mut comma = open;
         loop {
             self.skip_ws()?;
             match self.peek() {
                 Some(b']') if !items.is_empty() => {
-                    return Err(self.error_here(
+                    return Err(self.error_at(
+                        comma,
+                        comma + 1,
                         "trailing comma before `]`",
-                        Some("JSON does not allow a comma after the last element; remove it".into()),
+                        Some("JSON does not allow a comma after the last element; remove it"),
                     ));
                 }
+                Some(b'}') => return Err(self.mismatched(open, ']')),
                 None => return Err(self.unclosed(open, ']')),
                 _ => {}
             }
             items.push(self.value(depth + 1)?);
             self.skip_ws()?;
             match self.peek() {
-                Some(b',') => self.pos += 1,
+                Some(b',') => {
+                    comma = self.pos;
+                    self.pos += 1;
+                }
                 Some(b']') => {
                     self.pos += 1;
                     return Ok(Kind::Array(items));
                 }
+                Some(b'}') => return Err(self.mismatched(open, ']')),
                 None => return Err(self.unclosed(open, ']')),
                 _ => {
                     return Err(self.error_here(
@@ -330,6 +351,19 @@ impl Parser<'_> {
             span: Span::new(open, open + 1),
             message: format!("this `{opener}` is never closed"),
             help: Some(format!("add the missing `{close}`")),
+        }
+    }
+
+    /// A closing bracket of the other kind at `self.pos` while the bracket at `open`, which
+    /// `close` would close, is still open: `{"a": 1]` or `[1, 2}`.
+    fn mismatched(&self, open: usize, close: char) -> SyntaxError {
+        let opener = if close == '}' { '{' } else { '[' };
+        let found = self.bytes[self.pos] as char;
+        let at = LineIndex::new(self.text).line_col(self.text, self.pos as u32);
+        SyntaxError {
+            span: Span::new(open, open + 1),
+            message: format!("this `{opener}` is never closed: the `{found}` at {}:{} comes first", at.line, at.column),
+            help: Some(format!("add the missing `{close}` before the `{found}` at {}:{}", at.line, at.column)),
         }
     }
 

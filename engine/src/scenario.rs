@@ -203,7 +203,8 @@ fn configuration(
         Some(c) => match &c.rule_set {
             RuleSetSource::Body { text: body, span, inline, .. } => {
                 let checked = if *inline {
-                    ruleset::check_with_configuration(text, *span, c)
+                    // Paths relative to the rule set: `rule_set_diagnostics` prefixes them.
+                    ruleset::check_with_configuration_at(text, *span, c, "")
                 } else {
                     ruleset::check_with_configuration(body, Span::new(0, body.len()), c)
                 };

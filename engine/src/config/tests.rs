@@ -230,10 +230,10 @@ fn json_syntax_error() {
         "{\"Name\": \"mm\",\n \"RequestTimeoutSeconds\": 60,\n}",
         expect![[r#"
             error[json-syntax]: trailing comma before `}`
-             --> config.json:3:1
+             --> config.json:2:29
               |
-            3 | }
-              | ^
+            2 |  "RequestTimeoutSeconds": 60,
+              |                             ^
               = help: JSON does not allow a comma after the last member; remove it
 
             => rejected

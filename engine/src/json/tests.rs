@@ -27,8 +27,8 @@ fn keeps_duplicate_keys_in_order() {
 
 #[test]
 fn explains_common_mistakes() {
-    assert_eq!(err(r#"{"a": 1,}"#), (8, "trailing comma before `}`".into()));
-    assert_eq!(err("[1, 2,]"), (6, "trailing comma before `]`".into()));
+    assert_eq!(err(r#"{"a": 1,}"#), (7, "trailing comma before `}`".into()));
+    assert_eq!(err("[1, 2,]"), (5, "trailing comma before `]`".into()));
     assert_eq!(err("{\"a\": 1 // note\n}"), (8, "comments are not allowed in JSON".into()));
     assert_eq!(err("{'a': 1}"), (1, "expected a member name in double quotes".into()));
     assert_eq!(err(r#"{"a" 1}"#), (5, "expected `:` after the member name".into()));
@@ -38,6 +38,25 @@ fn explains_common_mistakes() {
     assert_eq!(err("01"), (0, "numbers may not have leading zeros".into()));
     assert_eq!(err("[1] 2"), (4, "unexpected text after the end of the JSON value".into()));
     assert_eq!(err("\"\\ud800\""), (1, "unpaired surrogate in `\\u` escape".into()));
+}
+
+#[test]
+fn mismatched_brackets_point_at_the_unclosed_opener() {
+    let e = parse("[\n  {\"a\": 1\n]").unwrap_err();
+    assert_eq!(e.span, Span::new(4, 5));
+    assert_eq!(e.message, "this `{` is never closed: the `]` at 3:1 comes first");
+    assert_eq!(e.help.as_deref(), Some("add the missing `}` before the `]` at 3:1"));
+    assert_eq!(err("{\"a\": [1, 2}"), (6, "this `[` is never closed: the `}` at 1:12 comes first".into()));
+}
+
+#[test]
+fn skips_a_leading_byte_order_mark() {
+    let text = "\u{feff}{\"a\": 1}";
+    let v = parse(text).unwrap();
+    assert_eq!(v.span, Span::new(3, text.len()));
+    assert_eq!(v.get("a").unwrap().kind, Kind::Number(1.0));
+    // Only at the start: elsewhere it is not whitespace.
+    assert_eq!(err("{\"a\": \u{feff}1}").1, "expected a JSON value");
 }
 
 #[test]

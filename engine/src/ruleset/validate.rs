@@ -8,7 +8,7 @@ use crate::diagnostic::{Severity, Sink};
 use crate::expr::{self, AttrType, Scope, TeamScope, Ty};
 use crate::json::{Kind, Member, Value};
 use crate::source::Span;
-use crate::suggest::did_you_mean;
+use crate::suggest::{closest, did_you_mean};
 
 use super::model::*;
 
@@ -26,6 +26,8 @@ const ALGORITHM_FIELDS: &[&str] = &[
 ];
 const EXPANSION_FIELDS: &[&str] = &["target", "steps"];
 const STEP_FIELDS: &[&str] = &["waitTimeSeconds", "value"];
+/// Field spellings AWS's own documentation uses that we accept with a warning: (written, documented).
+const ACCEPTED_SPELLINGS: &[(&str, &str)] = &[("sortbyAttributes", "sortByAttributes")];
 const RULE_TYPES: &[&str] =
     &["absoluteSort", "batchDistance", "collection", "comparison", "compound", "distance", "distanceSort", "latency"];
 /// Players can send at most this many attributes per request (FlexMatch quota).
@@ -57,26 +59,52 @@ fn index(path: &str, i: usize) -> String {
     format!("{path}[{i}]")
 }
 
+/// The field a path ends in, for messages: `teams[0].quantity` → `quantity`.
+fn field_name(path: &str) -> &str {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    last.split('[').next().filter(|f| !f.is_empty()).unwrap_or(last)
+}
+
 /// A JSON object whose unknown and duplicate keys have been reported.
+///
+/// An unknown key that is a near miss of a known field the object lacks (`"playerAttribute"`,
+/// `"team"`) is read *as* that field: its one `unknown-field` error says what to fix, and
+/// what it holds is still checked and used, so later references do not cascade and the
+/// field is not also reported missing. Paths keep the key as written.
 struct Obj<'v> {
     members: &'v [Member],
     path: String,
     span: Span,
+    /// Known field name → index of the member standing in for it.
+    aliases: Vec<(String, usize)>,
+    /// Some member is unknown and stands in for no known field.
+    has_unknown: bool,
 }
 
 impl<'v> Obj<'v> {
-    fn get(&self, key: &str) -> Option<&'v Value> {
-        self.members.iter().find(|m| m.key == key).map(|m| &m.value)
+    fn member(&self, key: &str) -> Option<&'v Member> {
+        let members = self.members;
+        members
+            .iter()
+            .find(|m| m.key == key)
+            .or_else(|| self.aliases.iter().find(|(k, _)| k == key).map(|(_, i)| &members[*i]))
     }
 
+    fn get(&self, key: &str) -> Option<&'v Value> {
+        self.member(key).map(|m| &m.value)
+    }
+
+    /// The path of field `key`, spelt as written when a near miss stands in for it.
     fn path(&self, key: &str) -> String {
-        join(&self.path, key)
+        join(&self.path, self.member(key).map_or(key, |m| m.key.as_str()))
     }
 }
 
 /// What the validator remembers about each rule for cross-references, valid or not.
 struct RuleInfo {
     name: String,
+    /// Position in `rules`.
+    index: usize,
     type_name: Option<&'static str>,
     /// Parsed rule, `None` when it had errors.
     rule: Option<Rule>,
@@ -86,6 +114,8 @@ struct RuleInfo {
 struct AttrInfo {
     name: String,
     ty: AttrType,
+    /// Position in `playerAttributes`.
+    index: usize,
 }
 
 pub(super) struct Validator<'t> {
@@ -96,7 +126,16 @@ pub(super) struct Validator<'t> {
     attribute_defs: Vec<Option<AttributeDef>>,
     teams: Vec<Option<TeamDef>>,
     team_names: Vec<String>,
+    /// Position in `teams` of each entry of `teams` / `team_names`.
+    team_indices: Vec<usize>,
     rules: Vec<RuleInfo>,
+    /// Every rule's name and position as written, known before the rules are checked, so a
+    /// compound rule naming a later rule can say where it is.
+    rule_names: Vec<(String, usize)>,
+    /// Paths of the top-level sections as written (`rules`, or a near miss standing in for it).
+    rules_path: String,
+    teams_path: String,
+    attributes_path: String,
     is_large: bool,
 }
 
@@ -109,7 +148,12 @@ impl<'t> Validator<'t> {
             attribute_defs: Vec::new(),
             teams: Vec::new(),
             team_names: Vec::new(),
+            team_indices: Vec::new(),
             rules: Vec::new(),
+            rule_names: Vec::new(),
+            rules_path: "rules".to_owned(),
+            teams_path: "teams".to_owned(),
+            attributes_path: "playerAttributes".to_owned(),
             is_large: false,
         }
     }
@@ -126,6 +170,7 @@ impl<'t> Validator<'t> {
             );
             return None;
         };
+        let mut obj = Obj { members, path: path.to_owned(), span: value.span, aliases: Vec::new(), has_unknown: false };
         for (i, member) in members.iter().enumerate() {
             let member_path = join(path, &member.key);
             if members[..i].iter().any(|m| m.key == member.key) {
@@ -137,6 +182,9 @@ impl<'t> Validator<'t> {
                     Some("remove one of them; FlexMatch would silently use only one".to_owned()),
                 );
             } else if !known.contains(&member.key.as_str()) {
+                if self.accepted_spelling(&mut obj, i, known) {
+                    continue;
+                }
                 let help = did_you_mean(&member.key, known.iter().copied())
                     .or_else(|| Some(format!("known fields are: {}", known.join(", "))));
                 self.sink.error_help(
@@ -146,9 +194,52 @@ impl<'t> Validator<'t> {
                     format!("unknown field '{}' in {what}", member.key),
                     help,
                 );
+                Self::alias_near_miss(&mut obj, i, known);
             }
         }
-        Some(Obj { members, path: path.to_owned(), span: value.span })
+        Some(obj)
+    }
+
+    /// Reads unknown member `i` as the known field it most likely misspells, when the object
+    /// lacks that field (see [`Obj`]).
+    fn alias_near_miss(obj: &mut Obj<'_>, i: usize, known: &[&str]) {
+        let key = &obj.members[i].key;
+        match closest(key, known.iter().copied()) {
+            Some(field) if obj.member(field).is_none() => obj.aliases.push((field.to_owned(), i)),
+            _ => obj.has_unknown = true,
+        }
+    }
+
+    /// A spelling of a known field that AWS's documentation uses ([`ACCEPTED_SPELLINGS`]):
+    /// accepted with a warning and read as the documented field.
+    fn accepted_spelling(&mut self, obj: &mut Obj<'_>, i: usize, known: &[&str]) -> bool {
+        let member = &obj.members[i];
+        let Some(&(_, documented)) = ACCEPTED_SPELLINGS
+            .iter()
+            .find(|(written, documented)| *written == member.key && known.contains(documented))
+        else {
+            return false;
+        };
+        let member_path = join(&obj.path, &member.key);
+        if obj.member(documented).is_some() {
+            self.sink.error_help(
+                "duplicate-field",
+                &member_path,
+                member.key_span,
+                format!("'{}' and '{documented}' are the same field", member.key),
+                Some(format!("remove '{}'", member.key)),
+            );
+        } else {
+            self.sink.warning(
+                "field-spelling",
+                &member_path,
+                member.key_span,
+                format!("'{}' is accepted, but the documented name is '{documented}'", member.key),
+                Some(format!("write \"{documented}\"")),
+            );
+            obj.aliases.push((documented.to_owned(), i));
+        }
+        true
     }
 
     fn require<'v>(&mut self, obj: &Obj<'v>, key: &str, what: &str) -> Option<&'v Value> {
@@ -171,6 +262,26 @@ impl<'t> Validator<'t> {
                 );
                 None
             }
+        }
+    }
+
+    /// A name (of an attribute, team or rule). A number written for a name is reported, and
+    /// its text is still returned so that references to it do not cascade.
+    fn name(&mut self, value: &Value, path: &str) -> Option<String> {
+        match &value.kind {
+            Kind::String(s) => Some(s.clone()),
+            Kind::Number(_) => {
+                let written = &self.text[value.span.start as usize..value.span.end as usize];
+                self.sink.error_help(
+                    "wrong-type",
+                    path,
+                    value.span,
+                    "expected a string, found a number",
+                    Some(format!("names are strings: write \"{written}\"")),
+                );
+                Some(written.to_owned())
+            }
+            _ => self.string(value, path).map(str::to_owned),
         }
     }
 
@@ -205,7 +316,12 @@ impl<'t> Validator<'t> {
     fn non_negative(&mut self, value: &Value, path: &str) -> Option<f64> {
         let n = self.number(value, path)?;
         if n < 0.0 {
-            self.sink.error("out-of-range", path, value.span, format!("must not be negative, found {n}"));
+            self.sink.error(
+                "out-of-range",
+                path,
+                value.span,
+                format!("{} must not be negative, found {n}", field_name(path)),
+            );
             return None;
         }
         Some(n)
@@ -214,11 +330,21 @@ impl<'t> Validator<'t> {
     fn integer(&mut self, value: &Value, path: &str, min: u32, max: u32) -> Option<u32> {
         let n = self.number(value, path)?;
         if n.fract() != 0.0 {
-            self.sink.error("wrong-type", path, value.span, format!("expected a whole number, found {n}"));
+            self.sink.error(
+                "wrong-type",
+                path,
+                value.span,
+                format!("{} must be a whole number, found {n}", field_name(path)),
+            );
             return None;
         }
         if n < f64::from(min) || n > f64::from(max) {
-            self.sink.error("out-of-range", path, value.span, format!("must be between {min} and {max}, found {n}"));
+            self.sink.error(
+                "out-of-range",
+                path,
+                value.span,
+                format!("{} must be between {min} and {max}, found {n}", field_name(path)),
+            );
             return None;
         }
         Some(n as u32)
@@ -293,23 +419,37 @@ impl<'t> Validator<'t> {
         let obj = self.object(root, "", "the rule set", ROOT_FIELDS)?;
 
         let name = obj.get("name").and_then(|v| self.string(v, "name")).map(str::to_owned);
-        match self.require(&obj, "ruleLanguageVersion", "the rule set") {
-            Some(v) => {
-                if let Some(s) = self.string(v, "ruleLanguageVersion") {
-                    if s != "1.0" {
-                        self.sink.error_help(
-                            "unsupported-version",
-                            "ruleLanguageVersion",
-                            v.span,
-                            format!("unsupported rule language version '{s}'"),
-                            Some("the only version is \"1.0\"".to_owned()),
-                        );
-                    }
+        if let Some(v) = self.require(&obj, "ruleLanguageVersion", "the rule set") {
+            let path = obj.path("ruleLanguageVersion");
+            match &v.kind {
+                Kind::String(s) if s != "1.0" => {
+                    self.sink.error_help(
+                        "unsupported-version",
+                        &path,
+                        v.span,
+                        format!("unsupported rule language version '{s}'"),
+                        Some("the only version is \"1.0\"".to_owned()),
+                    );
+                }
+                Kind::String(_) => {}
+                Kind::Number(_) => {
+                    self.sink.error_help(
+                        "wrong-type",
+                        &path,
+                        v.span,
+                        "expected a string, found a number",
+                        Some("write it as a string: \"1.0\"".to_owned()),
+                    );
+                }
+                _ => {
+                    self.string(v, &path);
                 }
             }
-            None => {}
         }
 
+        self.attributes_path = obj.path("playerAttributes");
+        self.teams_path = obj.path("teams");
+        self.rules_path = obj.path("rules");
         if let Some(v) = obj.get("playerAttributes") {
             self.player_attributes(v);
         }
@@ -329,20 +469,21 @@ impl<'t> Validator<'t> {
         self.is_large = max_players > SMALL_MATCH_MAX_PLAYERS;
         if max_players > MAX_MATCH_PLAYERS {
             let span = obj.get("teams").map_or(root.span, |v| v.span);
+            let path = self.teams_path.clone();
             self.sink.error_help(
                 "too-many-players",
-                "teams",
+                &path,
                 span,
                 format!("the teams hold up to {max_players} players; a match may have at most {MAX_MATCH_PLAYERS}"),
                 Some("lower maxPlayers or quantity".to_owned()),
             );
         }
 
-        let algorithm = self.algorithm(obj.get("algorithm"), root.span, max_players);
+        let algorithm = self.algorithm(obj.get("algorithm"), &obj.path("algorithm"), root.span, max_players);
         if let Some(v) = obj.get("rules") {
             self.rules(v);
         }
-        let expansions = obj.get("expansions").map(|v| self.expansions(v)).unwrap_or_default();
+        let expansions = obj.get("expansions").map(|v| self.expansions(v, &obj.path("expansions"))).unwrap_or_default();
 
         if self.sink.has_errors() {
             return None;
@@ -367,10 +508,11 @@ impl<'t> Validator<'t> {
     // ---- playerAttributes --------------------------------------------------------------
 
     fn player_attributes(&mut self, value: &Value) {
+        let base = self.attributes_path.clone();
         let Some(items) = value.as_array() else {
             self.sink.error(
                 "wrong-type",
-                "playerAttributes",
+                &base,
                 value.span,
                 format!("playerAttributes must be an array, found {}", value.kind.describe()),
             );
@@ -379,32 +521,36 @@ impl<'t> Validator<'t> {
         if items.len() > MAX_ATTRIBUTES_PER_PLAYER {
             self.sink.warning(
                 "many-attributes",
-                "playerAttributes",
+                &base,
                 value.span,
                 format!("{} attributes are declared, but a request may carry at most {MAX_ATTRIBUTES_PER_PLAYER} per player", items.len()),
                 Some("players will need defaults for the attributes they cannot send".to_owned()),
             );
         }
         for (i, item) in items.iter().enumerate() {
-            let path = index("playerAttributes", i);
+            let path = index(&base, i);
             let Some(obj) = self.object(item, &path, "a player attribute", ATTRIBUTE_FIELDS) else {
                 continue;
             };
             let name = self.require(&obj, "name", "the player attribute").and_then(|v| {
-                let name = self.string(v, &obj.path("name"))?;
+                let name = self.name(v, &obj.path("name"))?;
                 if name.is_empty() {
                     self.sink.error("empty-name", &obj.path("name"), v.span, "attribute names must not be empty");
                 }
-                if self.attributes.iter().any(|a| a.name == name) {
-                    self.sink.error(
+                if let Some(first) = self.attributes.iter().find(|a| a.name == name) {
+                    self.sink.error_help(
                         "duplicate-name",
                         &obj.path("name"),
                         v.span,
-                        format!("attribute '{name}' is declared more than once"),
+                        format!(
+                            "attribute '{name}' is declared more than once; first declared at {}",
+                            index(&base, first.index)
+                        ),
+                        Some("rename or remove one".to_owned()),
                     );
                     return None;
                 }
-                Some(name.to_owned())
+                Some(name)
             });
             let types = [
                 ("string", AttrType::String),
@@ -425,7 +571,11 @@ impl<'t> Validator<'t> {
                 (Some(_), None) | (None, _) => Some(None),
             };
             if let Some(name) = name {
-                self.attributes.push(AttrInfo { name: name.clone(), ty: assumed_ty.unwrap_or(AttrType::Number) });
+                self.attributes.push(AttrInfo {
+                    name: name.clone(),
+                    ty: assumed_ty.unwrap_or(AttrType::Number),
+                    index: i,
+                });
                 let def = match (ty, default) {
                     (Some(ty), Some(default)) => Some(AttributeDef { name, ty, default }),
                     _ => None,
@@ -437,12 +587,28 @@ impl<'t> Validator<'t> {
 
     /// A default value (or, for callers outside validation, any attribute value) of type `ty`.
     fn attr_value(&mut self, value: &Value, path: &str, ty: AttrType) -> Option<AttrValue> {
+        let written = &self.text[value.span.start as usize..value.span.end as usize];
+        // The value rewritten in the expected type, when that is a mechanical change.
+        let rewrite = match (ty, &value.kind) {
+            (AttrType::StringList, Kind::String(_)) => Some(format!("write it as a list: [{written}]")),
+            (AttrType::StringList, Kind::Number(_)) => Some(format!("write it as a list of strings: [\"{written}\"]")),
+            (AttrType::String, Kind::Number(_)) => Some(format!("write it as a string: \"{written}\"")),
+            (AttrType::String, Kind::Array(items)) if items.len() == 1 && items[0].as_str().is_some() => {
+                let item = &items[0];
+                Some(format!(
+                    "a string attribute holds one value: write {}",
+                    &self.text[item.span.start as usize..item.span.end as usize]
+                ))
+            }
+            _ => None,
+        };
         let mismatch = |this: &mut Self, expected: &str| {
-            this.sink.error(
+            this.sink.error_help(
                 "wrong-type",
                 path,
                 value.span,
                 format!("the default of a {} attribute must be {expected}, found {}", ty.name(), value.kind.describe()),
+                rewrite.clone(),
             );
             None
         };
@@ -467,7 +633,15 @@ impl<'t> Validator<'t> {
                 for (i, item) in items.iter().enumerate() {
                     if let Some(s) = self.string(item, &index(path, i)) {
                         self.check_string_len(s, &index(path, i), item.span);
-                        if !out.iter().any(|o| o == s) {
+                        if out.iter().any(|o| o == s) {
+                            self.sink.warning(
+                                "duplicate-value",
+                                &index(path, i),
+                                item.span,
+                                format!("'{s}' appears twice; repeated values are ignored"),
+                                Some("remove the repeated value".to_owned()),
+                            );
+                        } else {
                             out.push(s.to_owned());
                         }
                     }
@@ -522,10 +696,11 @@ impl<'t> Validator<'t> {
     // ---- teams -------------------------------------------------------------------------
 
     fn teams(&mut self, value: &Value) {
+        let base = self.teams_path.clone();
         let Some(items) = value.as_array() else {
             self.sink.error(
                 "wrong-type",
-                "teams",
+                &base,
                 value.span,
                 format!("teams must be an array, found {}", value.kind.describe()),
             );
@@ -534,20 +709,22 @@ impl<'t> Validator<'t> {
         if items.is_empty() {
             self.sink.error_help(
                 "no-teams",
-                "teams",
+                &base,
                 value.span,
                 "a rule set needs at least one team",
                 Some("add e.g. {\"name\": \"red\", \"minPlayers\": 1, \"maxPlayers\": 5}".to_owned()),
             );
         }
-        let mut concrete: Vec<(String, usize)> = Vec::new();
+        // Every concrete team name so far: (name, teams index, definition name, quantity).
+        let mut concrete: Vec<(String, usize, String, u32)> = Vec::new();
         for (i, item) in items.iter().enumerate() {
-            let path = index("teams", i);
+            let path = index(&base, i);
             let Some(obj) = self.object(item, &path, "a team", TEAM_FIELDS) else {
                 continue;
             };
             let name = self.require(&obj, "name", "the team").and_then(|v| {
-                let name = self.string(v, &obj.path("name"))?;
+                let name = self.name(v, &obj.path("name"))?;
+                let name = name.as_str();
                 if name.is_empty() || name.contains(['[', ']', ',', '(', ')', '*', '.']) || name.trim() != name {
                     self.sink.error_help(
                         "bad-name",
@@ -557,8 +734,17 @@ impl<'t> Validator<'t> {
                         Some("team names must be non-empty and must not contain spaces at the ends or any of [ ] , ( ) * .".to_owned()),
                     );
                 }
-                if self.team_names.iter().any(|t| t == name) {
-                    self.sink.error("duplicate-name", &obj.path("name"), v.span, format!("team '{name}' is defined more than once"));
+                if let Some(first) = self.team_names.iter().position(|t| t == name) {
+                    self.sink.error_help(
+                        "duplicate-name",
+                        &obj.path("name"),
+                        v.span,
+                        format!(
+                            "team '{name}' is defined more than once; first defined at {}",
+                            index(&base, self.team_indices[first])
+                        ),
+                        Some("rename or remove one".to_owned()),
+                    );
                     return None;
                 }
                 Some((name.to_owned(), v.span))
@@ -572,16 +758,16 @@ impl<'t> Validator<'t> {
                 Some(v) => self.integer(v, &obj.path("quantity"), 1, MAX_MATCH_PLAYERS),
                 None => Some(1),
             };
-            if let (Some(min), Some(max), Some(v)) = (min, max, min_value) {
-                if min > max {
-                    self.sink.error_help(
-                        "min-above-max",
-                        &obj.path("minPlayers"),
-                        v.span,
-                        format!("minPlayers ({min}) is greater than maxPlayers ({max})"),
-                        Some("a team can never be filled; lower minPlayers or raise maxPlayers".to_owned()),
-                    );
-                }
+            if let (Some(min), Some(max), Some(v)) = (min, max, min_value)
+                && min > max
+            {
+                self.sink.error_help(
+                    "min-above-max",
+                    &obj.path("minPlayers"),
+                    v.span,
+                    format!("minPlayers {min} is greater than maxPlayers {max}"),
+                    Some("a team can never be filled; lower minPlayers or raise maxPlayers".to_owned()),
+                );
             }
             let Some((name, name_span)) = name else {
                 continue;
@@ -589,19 +775,33 @@ impl<'t> Validator<'t> {
             let q = quantity.unwrap_or(1);
             let generated =
                 TeamDef { name: name.clone(), min_players: 0, max_players: 0, quantity: q }.concrete_names();
+            let describe = |index: String, name: &str, q: u32| {
+                if q > 1 { format!("{index} ({})", generated_names(name, q)) } else { index }
+            };
             for g in generated {
-                if let Some((_, other)) = concrete.iter().find(|(c, _)| *c == g) {
+                if let Some((_, other, other_name, other_q)) = concrete.iter().find(|(c, ..)| *c == g) {
+                    let other = describe(index(&base, *other), other_name, *other_q);
+                    let message = if q > 1 {
+                        format!(
+                            "team name '{g}', generated by this team ({}), is also {}",
+                            generated_names(&name, q),
+                            if *other_q > 1 { format!("generated by {other}") } else { format!("the name of {other}") }
+                        )
+                    } else {
+                        format!("team name '{g}' is also generated by {other}")
+                    };
                     self.sink.error_help(
                         "duplicate-name",
                         &obj.path("name"),
                         name_span,
-                        format!("team '{name}' generates the team name '{g}', which teams[{other}] already uses"),
-                        Some("rename one of the teams".to_owned()),
+                        message,
+                        Some("rename one of them".to_owned()),
                     );
                 }
-                concrete.push((g, i));
+                concrete.push((g, i, name.clone(), q));
             }
             self.team_names.push(name.clone());
+            self.team_indices.push(i);
             let def = match (min, max, quantity) {
                 (Some(min_players), Some(max_players), Some(quantity)) if min_players <= max_players => {
                     Some(TeamDef { name, min_players, max_players, quantity })
@@ -614,17 +814,18 @@ impl<'t> Validator<'t> {
 
     // ---- algorithm ---------------------------------------------------------------------
 
-    fn algorithm(&mut self, value: Option<&Value>, root_span: Span, max_players: u32) -> Option<Algorithm> {
+    fn algorithm(&mut self, value: Option<&Value>, base: &str, root_span: Span, max_players: u32) -> Option<Algorithm> {
         let large = self.is_large;
         let obj = match value {
-            Some(v) => Some(self.object(v, "algorithm", "the algorithm", ALGORITHM_FIELDS)?),
+            Some(v) => Some(self.object(v, base, "the algorithm", ALGORITHM_FIELDS)?),
             None => None,
         };
         let field = |key: &str| obj.as_ref().and_then(|o| o.get(key));
+        let p = |key: &str| obj.as_ref().map_or_else(|| join(base, key), |o| o.path(key));
         let strategy = match field("strategy") {
             Some(v) => self.choice(
                 v,
-                "algorithm.strategy",
+                &p("strategy"),
                 "strategy",
                 &[("exhaustiveSearch", Strategy::ExhaustiveSearch), ("balanced", Strategy::Balanced)],
             )?,
@@ -632,7 +833,7 @@ impl<'t> Validator<'t> {
                 let span = value.map_or(root_span, |v| v.span);
                 self.sink.error_help(
                     "large-match-needs-balanced",
-                    "algorithm",
+                    base,
                     span,
                     format!("the teams hold up to {max_players} players, which makes this a large match (over {SMALL_MATCH_MAX_PLAYERS}); large matches need the balanced strategy"),
                     Some("add \"algorithm\": {\"strategy\": \"balanced\", \"balancedAttribute\": \"<a number attribute>\"}".to_owned()),
@@ -645,7 +846,7 @@ impl<'t> Validator<'t> {
             let v = field("strategy").expect("present");
             self.sink.error_help(
                 "large-match-needs-balanced",
-                "algorithm.strategy",
+                &p("strategy"),
                 v.span,
                 format!("exhaustiveSearch serves matches of up to {SMALL_MATCH_MAX_PLAYERS} players, but these teams hold up to {max_players}"),
                 Some("use \"strategy\": \"balanced\" or make the teams smaller".to_owned()),
@@ -655,7 +856,7 @@ impl<'t> Validator<'t> {
             let v = field("strategy").expect("present");
             self.sink.warning(
                 "balanced-small-match",
-                "algorithm.strategy",
+                &p("strategy"),
                 v.span,
                 format!("the balanced strategy is meant for matches of 41 to 200 players; these teams hold up to {max_players}"),
                 Some("Rallypoint runs exhaustiveSearch for small matches and then balances teams on balancedAttribute".to_owned()),
@@ -669,7 +870,7 @@ impl<'t> Validator<'t> {
                     ("largestPopulation", BatchingPreference::LargestPopulation),
                     ("fastestRegion", BatchingPreference::FastestRegion),
                 ];
-                let pref = self.choice(v, "algorithm.batchingPreference", "batching preference", &all)?;
+                let pref = self.choice(v, &p("batchingPreference"), "batching preference", &all)?;
                 let fits = match strategy {
                     Strategy::ExhaustiveSearch => {
                         matches!(pref, BatchingPreference::Random | BatchingPreference::Sorted)
@@ -685,7 +886,7 @@ impl<'t> Validator<'t> {
                     };
                     self.sink.error_help(
                         "incompatible-fields",
-                        "algorithm.batchingPreference",
+                        &p("batchingPreference"),
                         v.span,
                         format!(
                             "batchingPreference '{}' cannot be used with the {name} strategy",
@@ -707,7 +908,7 @@ impl<'t> Validator<'t> {
                 if batching_preference != BatchingPreference::Sorted {
                     self.sink.warning(
                         "ignored-field",
-                        "algorithm.sortByAttributes",
+                        &p("sortByAttributes"),
                         v.span,
                         "sortByAttributes is only used when batchingPreference is \"sorted\"",
                         Some("add \"batchingPreference\": \"sorted\" or remove sortByAttributes".to_owned()),
@@ -718,13 +919,13 @@ impl<'t> Validator<'t> {
                         if items.is_empty() && batching_preference == BatchingPreference::Sorted {
                             self.sink.error(
                                 "missing-field",
-                                "algorithm.sortByAttributes",
+                                &p("sortByAttributes"),
                                 v.span,
                                 "sorted batching needs at least one attribute in sortByAttributes",
                             );
                         }
                         for (i, item) in items.iter().enumerate() {
-                            let path = index("algorithm.sortByAttributes", i);
+                            let path = index(&p("sortByAttributes"), i);
                             if let Some((slot, ty)) = self.attribute_ref(item, &path) {
                                 if !matches!(ty, AttrType::Number | AttrType::String) {
                                     self.sink.error(
@@ -752,7 +953,7 @@ impl<'t> Validator<'t> {
                     }
                     None => self.sink.error(
                         "wrong-type",
-                        "algorithm.sortByAttributes",
+                        &p("sortByAttributes"),
                         v.span,
                         format!("sortByAttributes must be an array of attribute names, found {}", v.kind.describe()),
                     ),
@@ -762,7 +963,7 @@ impl<'t> Validator<'t> {
                 let span = field("batchingPreference").map_or(root_span, |v| v.span);
                 self.sink.error_help(
                     "missing-field",
-                    "algorithm",
+                    base,
                     span,
                     "batchingPreference \"sorted\" needs sortByAttributes",
                     Some("add \"sortByAttributes\": [\"<attribute>\", ...] to the algorithm".to_owned()),
@@ -773,7 +974,7 @@ impl<'t> Validator<'t> {
         let expansion_age_selection = match field("expansionAgeSelection") {
             Some(v) => self.choice(
                 v,
-                "algorithm.expansionAgeSelection",
+                &p("expansionAgeSelection"),
                 "expansion age selection",
                 &[("newest", ExpansionAgeSelection::Newest), ("oldest", ExpansionAgeSelection::Oldest)],
             )?,
@@ -782,7 +983,7 @@ impl<'t> Validator<'t> {
         let backfill_priority = match field("backfillPriority") {
             Some(v) => self.choice(
                 v,
-                "algorithm.backfillPriority",
+                &p("backfillPriority"),
                 "backfill priority",
                 &[
                     ("normal", BackfillPriority::Normal),
@@ -794,22 +995,33 @@ impl<'t> Validator<'t> {
         };
         let balanced_attribute = match field("balancedAttribute") {
             Some(v) => {
-                let (slot, ty) = self.attribute_ref(v, "algorithm.balancedAttribute")?;
+                let (slot, ty) = self.attribute_ref(v, &p("balancedAttribute"))?;
                 if ty != AttrType::Number {
-                    self.sink.error(
+                    let numbers: Vec<&str> =
+                        self.attributes.iter().filter(|a| a.ty == AttrType::Number).map(|a| a.name.as_str()).collect();
+                    let help = match numbers.as_slice() {
+                        [] => {
+                            "declare a number attribute to balance on, e.g. {\"name\": \"skill\", \"type\": \"number\"}"
+                                .to_owned()
+                        }
+                        [one] => format!("use the number attribute '{one}'"),
+                        many => format!("use one of the number attributes: {}", many.join(", ")),
+                    };
+                    self.sink.error_help(
                         "wrong-type",
-                        "algorithm.balancedAttribute",
+                        &p("balancedAttribute"),
                         v.span,
                         format!("balancedAttribute must name a number attribute; this one is a {}", ty.name()),
+                        Some(help),
                     );
                 }
                 if strategy == Strategy::ExhaustiveSearch {
                     self.sink.warning(
-                        "ignored-field",
-                        "algorithm.balancedAttribute",
+                        "balanced-attribute-small-match",
+                        &p("balancedAttribute"),
                         v.span,
-                        "balancedAttribute is only used by the balanced strategy",
-                        None,
+                        "FlexMatch uses balancedAttribute only with the balanced strategy",
+                        Some("Rallypoint also uses it with exhaustiveSearch, to balance teams once a match's players are chosen".to_owned()),
                     );
                 }
                 Some(slot)
@@ -818,7 +1030,7 @@ impl<'t> Validator<'t> {
                 let span = field("strategy").map_or(root_span, |v| v.span);
                 self.sink.error_help(
                     "missing-field",
-                    "algorithm",
+                    base,
                     span,
                     "the balanced strategy needs balancedAttribute",
                     Some("add \"balancedAttribute\": \"<a number attribute>\" to the algorithm".to_owned()),
@@ -840,19 +1052,25 @@ impl<'t> Validator<'t> {
     // ---- rules -------------------------------------------------------------------------
 
     fn rules(&mut self, value: &Value) {
+        let base = self.rules_path.clone();
         let Some(items) = value.as_array() else {
             self.sink.error(
                 "wrong-type",
-                "rules",
+                &base,
                 value.span,
                 format!("rules must be an array, found {}", value.kind.describe()),
             );
             return;
         };
+        self.rule_names = items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| Some((near_miss_member(item, "name")?.as_str()?.to_owned(), i)))
+            .collect();
         let (attributes, teams) = self.scope_parts();
         let scope = Scope { attributes: &attributes, teams: &teams };
         for (i, item) in items.iter().enumerate() {
-            let path = index("rules", i);
+            let path = index(&base, i);
             let Kind::Object(_) = &item.kind else {
                 self.sink.error(
                     "wrong-type",
@@ -862,8 +1080,9 @@ impl<'t> Validator<'t> {
                 );
                 continue;
             };
-            let type_name =
-                item.get("type").and_then(Value::as_str).and_then(|t| RULE_TYPES.iter().find(|k| **k == t).copied());
+            let type_name = near_miss_member(item, "type")
+                .and_then(Value::as_str)
+                .and_then(|t| RULE_TYPES.iter().find(|k| **k == t).copied());
             let mut known: Vec<&str> = vec!["name", "description", "type"];
             match type_name {
                 Some(t) => known.extend_from_slice(fields_for(t)),
@@ -875,26 +1094,30 @@ impl<'t> Validator<'t> {
                 continue;
             };
             let name = self.require(&obj, "name", "the rule").and_then(|v| {
-                let name = self.string(v, &obj.path("name"))?;
+                let name = self.name(v, &obj.path("name"))?;
                 if name.is_empty() {
                     self.sink.error("empty-name", &obj.path("name"), v.span, "rule names must not be empty");
                 }
-                if self.rules.iter().any(|r| r.name == name) {
-                    self.sink.error(
+                if let Some(first) = self.rules.iter().find(|r| r.name == name) {
+                    self.sink.error_help(
                         "duplicate-name",
                         &obj.path("name"),
                         v.span,
-                        format!("rule '{name}' is defined more than once"),
+                        format!(
+                            "rule '{name}' is defined more than once; first defined at {}",
+                            index(&base, first.index)
+                        ),
+                        Some("rename or remove one".to_owned()),
                     );
                     return None;
                 }
-                Some(name.to_owned())
+                Some(name)
             });
             let description =
                 obj.get("description").and_then(|v| self.string(v, &obj.path("description"))).map(str::to_owned);
             let kind = match self.require(&obj, "type", "the rule") {
                 Some(v) => match type_name {
-                    Some(t) => self.rule_kind(t, &obj, &scope),
+                    Some(t) => self.rule_kind(t, &obj, &scope, i),
                     None => {
                         if let Some(s) = self.string(v, &obj.path("type")) {
                             let help = did_you_mean(s, RULE_TYPES.iter().copied())
@@ -917,7 +1140,7 @@ impl<'t> Validator<'t> {
             }
             if let Some(name) = name {
                 let rule = kind.map(|kind| Rule { name: name.clone(), description, kind, is_compound_operand: false });
-                self.rules.push(RuleInfo { name, type_name, rule });
+                self.rules.push(RuleInfo { name, index: i, type_name, rule });
             }
         }
     }
@@ -933,6 +1156,7 @@ impl<'t> Validator<'t> {
         let Kind::Object(members) = &value.kind else {
             return None;
         };
+        let mut obj = Obj { members, path: path.to_owned(), span: value.span, aliases: Vec::new(), has_unknown: false };
         for (i, member) in members.iter().enumerate() {
             let member_path = join(path, &member.key);
             if members[..i].iter().any(|m| m.key == member.key) {
@@ -943,21 +1167,38 @@ impl<'t> Validator<'t> {
                     format!("field '{}' appears more than once in this rule", member.key),
                 );
             } else if !known.contains(&member.key.as_str()) {
-                let other_type = RULE_TYPES.iter().find(|t| fields_for(t).contains(&member.key.as_str()));
-                let (message, help) = match (type_name, other_type) {
-                    (Some(t), Some(_)) => (
-                        format!("'{}' is not a field of a {t} rule", member.key),
-                        Some(format!("{t} rules take: {}", fields_for(t).join(", "))),
-                    ),
-                    _ => (
-                        format!("unknown field '{}' in this rule", member.key),
-                        did_you_mean(&member.key, known.iter().copied()),
-                    ),
-                };
-                self.sink.error_help("unknown-field", &member_path, member.key_span, message, help);
+                let owners: Vec<&str> =
+                    RULE_TYPES.iter().copied().filter(|t| fields_for(t).contains(&member.key.as_str())).collect();
+                match (type_name, owners.is_empty()) {
+                    (Some(t), false) => {
+                        let belongs = if owners.len() <= 2 {
+                            format!(" (it belongs to {} rules)", owners.join(" and "))
+                        } else {
+                            String::new()
+                        };
+                        self.sink.error_help(
+                            "unknown-field",
+                            &member_path,
+                            member.key_span,
+                            format!("'{}' is not a field of a {t} rule{belongs}", member.key),
+                            Some(format!("{t} rules take: {}", fields_for(t).join(", "))),
+                        );
+                        obj.has_unknown = true;
+                    }
+                    _ => {
+                        self.sink.error_help(
+                            "unknown-field",
+                            &member_path,
+                            member.key_span,
+                            format!("unknown field '{}' in this rule", member.key),
+                            did_you_mean(&member.key, known.iter().copied()),
+                        );
+                        Self::alias_near_miss(&mut obj, i, known);
+                    }
+                }
             }
         }
-        Some(Obj { members, path: path.to_owned(), span: value.span })
+        Some(obj)
     }
 
     fn number_aggregation(&mut self, obj: &Obj<'_>) -> Option<NumberAggregation> {
@@ -972,13 +1213,13 @@ impl<'t> Validator<'t> {
         }
     }
 
-    fn rule_kind(&mut self, type_name: &str, obj: &Obj<'_>, scope: &Scope<'_>) -> Option<RuleKind> {
+    fn rule_kind(&mut self, type_name: &str, obj: &Obj<'_>, scope: &Scope<'_>, rule: usize) -> Option<RuleKind> {
         match type_name {
             "batchDistance" => self.batch_distance(obj),
             "comparison" => self.comparison(obj, scope),
             "distance" => self.distance(obj, scope),
             "collection" => self.collection(obj, scope),
-            "compound" => self.compound(obj),
+            "compound" => self.compound(obj, rule),
             "latency" => self.latency(obj),
             "absoluteSort" => self.sort_rule(obj, true).map(RuleKind::AbsoluteSort),
             "distanceSort" => self.sort_rule(obj, false).map(RuleKind::DistanceSort),
@@ -1252,12 +1493,16 @@ impl<'t> Validator<'t> {
                     return None;
                 }
                 if leaf == Ty::String && !matches!(operation, CmpOp::Eq | CmpOp::Ne) {
+                    let op = op_value.expect("present");
                     self.sink.error_help(
                         "incompatible-fields",
                         &obj.path("operation"),
-                        op_value.expect("present").span,
-                        "strings can only be compared with '=' or '!='",
-                        None,
+                        op.span,
+                        format!(
+                            "'{}' compares numbers, but this rule compares strings",
+                            op.as_str().unwrap_or_default()
+                        ),
+                        Some("strings can only be compared with = or !=".to_owned()),
                     );
                     return None;
                 }
@@ -1275,6 +1520,11 @@ impl<'t> Validator<'t> {
         let min = obj.get(lo).map(|v| self.non_negative(v, &obj.path(lo)));
         let max = obj.get(hi).map(|v| self.non_negative(v, &obj.path(hi)));
         if min.is_none() && max.is_none() {
+            if obj.has_unknown {
+                // A misplaced field (maxCount on a distance rule) is already reported and
+                // is most likely the bound meant; saying the bound is missing would repeat it.
+                return None;
+            }
             self.sink.error_help(
                 "missing-field",
                 &obj.path,
@@ -1292,18 +1542,18 @@ impl<'t> Validator<'t> {
             Some(m) => Some(m?),
             None => None,
         };
-        if let (Some(a), Some(b)) = (min, max) {
-            if a > b {
-                let v = obj.get(lo).expect("present");
-                self.sink.error_help(
-                    "min-above-max",
-                    &obj.path(lo),
-                    v.span,
-                    format!("{lo} ({a}) is greater than {hi} ({b})"),
-                    Some("the rule could never pass".to_owned()),
-                );
-                return None;
-            }
+        if let (Some(a), Some(b)) = (min, max)
+            && a > b
+        {
+            let v = obj.get(lo).expect("present");
+            self.sink.error_help(
+                "min-above-max",
+                &obj.path(lo),
+                v.span,
+                format!("{lo} ({a}) is greater than {hi} ({b})"),
+                Some("the rule could never pass".to_owned()),
+            );
+            return None;
         }
         Some((min, max))
     }
@@ -1395,6 +1645,19 @@ impl<'t> Validator<'t> {
         let per_player_lists = Ty::List(Box::new(Ty::List(Box::new(Ty::String))));
         if measurement.ty != per_player_lists {
             let v = obj.get("measurements").expect("present");
+            let attribute = match &measurement.expr.path().selection {
+                expr::Selection::Attribute(name) => self.attributes.iter().find(|a| a.name == name.text),
+                _ => None,
+            };
+            let help = match attribute {
+                Some(a) if a.ty != AttrType::StringList => format!(
+                    "'{}' is a {} attribute; collection rules need a string_list attribute (declare \"type\": \"string_list\")",
+                    a.name,
+                    a.ty.name()
+                ),
+                Some(a) => format!("use flatten(teams[*].players.attributes[{}])", a.name),
+                None => "use flatten(teams[*].players.attributes[<string_list attribute>])".to_owned(),
+            };
             self.sink.error_help(
                 "expr-type",
                 &obj.path("measurements"),
@@ -1403,7 +1666,7 @@ impl<'t> Validator<'t> {
                     "a collection rule measures a list of string lists (one per player), but this expression gives {}",
                     measurement.ty
                 ),
-                Some("use flatten(teams[*].players.attributes[<string_list attribute>])".to_owned()),
+                Some(help),
             );
             return None;
         }
@@ -1477,17 +1740,17 @@ impl<'t> Validator<'t> {
     fn count_bounds(&mut self, obj: &Obj<'_>) -> Option<(Option<f64>, Option<f64>)> {
         let (min, max) = self.distance_bounds(obj, "minCount", "maxCount", "a collection rule")?;
         for (key, v) in [("minCount", min), ("maxCount", max)] {
-            if let Some(n) = v {
-                if n.fract() != 0.0 {
-                    let span = obj.get(key).expect("present").span;
-                    self.sink.error(
-                        "wrong-type",
-                        &obj.path(key),
-                        span,
-                        format!("{key} counts values and must be a whole number, found {n}"),
-                    );
-                    return None;
-                }
+            if let Some(n) = v
+                && n.fract() != 0.0
+            {
+                let span = obj.get(key).expect("present").span;
+                self.sink.error(
+                    "wrong-type",
+                    &obj.path(key),
+                    span,
+                    format!("{key} counts values and must be a whole number, found {n}"),
+                );
+                return None;
             }
         }
         Some((min, max))
@@ -1621,7 +1884,8 @@ impl<'t> Validator<'t> {
         Some(SortRule { direction: direction?, attribute: slot, map_key, party_aggregation: party_aggregation? })
     }
 
-    fn compound(&mut self, obj: &Obj<'_>) -> Option<RuleKind> {
+    /// A compound rule; `rule` is its position in `rules`.
+    fn compound(&mut self, obj: &Obj<'_>, rule: usize) -> Option<RuleKind> {
         let value = self.require(obj, "statement", "a compound rule")?;
         let path = obj.path("statement");
         let text = self.string(value, &path)?.to_owned();
@@ -1644,26 +1908,46 @@ impl<'t> Validator<'t> {
                 None
             }
             Ok(raw) => {
-                let statement = self.resolve_statement(&raw, value, &path)?;
+                let statement = self.resolve_statement(&raw, value, &path, rule)?;
                 Some(RuleKind::Compound { text, statement })
             }
         }
     }
 
-    fn resolve_statement(&mut self, raw: &RawStatement<'_>, value: &Value, path: &str) -> Option<Statement> {
+    fn resolve_statement(
+        &mut self,
+        raw: &RawStatement<'_>,
+        value: &Value,
+        path: &str,
+        rule: usize,
+    ) -> Option<Statement> {
         match raw {
             RawStatement::Name { name, start, end } => {
                 let span = self.string_inner_span(value, *start, *end);
                 let Some(i) = self.rules.iter().position(|r| r.name == *name) else {
-                    let help = did_you_mean(name, self.rules.iter().map(|r| r.name.as_str()))
-                        .or_else(|| Some("compound operands must be rules defined earlier in the rule set".to_owned()));
-                    self.sink.error_help(
-                        "unknown-rule",
-                        path,
-                        span,
-                        format!("no rule named '{name}' is defined before this compound rule"),
-                        help,
-                    );
+                    let later = self.rule_names.iter().find(|(n, _)| n == name).map(|(_, at)| *at);
+                    let (message, help) = match later {
+                        Some(at) if at == rule => (
+                            format!("'{name}' is this compound rule itself; a statement cannot use its own rule"),
+                            Some("combine other rules".to_owned()),
+                        ),
+                        Some(at) if at > rule => {
+                            let at = index(&self.rules_path, at);
+                            (
+                                format!(
+                                    "'{name}' is defined after this compound rule (at {at}); operands must be defined earlier"
+                                ),
+                                Some(format!("move {at} above this rule")),
+                            )
+                        }
+                        _ => (
+                            format!("no rule named '{name}' is defined before this compound rule"),
+                            did_you_mean(name, self.rules.iter().map(|r| r.name.as_str())).or_else(|| {
+                                Some("compound operands must be rules defined earlier in the rule set".to_owned())
+                            }),
+                        ),
+                    };
+                    self.sink.error_help("unknown-rule", path, span, message, help);
                     return None;
                 };
                 match self.rules[i].type_name {
@@ -1693,7 +1977,7 @@ impl<'t> Validator<'t> {
                 let mut out = Vec::new();
                 let mut ok = true;
                 for a in args {
-                    match self.resolve_statement(a, value, path) {
+                    match self.resolve_statement(a, value, path, rule) {
                         Some(s) => out.push(s),
                         None => ok = false,
                     }
@@ -1753,11 +2037,11 @@ impl<'t> Validator<'t> {
 
     // ---- expansions --------------------------------------------------------------------
 
-    fn expansions(&mut self, value: &Value) -> Vec<Expansion> {
+    fn expansions(&mut self, value: &Value, base: &str) -> Vec<Expansion> {
         let Some(items) = value.as_array() else {
             self.sink.error(
                 "wrong-type",
-                "expansions",
+                base,
                 value.span,
                 format!("expansions must be an array, found {}", value.kind.describe()),
             );
@@ -1765,7 +2049,7 @@ impl<'t> Validator<'t> {
         };
         let mut out: Vec<Expansion> = Vec::new();
         for (i, item) in items.iter().enumerate() {
-            let path = index("expansions", i);
+            let path = index(base, i);
             let Some(obj) = self.object(item, &path, "an expansion", EXPANSION_FIELDS) else {
                 continue;
             };
@@ -1983,11 +2267,12 @@ impl<'t> Validator<'t> {
                     }
                 };
                 if self.is_large && prop == TeamProperty::MaxPlayers {
-                    self.sink.error(
+                    self.sink.error_help(
                         "not-allowed-in-large-match",
                         path,
                         property_span,
                         "large matches can expand team minPlayers, not maxPlayers",
+                        Some("expand minPlayers instead".to_owned()),
                     );
                     return None;
                 }
@@ -2039,31 +2324,33 @@ impl<'t> Validator<'t> {
                 ok = false;
                 continue;
             };
-            if let Some(prev) = steps.last() {
-                if wait <= prev.wait_time_seconds {
-                    self.sink.error_help(
-                        "steps-not-increasing",
-                        &obj.path("waitTimeSeconds"),
-                        wait_v.span,
-                        format!("waitTimeSeconds {wait} is not after the previous step's {}", prev.wait_time_seconds),
-                        Some(
-                            "step times are absolute ages, not increments; each must be larger than the one before"
-                                .to_owned(),
-                        ),
-                    );
-                    ok = false;
-                }
+            if let Some(prev) = steps.last()
+                && wait <= prev.wait_time_seconds
+            {
+                self.sink.error_help(
+                    "steps-not-increasing",
+                    &obj.path("waitTimeSeconds"),
+                    wait_v.span,
+                    format!("waitTimeSeconds {wait} is not after the previous step's {}", prev.wait_time_seconds),
+                    Some(
+                        "step times are absolute ages, not increments; each must be larger than the one before"
+                            .to_owned(),
+                    ),
+                );
+                ok = false;
             }
-            if let (ExpansionValue::Number(n), Some(prev), Some((t, _))) = (&value, previous_value, target) {
-                if tightens(t, prev, *n) {
-                    self.sink.warning(
-                        "expansion-tightens",
-                        &obj.path("value"),
-                        step_value.expect("present").span,
-                        format!("this step makes the rule stricter ({prev} → {n}); expansions usually relax a rule over time"),
-                        None,
-                    );
-                }
+            if let (ExpansionValue::Number(n), Some(prev), Some((t, _))) = (&value, previous_value, target)
+                && tightens(t, prev, *n)
+            {
+                self.sink.warning(
+                    "expansion-tightens",
+                    &obj.path("value"),
+                    step_value.expect("present").span,
+                    format!(
+                        "this step makes the rule stricter ({prev} → {n}); expansions usually relax a rule over time"
+                    ),
+                    None,
+                );
             }
             if let ExpansionValue::Number(n) = value {
                 previous_value = Some(n);
@@ -2124,26 +2411,37 @@ impl<'t> Validator<'t> {
                     let Some(def) = &self.teams[t] else { continue };
                     match property {
                         TeamProperty::MinPlayers if n > def.max_players => {
-                            self.sink.error(
+                            self.sink.error_help(
                                 "min-above-max",
                                 path,
                                 value.span,
                                 format!(
-                                    "minPlayers {n} is greater than team '{}''s maxPlayers ({})",
-                                    def.name, def.max_players
+                                    "minPlayers {n} is greater than maxPlayers {} of team '{}'",
+                                    def.max_players, def.name
                                 ),
+                                Some(format!("use at most {}", def.max_players)),
                             );
                             return None;
                         }
-                        TeamProperty::MaxPlayers if n < def.min_players || n == 0 => {
+                        TeamProperty::MaxPlayers if n == 0 => {
                             self.sink.error(
+                                "out-of-range",
+                                path,
+                                value.span,
+                                format!("maxPlayers must be at least 1, found 0 (team '{}')", def.name),
+                            );
+                            return None;
+                        }
+                        TeamProperty::MaxPlayers if n < def.min_players => {
+                            self.sink.error_help(
                                 "min-above-max",
                                 path,
                                 value.span,
                                 format!(
-                                    "maxPlayers {n} is below team '{}''s minPlayers ({}) or zero",
-                                    def.name, def.min_players
+                                    "maxPlayers {n} is less than minPlayers {} of team '{}'",
+                                    def.min_players, def.name
                                 ),
+                                Some(format!("use at least {}", def.min_players)),
                             );
                             return None;
                         }
@@ -2157,13 +2455,38 @@ impl<'t> Validator<'t> {
                                         .map(|d| (if teams.contains(&i) { n } else { d.max_players }) * d.quantity)
                                 })
                                 .sum();
-                            let was_large = self.is_large;
-                            if (total > SMALL_MATCH_MAX_PLAYERS) != was_large || total > MAX_MATCH_PLAYERS {
-                                self.sink.error(
+                            // Players per unit of n: the expanded teams' quantities.
+                            let per_unit: u32 = teams
+                                .iter()
+                                .filter_map(|&i| self.teams[i].as_ref().map(|d| d.quantity))
+                                .sum::<u32>()
+                                .max(1);
+                            let others = total - n * per_unit;
+                            let largest = |limit: u32| limit.saturating_sub(others) / per_unit;
+                            let problem = if total > MAX_MATCH_PLAYERS {
+                                Some((
+                                    format!("more than a match may have ({MAX_MATCH_PLAYERS})"),
+                                    largest(MAX_MATCH_PLAYERS),
+                                ))
+                            } else if total > SMALL_MATCH_MAX_PLAYERS && !self.is_large {
+                                Some((
+                                    format!(
+                                        "that makes this a large match (over {SMALL_MATCH_MAX_PLAYERS}), which an expansion cannot do"
+                                    ),
+                                    largest(SMALL_MATCH_MAX_PLAYERS),
+                                ))
+                            } else {
+                                None
+                            };
+                            if let Some((why, largest)) = problem {
+                                self.sink.error_help(
                                     "size-class-change",
                                     path,
                                     value.span,
-                                    format!("with maxPlayers {n} the teams would hold {total} players, which changes the match size class or exceeds {MAX_MATCH_PLAYERS}"),
+                                    format!("with maxPlayers {n} the teams would hold {total} players: {why}"),
+                                    Some(format!(
+                                        "use maxPlayers {largest} or less; for matches over {SMALL_MATCH_MAX_PLAYERS} players, make the teams large from the start (with the balanced strategy)"
+                                    )),
                                 );
                                 return None;
                             }
@@ -2179,6 +2502,15 @@ impl<'t> Validator<'t> {
             },
         }
     }
+}
+
+/// `'squad' with quantity 3 → squad_1 … squad_3`, for messages about generated team names.
+fn generated_names(name: &str, quantity: u32) -> String {
+    let names = match quantity {
+        2 => format!("{name}_1, {name}_2"),
+        q => format!("{name}_1 … {name}_{q}"),
+    };
+    format!("'{name}' with quantity {quantity} → {names}")
 }
 
 /// Whether an expansion step from `prev` to `next` makes the target stricter.
@@ -2226,6 +2558,20 @@ fn rule_has_property(kind: &RuleKind, property: RuleProperty) -> bool {
     }
 }
 
+/// The member `key` of a rule object, or the near miss of it that [`Obj`] would read as it
+/// (`"Name"`, `"typ"`); used before the rule's own fields are known.
+fn near_miss_member<'v>(item: &'v Value, key: &str) -> Option<&'v Value> {
+    let members = item.as_object()?;
+    if let Some(m) = members.iter().find(|m| m.key == key) {
+        return Some(&m.value);
+    }
+    let is_field = |k: &str| RULE_TYPES.iter().any(|t| fields_for(t).contains(&k));
+    members
+        .iter()
+        .find(|m| !is_field(&m.key) && closest(&m.key, ["name", "description", "type"]) == Some(key))
+        .map(|m| &m.value)
+}
+
 fn leaf_of(ty: &Ty) -> &Ty {
     match ty {
         Ty::List(inner) => leaf_of(inner),
@@ -2236,19 +2582,19 @@ fn leaf_of(ty: &Ty) -> &Ty {
 /// Whether a `referenceValue` string is a property expression rather than a literal.
 ///
 /// FlexMatch does not say (spec §16.7). We treat a string as an expression when it starts
-/// like one — `teams[`, `team[` or a function name followed by `(` — and as a literal
-/// otherwise, so `"medic"` stays a string and a mistyped expression is reported, not
-/// silently compared as text.
+/// like one — `teams[`, `team[`, a function name followed by `(`, or any name followed by
+/// `(` when the string also holds a `[` (`flaten(teams[host]...)`) — and as a literal otherwise, so `"medic"` and
+/// `"gold (tier 2)"` stay strings and a mistyped expression is reported, not silently
+/// compared as text.
 pub(super) fn looks_like_expression(s: &str) -> bool {
     let s = s.trim_start();
     let word_end = s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(s.len());
     let word = &s[..word_end];
     let next = s[word_end..].trim_start().chars().next();
+    let identifier = word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
     match next {
         Some('[') => word == "teams" || word == "team",
-        Some('(') => {
-            ["min", "max", "avg", "median", "sum", "count", "stddev", "flatten", "set_intersection"].contains(&word)
-        }
+        Some('(') => identifier && (s.contains('[') || expr::Func::ALL.iter().any(|f| f.name() == word)),
         _ => false,
     }
 }

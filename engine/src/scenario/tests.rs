@@ -175,7 +175,7 @@ fn rule_set_problems() {
               |                    ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
               = path: configuration.RuleSetBody.teams[0]
 
-            error[out-of-range]: in RuleSetBody: must be between 1 and 200, found 0 (at 1:83 of the rule set text)
+            error[out-of-range]: in RuleSetBody: maxPlayers must be between 1 and 200, found 0 (at 1:83 of the rule set text)
              --> scenario.json:4:20
               |
             4 |     "RuleSetBody": "{\"name\": \"x\", \"ruleLanguageVersion\": \"1.0\", \"teams\": [{\"name\": \"a\", \"maxPlayers\": 0}]}"
@@ -332,15 +332,15 @@ fn top_level_mistakes() {
     check_diags(
         r#"{"configuration": {}, "until": "300", "requests": [], }"#,
         expect![[r#"
-        error[json-syntax]: trailing comma before `}`
-         --> scenario.json:1:55
-          |
-        1 | {"configuration": {}, "until": "300", "requests": [], }
-          |                                                       ^
-          = help: JSON does not allow a comma after the last member; remove it
+            error[json-syntax]: trailing comma before `}`
+             --> scenario.json:1:53
+              |
+            1 | {"configuration": {}, "until": "300", "requests": [], }
+              |                                                     ^
+              = help: JSON does not allow a comma after the last member; remove it
 
-        => rejected
-    "#]],
+            => rejected
+        "#]],
     );
     check_diags(
         r#"{"configuration": {"Name": "ranked", "RuleSetPath": "r.json", "RequestTimeoutSeconds": 60, "AcceptanceRequired": false},
