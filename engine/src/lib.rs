@@ -22,8 +22,8 @@ pub mod expr;
 pub mod intern;
 pub mod json;
 pub mod matchmaker;
-pub mod ruleset;
 mod pool;
+pub mod ruleset;
 pub mod scenario;
 mod search;
 pub mod source;
@@ -31,6 +31,12 @@ mod suggest;
 pub mod time;
 
 pub use diagnostic::{Diagnostic, Severity};
+
+/// The team-assignment solver, exposed only for the `benches` crate.
+#[doc(hidden)]
+pub mod __teams {
+    pub use crate::search::teams::{Assignments, Party, TeamScratch, TeamSlots, best_assignments};
+}
 
 /// The result of checking a user document: the validated value when there were no errors,
 /// and every diagnostic (errors and warnings) either way.

@@ -11,14 +11,18 @@
 //! matches and each is emitted (`PotentialMatchCreated`, then `MatchmakingSucceeded` in
 //! STANDALONE mode).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender};
 
+/// Ticket and player ids are hashed on every request; foldhash is several times faster than
+/// SipHash and still seeded per map.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
 use crate::api::{ApiError, AttributeValue, MatchmakingTicket, Player, StartMatchmakingRequest, TicketStatus};
 use crate::config::{FlexMatchMode, MatchmakingConfiguration};
-use crate::events::{self, Event, EventDetail, EventPlayer, EventTicket, RuleMetric, WaitEstimate};
+use crate::events::{self, Event, EventDetail, EventPlayer, EventTicket, RuleMetric, UuidGen, WaitEstimate};
 use crate::expr::AttrType;
 use crate::intern::{Interner, Sym};
 use crate::pool::{MAX_LOCATIONS, NewPlayer, PlayerValue, Pool};
@@ -70,9 +74,55 @@ pub struct CycleStats {
     pub waiting: usize,
 }
 
+/// A request submitted through an [`Intake`], with where to send the answer.
+#[derive(Debug)]
+enum Command {
+    Start(Time, StartMatchmakingRequest, Sender<Result<MatchmakingTicket, ApiError>>),
+    Stop(Time, String, Sender<Result<(), ApiError>>),
+}
+
+/// A cloneable, `Send` handle through which any thread submits requests to a matchmaker
+/// owned by another thread, without locks: requests travel over a crossbeam channel and are
+/// applied, in arrival order, by [`Matchmaker::process_intake`] (which [`Matchmaker::tick`]
+/// also calls first). Each call returns a receiver for the answer.
+#[derive(Debug, Clone)]
+pub struct Intake {
+    tx: Sender<Command>,
+}
+
+impl Intake {
+    /// Submits `StartMatchmaking`; the answer arrives once the owner processes its intake.
+    pub fn start_matchmaking(
+        &self,
+        now: Time,
+        request: StartMatchmakingRequest,
+    ) -> Receiver<Result<MatchmakingTicket, ApiError>> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        if let Err(crossbeam_channel::SendError(Command::Start(_, _, reply))) =
+            self.tx.send(Command::Start(now, request, tx))
+        {
+            let _ = reply.send(Err(ApiError::Internal("the matchmaker has shut down".into())));
+        }
+        rx
+    }
+
+    /// Submits `StopMatchmaking`; the answer arrives once the owner processes its intake.
+    pub fn stop_matchmaking(&self, now: Time, ticket_id: &str) -> Receiver<Result<(), ApiError>> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        if let Err(crossbeam_channel::SendError(Command::Stop(_, _, reply))) =
+            self.tx.send(Command::Stop(now, ticket_id.to_owned(), tx))
+        {
+            let _ = reply.send(Err(ApiError::Internal("the matchmaker has shut down".into())));
+        }
+        rx
+    }
+}
+
 /// A FlexMatch-compatible matchmaker for one or more configurations.
 #[derive(Debug)]
 pub struct Matchmaker {
+    intake_tx: Sender<Command>,
+    intake_rx: Receiver<Command>,
     options: MatchmakerOptions,
     configs: Vec<ConfigState>,
     by_name: HashMap<String, usize>,
@@ -81,7 +131,7 @@ pub struct Matchmaker {
     active_players: HashMap<Arc<str>, Arc<str>>,
     finished: VecDeque<(Time, Arc<str>)>,
     events: Sender<Event>,
-    rng: SplitMix64,
+    ids: UuidGen,
     workers: rayon::ThreadPool,
 }
 
@@ -137,16 +187,19 @@ impl Matchmaker {
             .thread_name(|i| format!("rallypoint-search-{i}"))
             .build()
             .expect("cannot start search threads");
-        let rng = SplitMix64(options.seed);
+        let ids = UuidGen::new(options.seed);
+        let (intake_tx, intake_rx) = crossbeam_channel::unbounded();
         let mm = Matchmaker {
+            intake_tx,
+            intake_rx,
             options,
             configs: Vec::new(),
-            by_name: HashMap::new(),
-            records: HashMap::new(),
-            active_players: HashMap::new(),
+            by_name: HashMap::default(),
+            records: HashMap::default(),
+            active_players: HashMap::default(),
             finished: VecDeque::new(),
             events: tx,
-            rng,
+            ids,
             workers,
         };
         (mm, rx)
@@ -180,7 +233,7 @@ impl Matchmaker {
         let rules = Arc::new(ruleset::compile(rule_set));
         let uses_player_ids = rule_set.rules.iter().any(|r| match &r.kind {
             ruleset::RuleKind::Comparison { measurement, reference, .. }
-            | ruleset::RuleKind::Collection { measurement, reference: reference @ _, .. } => {
+            | ruleset::RuleKind::Collection { measurement, reference, .. } => {
                 uses_player_id(&measurement.expr)
                     || matches!(reference, Some(ruleset::Reference::Expr(e)) if uses_player_id(&e.expr))
             }
@@ -272,7 +325,7 @@ impl Matchmaker {
                 }
                 id.as_str().into()
             }
-            None => self.rng.uuid().into(),
+            None => self.ids.next_uuid().into(),
         };
         // Convert and check the players against the rule set before changing any state.
         let state = &mut self.configs[config_index];
@@ -407,8 +460,33 @@ impl Matchmaker {
         self.configs.iter().map(|c| c.pool.len()).sum()
     }
 
-    /// Runs one matchmaking cycle at time `now` on every configuration.
+    /// A handle other threads use to submit requests (see [`Intake`]).
+    pub fn intake(&self) -> Intake {
+        Intake { tx: self.intake_tx.clone() }
+    }
+
+    /// Applies every request submitted through an [`Intake`] so far, in arrival order, and
+    /// answers each. Returns how many were applied.
+    pub fn process_intake(&mut self) -> usize {
+        let mut n = 0;
+        while let Ok(command) = self.intake_rx.try_recv() {
+            n += 1;
+            match command {
+                Command::Start(now, request, reply) => {
+                    let _ = reply.send(self.start_matchmaking(now, request));
+                }
+                Command::Stop(now, ticket_id, reply) => {
+                    let _ = reply.send(self.stop_matchmaking(now, &ticket_id));
+                }
+            }
+        }
+        n
+    }
+
+    /// Runs one matchmaking cycle at time `now` on every configuration, after applying the
+    /// requests waiting in the intake.
     pub fn tick(&mut self, now: Time) -> CycleStats {
+        self.process_intake();
         let mut stats = CycleStats::default();
         for c in 0..self.configs.len() {
             self.tick_config(c, now, &mut stats);
@@ -474,11 +552,10 @@ impl Matchmaker {
             self.workers.install(|| search::search_cycle(pool, rules, now))
         };
         for (slot, rule, pass, fail) in output.anchor_metrics {
-            if let Some(id) = &self.configs[c].slot_ticket.get(slot as usize).cloned().flatten() {
-                if let Some(r) = self.records.get_mut(id) {
-                    r.metrics[rule as usize].0 += u64::from(pass);
-                    r.metrics[rule as usize].1 += u64::from(fail);
-                }
+            let id = self.configs[c].slot_ticket.get(slot as usize).cloned().flatten();
+            if let Some(r) = id.and_then(|id| self.records.get_mut(&id)) {
+                r.metrics[rule as usize].0 += u64::from(pass);
+                r.metrics[rule as usize].1 += u64::from(fail);
             }
         }
         // 4. Emit matches.
@@ -493,7 +570,7 @@ impl Matchmaker {
     }
 
     fn emit_match(&mut self, c: usize, now: Time, proposal: &Proposal, out: &mut Vec<Event>) {
-        let match_id = self.rng.uuid();
+        let match_id = self.ids.next_uuid();
         let mut tickets = Vec::with_capacity(proposal.tickets.len());
         for &(slot, team) in &proposal.tickets {
             let state = &mut self.configs[c];
@@ -558,7 +635,10 @@ impl Matchmaker {
         r.status = status;
         r.end = Some(now);
         r.status_reason = reason;
-        if message.is_some() {
+        // A ticket that could never match keeps the message saying why: it is what a
+        // client describing the timed-out ticket needs to know.
+        let never_matchable = status == TicketStatus::TimedOut && r.slot.is_none() && r.status_message.is_some();
+        if message.is_some() && !never_matchable {
             r.status_message = message;
         }
         let c = r.config;
@@ -593,7 +673,7 @@ impl Matchmaker {
     }
 
     fn event(&mut self, c: usize, now: Time, detail: EventDetail) -> Event {
-        Event { id: self.rng.uuid(), time: now, configuration_name: self.configs[c].name.clone(), detail }
+        Event { id: self.ids.next_uuid(), time: now, configuration_name: self.configs[c].name.clone(), detail }
     }
 
     fn expire_finished(&mut self, now: Time) {
@@ -757,27 +837,5 @@ fn convert_default(interner: &mut Interner, d: &AttrValue) -> PlayerValue {
     }
 }
 
-/// SplitMix64: a small, stable, seedable generator for ids. Its output for a given seed
-/// never changes, which keeps event streams reproducible across versions of our
-/// dependencies.
-#[derive(Debug, Clone)]
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A version-4 UUID string from the stream.
-    fn uuid(&mut self) -> String {
-        let (a, b) = (self.next(), self.next());
-        let mut bytes = [0u8; 16];
-        bytes[..8].copy_from_slice(&a.to_be_bytes());
-        bytes[8..].copy_from_slice(&b.to_be_bytes());
-        uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
-    }
-}
+#[cfg(test)]
+mod tests;

@@ -12,8 +12,6 @@
 //! arrivals are sorted and merged in once per cycle (O(A log A + N)), and departures are
 //! filtered out in the same pass, so the pool is never re-sorted.
 
-use std::collections::HashMap;
-
 use crate::expr::AttrType;
 use crate::intern::Sym;
 use crate::ruleset::{CompiledKind, CompiledRules, ListAggregation, NumberAggregation, Schedule};
@@ -207,7 +205,7 @@ pub(crate) struct Pool {
     pub(crate) masks: Vec<u64>,
     pub(crate) var: Vec<TicketVar>,
     free: Vec<u32>,
-    shard_ids: HashMap<Box<[Sym]>, u32>,
+    shard_ids: std::collections::HashMap<Box<[Sym]>, u32, foldhash::fast::RandomState>,
     pub(crate) shards: Vec<Shard>,
     pub(crate) shard_of: Vec<u32>,
     next_seq: u64,
@@ -227,7 +225,7 @@ impl Pool {
             masks: Vec::new(),
             var: Vec::new(),
             free: Vec::new(),
-            shard_ids: HashMap::new(),
+            shard_ids: Default::default(),
             shards: Vec::new(),
             shard_of: Vec::new(),
             next_seq: 0,

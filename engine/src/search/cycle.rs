@@ -94,6 +94,10 @@ struct Workspace {
     batch_rules: Vec<(usize, usize, usize)>,
     sort_rules: Vec<usize>,
     balance: Option<(usize, usize)>,
+    /// Whether some rule names a team (`teams[red]`): then mirrored assignments of
+    /// identical teams are not equivalent and are tried too.
+    team_specific: bool,
+    mirrored: Vec<u32>,
 }
 
 type SortKey = [f64; MAX_SORT_KEYS + 1];
@@ -119,6 +123,7 @@ impl Workspace {
             .map(|(i, _)| i)
             .collect();
         let balance = balance_attribute(rules);
+        let team_specific = names_a_team(rules);
         Workspace {
             build: Build::new(rules.teams().len()),
             rule_scratch: RuleScratch::default(),
@@ -134,41 +139,79 @@ impl Workspace {
             batch_rules,
             sort_rules,
             balance,
+            team_specific,
+            mirrored: Vec::new(),
         }
     }
 }
 
-/// The number attribute team assignment balances: `balancedAttribute` when set, else the
-/// first number attribute a rule measures (the one players expect to be balanced), else the
-/// first declared number attribute. Party values are averaged.
+/// The number attribute team assignment balances: `balancedAttribute` when set; else the
+/// attribute of the first team-average rule (`avg(teams[*]...attributes[x])`, the usual
+/// "fair teams" rule); else the first numeric `batchDistance` attribute (a skill band); else
+/// the first number attribute any rule measures; else the first declared number attribute.
+/// Party values are averaged.
 fn balance_attribute(rules: &CompiledRules) -> Option<(usize, usize)> {
-    use crate::expr::Selection;
+    use crate::expr::{AttrType, Func, Selection, TeamSel};
     use crate::ruleset::RuleKind;
     let rule_set = rules.rule_set();
     if let Some(a) = rule_set.algorithm.balanced_attribute {
         return Some((a, 2));
     }
-    let is_number = |name: &str| {
-        rule_set.attribute_index(name).filter(|&i| rule_set.attributes[i].ty == crate::expr::AttrType::Number)
+    let number = |name: &str| rule_set.attribute_index(name).filter(|&i| rule_set.attributes[i].ty == AttrType::Number);
+    let measured = |team_average_only: bool| {
+        rule_set.rules.iter().find_map(|r| {
+            let e = match &r.kind {
+                RuleKind::Distance { measurement, .. } | RuleKind::Comparison { measurement, .. } => &measurement.expr,
+                _ => return None,
+            };
+            let path = e.path();
+            let team_average =
+                matches!(path.teams, TeamSel::All(_)) && e.calls().next().is_some_and(|c| c.func == Func::Avg);
+            match &path.selection {
+                Selection::Attribute(name) if team_average || !team_average_only => number(&name.text),
+                _ => None,
+            }
+        })
     };
-    let measured = rule_set.rules.iter().find_map(|r| {
-        let e = match &r.kind {
-            RuleKind::Distance { measurement, .. } | RuleKind::Comparison { measurement, .. } => &measurement.expr,
-            _ => return None,
-        };
-        match &e.path().selection {
-            Selection::Attribute(name) => is_number(&name.text),
-            _ => None,
-        }
-    });
     let batched = rule_set.rules.iter().find_map(|r| match &r.kind {
         RuleKind::BatchDistance { attribute, max_distance: Some(_), .. } => Some(*attribute),
         _ => None,
     });
-    measured
+    measured(true)
         .or(batched)
-        .or_else(|| rule_set.attributes.iter().position(|a| a.ty == crate::expr::AttrType::Number))
+        .or_else(|| measured(false))
+        .or_else(|| rule_set.attributes.iter().position(|a| a.ty == AttrType::Number))
         .map(|a| (a, 2))
+}
+
+/// Whether any rule's expression selects teams by name.
+fn names_a_team(rules: &CompiledRules) -> bool {
+    use crate::expr::TeamSel;
+    use crate::ruleset::{Reference, RuleKind};
+    let named = |e: &crate::expr::Expr| matches!(e.path().teams, TeamSel::Names(_));
+    rules.rule_set().rules.iter().any(|r| match &r.kind {
+        RuleKind::Comparison { measurement, reference, .. } | RuleKind::Collection { measurement, reference, .. } => {
+            named(&measurement.expr) || matches!(reference, Some(Reference::Expr(e)) if named(&e.expr))
+        }
+        RuleKind::Distance { measurement, reference, .. } => {
+            named(&measurement.expr) || matches!(reference, Reference::Expr(e) if named(&e.expr))
+        }
+        _ => false,
+    })
+}
+
+/// `assignment` with the labels of each class of identical teams (same min and max)
+/// reversed: the solver returns one labelling per class of equivalent assignments.
+fn mirror(assignment: &[u32], slots: &[TeamSlots], out: &mut Vec<u32>) {
+    out.clear();
+    let same = |a: usize, b: usize| slots[a].min == slots[b].min && slots[a].max == slots[b].max;
+    out.extend(assignment.iter().map(|&t| {
+        let t = t as usize;
+        let rank = (0..t).filter(|&i| same(i, t)).count();
+        let size = (0..slots.len()).filter(|&i| same(i, t)).count();
+        let target = size - 1 - rank;
+        (0..slots.len()).filter(|&i| same(i, t)).nth(target).expect("class member") as u32
+    }));
 }
 
 /// A match under construction.
@@ -555,25 +598,99 @@ fn build_match(ctx: &Ctx<'_>, entries: &[(f64, u64, u32)], anchor_pos: usize, ws
     }
     ws.batch = batch;
 
-    // Finalize: best balanced assignment that passes every rule, dropping newest additions.
-    loop {
-        let age = ctx.match_age(&ws.build, None);
-        let min_total: u32 = teams.iter().map(|t| t.min_players.at(age) as u32).sum();
-        if ws.build.players >= min_total.max(1) && ws.build.tickets.len() >= 1 {
-            if finalize(ctx, ws, age) {
-                let proposal = Proposal {
-                    tickets: ws.build.tickets.iter().map(|&(s, t, _)| (s, t)).collect(),
-                    metrics: ws.metrics.clone(),
-                    anchor_seq: pool.seq[anchor_slot as usize],
-                };
-                return Some(proposal);
+    // Finalize: the best balanced assignment that passes every rule.
+    let proposal = |ws: &Workspace| Proposal {
+        tickets: ws.build.tickets.iter().map(|&(s, t, _)| (s, t)).collect(),
+        metrics: ws.metrics.clone(),
+        anchor_seq: pool.seq[anchor_slot as usize],
+    };
+    if complete_and_finalize(ctx, ws) {
+        return Some(proposal(ws));
+    }
+    // Repair: rules judged only on complete matches (a `contains` lower bound, equal team
+    // counts) can fail for the set the greedy fill chose while another batch candidate would
+    // pass. Swap one non-anchor ticket, newest first, for an unused batch candidate.
+    if repair(ctx, ws) {
+        return Some(proposal(ws));
+    }
+    // Fallback: drop the newest additions until a smaller match passes.
+    while ws.build.tickets.len() > 1 {
+        ws.build.pop(pool);
+        if complete_and_finalize(ctx, ws) {
+            return Some(proposal(ws));
+        }
+    }
+    None
+}
+
+/// Most swaps tried by [`repair`] per anchor.
+const REPAIR_ATTEMPTS: usize = 24;
+
+/// Finalizes the build if its player count can satisfy every team's minimum.
+fn complete_and_finalize(ctx: &Ctx<'_>, ws: &mut Workspace) -> bool {
+    let age = ctx.match_age(&ws.build, None);
+    let min_total: u32 = ctx.rules.teams().iter().map(|t| t.min_players.at(age) as u32).sum();
+    ws.build.players >= min_total.max(1) && finalize(ctx, ws, age)
+}
+
+/// Tries replacing one ticket of the build (never the anchor) by an unused batch candidate.
+/// On success the build holds the repaired match; otherwise it is restored.
+fn repair(ctx: &Ctx<'_>, ws: &mut Workspace) -> bool {
+    let pool = ctx.pool;
+    let original: Vec<(u32, u32)> = ws.build.tickets.iter().map(|&(slot, _, pos)| (slot, pos)).collect();
+    if original.len() < 2 {
+        return false;
+    }
+    let spare: Vec<(u32, u32)> = ws
+        .batch
+        .iter()
+        .map(|&(_, slot, pos)| (slot, pos))
+        .filter(|(slot, _)| !original.iter().any(|(s, _)| s == slot))
+        .collect();
+    let mut attempts = 0;
+    let mut list: Vec<(u32, u32)> = Vec::with_capacity(original.len());
+    for out in (1..original.len()).rev() {
+        for &candidate in &spare {
+            if pool.n_players[candidate.0 as usize] != pool.n_players[original[out].0 as usize] {
+                continue; // Same party size keeps every team's count reachable.
+            }
+            if attempts == REPAIR_ATTEMPTS {
+                break;
+            }
+            attempts += 1;
+            list.clear();
+            list.extend(original.iter().enumerate().filter(|(i, _)| *i != out).map(|(_, t)| *t));
+            list.push(candidate);
+            if seat_all(ctx, ws, &list) && complete_and_finalize(ctx, ws) {
+                return true;
             }
         }
-        if ws.build.tickets.len() <= 1 {
-            return None;
-        }
-        ws.build.pop(pool);
     }
+    seat_all(ctx, ws, &original);
+    false
+}
+
+/// Rebuilds the match from `list` (anchor first), seating each ticket as the greedy fill
+/// would; false if some ticket fits no team.
+fn seat_all(ctx: &Ctx<'_>, ws: &mut Workspace, list: &[(u32, u32)]) -> bool {
+    let pool = ctx.pool;
+    ws.build.clear();
+    for &(slot, pos) in list {
+        let age = ctx.match_age(&ws.build, Some(slot));
+        let mut seated = false;
+        for team in team_order(&ws.build, ctx.rules, age, pool.n_players[slot as usize]) {
+            ws.build.push(pool, slot, team, pos);
+            if ctx.hard_rules(ws, age).is_ok() && ctx.expr_rules(ws, age, Phase::Partial, false) {
+                seated = true;
+                break;
+            }
+            ws.build.pop(pool);
+        }
+        if !seated {
+            return false;
+        }
+    }
+    true
 }
 
 /// Teams to try for a party of `size`, most open slots first (FlexMatch's fill order).
@@ -613,11 +730,21 @@ fn finalize(ctx: &Ctx<'_>, ws: &mut Workspace, age: f64) -> bool {
     teams::best_assignments(&ws.parties, &ws.slots, ASSIGNMENTS_TRIED, &mut ws.team_scratch, &mut ws.assignments);
     let assignments = std::mem::take(&mut ws.assignments);
     let mut found = false;
-    for i in 0..assignments.len() {
+    'assignments: for i in 0..assignments.len() {
         ws.build.reassign(pool, assignments.get(i));
         if ctx.expr_rules(ws, age, Phase::Complete, false) {
             found = true;
             break;
+        }
+        if ws.team_specific {
+            let mut mirrored = std::mem::take(&mut ws.mirrored);
+            mirror(assignments.get(i), &ws.slots, &mut mirrored);
+            ws.build.reassign(pool, &mirrored);
+            ws.mirrored = mirrored;
+            if ctx.expr_rules(ws, age, Phase::Complete, false) {
+                found = true;
+                break 'assignments;
+            }
         }
     }
     ws.assignments = assignments;

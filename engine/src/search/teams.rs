@@ -21,17 +21,21 @@
 //!
 //! # Algorithms
 //!
-//! * Up to [`EXHAUSTIVE_MAX_PLAYERS`] players: depth-first branch and bound over the unpinned
-//!   parties in decreasing per-player value, children ordered by how close the team's
-//!   deviation from the match mean stays to zero. It breaks the team symmetry above, prunes on
-//!   capacity (the remaining players must be able to bring every team to its `min` without
-//!   exceeding any `max`, and the largest remaining party must fit somewhere), and bounds the
-//!   primary: each team's final average lies between its current members plus the worst / best
-//!   `K` remaining per-player values, for every feasible `K`, and the match mean `μ` lies
-//!   between the final minimum and maximum averages, so `max(maxₜ loₜ, μ) − min(minₜ hiₜ, μ)`
-//!   bounds the spread from below. The ordering of the top `limit` is exact. A node budget
-//!   guards pathological shapes (many distinct team definitions); if it runs out, the results
-//!   found so far are merged with the heuristic's.
+//! * Up to [`EXHAUSTIVE_MAX_PLAYERS`] players (and 64 teams), exact: enumerate the team-size
+//!   vectors (each size within its team's bounds, summing to the players, non-increasing within
+//!   a class of interchangeable teams), and for each, branch and bound over the unpinned parties
+//!   in decreasing per-player value, children ordered by how close the team's deviation from
+//!   the match mean stays to zero. Of interchangeable teams of equal size, an empty one is used
+//!   only once the lower-index ones are in use, so each canonical assignment is reached once.
+//!   Pruning: the largest remaining party must fit some team's remaining room; and once `limit`
+//!   results are known, a lower bound on the primary. With `k` slots left, a team's final
+//!   average lies in `[loₜ, hiₜ]` given by the `k` worst / best remaining per-player values
+//!   (a relaxation that splits parties); the mean `μ` lies between the final minimum and
+//!   maximum averages, so the spread is at least `max(maxₜ loₜ, μ) − min(minₜ hiₜ, μ)`; and a
+//!   team of `nₜ` players at distance `δ` from `μ` pushes some other team `δ·nₜ/(N − nₜ)` to the
+//!   other side, so the spread is at least `δ·N/(N − nₜ)`. A work budget (a few ms) guards
+//!   pathological shapes (many distinct team definitions with loose bounds): if it runs out, the
+//!   results found so far are merged with the heuristic's (valid and sorted, not proven best).
 //! * Above that: a greedy fill (largest parties first, each to the team whose deviation from the
 //!   match mean it brings closest to zero, preferring teams below their FlexMatch-style target
 //!   size, never leaving a `min` unreachable; it backtracks when it paints itself into a
@@ -47,8 +51,10 @@ use std::cmp::Ordering;
 /// Matches with at most this many players (and parties) are solved exactly.
 #[allow(unreachable_pub)]
 pub const EXHAUSTIVE_MAX_PLAYERS: u64 = 16;
-/// Nodes the exact search may visit before it gives up on exactness.
-const NODE_BUDGET: u64 = 2_000_000;
+/// Work (nodes × (teams + 4)) the exact search may do before it gives up on exactness: a few ms.
+const WORK_BUDGET: u64 = 1_500_000;
+/// The exact search handles at most this many teams.
+const EXHAUSTIVE_MAX_TEAMS: usize = 64;
 /// Nodes the backtracking greedy may visit before declaring the match infeasible.
 const GREEDY_BUDGET: u64 = 1_000_000;
 /// Local-search passes before it stops improving.
@@ -96,12 +102,12 @@ impl Assignments {
     }
 
     /// Whether there are no assignments.
-    #[allow(unreachable_pub)]
+    #[allow(unreachable_pub, dead_code)] // Used by the tests and benches.
     pub fn is_empty(&self) -> bool {
         self.imbalance.is_empty()
     }
 
-    /// The team of each party in assignment `i`.
+    /// The team of each party in assignment `i`. Panics if `i >= len()`.
     #[allow(unreachable_pub)]
     pub fn get(&self, i: usize) -> &[u32] {
         let width = self.teams.len() / self.len().max(1);
@@ -136,19 +142,27 @@ pub struct TeamScratch {
     // Best assignments so far, sorted; each points at a slot of `pool`.
     entries: Vec<Entry>,
     pool: Vec<u32>,
-    // Search order, per-depth state.
+    // Search order and per-depth state (both searches).
     order: Vec<u32>,
-    prefix: Vec<f64>,
-    offset: Vec<u32>,
     suffix_max: Vec<u32>,
     choice: Vec<u32>,
-    tried: Vec<u32>,
-    saved_sum: Vec<f64>,
     children: Vec<u32>,
     child_keys: Vec<f64>,
-    // Heuristic.
-    team_of: Vec<u32>,
+    /// Team sizes: fixed per size vector in the exact search, FlexMatch fill targets in the greedy.
     target: Vec<u32>,
+    // Exact search: per-player value prefix sums over `order`, each depth's offset into them,
+    // 1/n, and the size enumeration.
+    prefix: Vec<f64>,
+    offset: Vec<u32>,
+    recip: Vec<f64>,
+    class_prev: Vec<u32>,
+    xs: Vec<XTeam>,
+    size_min: Vec<u64>,
+    size_max: Vec<u64>,
+    // Heuristic.
+    tried: Vec<u32>,
+    saved_sum: Vec<f64>,
+    team_of: Vec<u32>,
     first_empty: Vec<u32>,
     neighbours: Vec<Neighbour>,
 }
@@ -158,6 +172,18 @@ struct Entry {
     primary: f64,
     fill: u32,
     slot: u32,
+}
+
+/// A team in the exact search.
+#[derive(Debug, Clone, Copy)]
+struct XTeam {
+    sum: f64,
+    count: u32,
+    /// The size this team ends with, in the size vector being searched.
+    target: u32,
+    members: u32,
+    /// The previous team interchangeable with this one (same class and target), or `NONE`.
+    sym_prev: u32,
 }
 
 /// A move (`j == NONE`: party `i` to team `team`) or a swap of parties `i` and `j`.
@@ -186,7 +212,10 @@ pub fn best_assignments(
 ) {
     out.clear();
     let Some(mut solver) = Solver::new(parties, teams, limit, scratch) else { return };
-    if solver.total_players <= EXHAUSTIVE_MAX_PLAYERS && parties.len() as u64 <= EXHAUSTIVE_MAX_PLAYERS {
+    if solver.total_players <= EXHAUSTIVE_MAX_PLAYERS
+        && parties.len() as u64 <= EXHAUSTIVE_MAX_PLAYERS
+        && teams.len() <= EXHAUSTIVE_MAX_TEAMS
+    {
         solver.exhaustive();
         if solver.aborted {
             solver.heuristic();
@@ -241,7 +270,10 @@ struct Solver<'a> {
     tol: f64,
     /// Every team has the same `max`, so the fill spread counts.
     uniform_max: bool,
-    nodes: u64,
+    /// Some teams are interchangeable, so candidates need canonicalising.
+    symmetric: bool,
+    /// Work done by the exact search, against `WORK_BUDGET`.
+    work: u64,
     aborted: bool,
 }
 
@@ -282,8 +314,19 @@ impl<'a> Solver<'a> {
         let mu = if mu.is_finite() { mu } else { 0.0 };
         let tol = 1e-9 * (1.0 + if max_abs.is_finite() { max_abs } else { 0.0 });
         let uniform_max = teams.iter().all(|t| t.max == teams[0].max);
-        let mut solver =
-            Solver { parties, teams, s, limit, total_players, mu, tol, uniform_max, nodes: 0, aborted: false };
+        let mut solver = Solver {
+            parties,
+            teams,
+            s,
+            limit,
+            total_players,
+            mu,
+            tol,
+            uniform_max,
+            symmetric: false,
+            work: 0,
+            aborted: false,
+        };
         if !solver.reset_state() {
             return None;
         }
@@ -358,6 +401,11 @@ impl<'a> Solver<'a> {
         s.first_empty.resize(n_classes, NONE);
         s.relabel.clear();
         s.relabel.resize(teams.len(), NONE);
+        s.eval_sum.clear();
+        s.eval_sum.resize(teams.len(), 0.0);
+        s.eval_count.clear();
+        s.eval_count.resize(teams.len(), 0);
+        self.symmetric = n_classes < teams.len();
     }
 
     /// Whether placing a party on `t` respects the symmetry breaking: an empty team of a class
@@ -407,6 +455,9 @@ impl<'a> Solver<'a> {
 
     /// Relabels `cand` so that within each class teams are first used in index order.
     fn canonicalize(&mut self) {
+        if !self.symmetric {
+            return;
+        }
         let s = &mut *self.s;
         s.relabel.iter_mut().for_each(|r| *r = NONE);
         s.next_in_class.iter_mut().for_each(|r| *r = 0);
@@ -428,10 +479,9 @@ impl<'a> Solver<'a> {
     /// The exact `(primary, fill)` of `cand`, summed in party order.
     fn evaluate(&mut self) -> (f64, u32) {
         let s = &mut *self.s;
-        s.eval_sum.clear();
-        s.eval_sum.resize(self.teams.len(), 0.0);
-        s.eval_count.clear();
-        s.eval_count.resize(self.teams.len(), 0);
+        // Both are `teams.len()` long (see `build_classes`).
+        s.eval_sum.iter_mut().for_each(|v| *v = 0.0);
+        s.eval_count.iter_mut().for_each(|v| *v = 0);
         for (p, &t) in self.parties.iter().zip(&s.cand) {
             s.eval_sum[t as usize] += p.value;
             s.eval_count[t as usize] += p.size;
@@ -527,6 +577,9 @@ impl<'a> Solver<'a> {
             }
         }
         s.offset.push(s.prefix.len() as u32 - 1);
+        s.recip.clear();
+        s.recip.push(0.0);
+        s.recip.extend((1..=self.total_players).map(|k| 1.0 / k as f64));
         s.suffix_max.clear();
         s.suffix_max.resize(m + 1, 0);
         for d in (0..m).rev() {
@@ -538,143 +591,197 @@ impl<'a> Solver<'a> {
         s.children.resize(m * n_teams, 0);
         s.child_keys.clear();
         s.child_keys.resize(m * n_teams, 0.0);
-        self.dfs(0);
+        s.xs.clear();
+        s.xs.extend((0..n_teams).map(|t| XTeam {
+            sum: s.sum[t],
+            count: s.count[t],
+            target: 0,
+            members: s.members[t],
+            sym_prev: NONE,
+        }));
+        // Size enumeration: the previous team of each class, and suffix sums of the bounds.
+        s.class_prev.clear();
+        s.class_prev.resize(n_teams, NONE);
+        for c in 0..s.class_start.len() - 1 {
+            let members = &s.class_members[s.class_start[c] as usize..s.class_start[c + 1] as usize];
+            for w in members.windows(2) {
+                s.class_prev[w[1] as usize] = w[0];
+            }
+        }
+        s.size_min.clear();
+        s.size_min.resize(n_teams + 1, 0);
+        s.size_max.clear();
+        s.size_max.resize(n_teams + 1, 0);
+        for (t, slots) in self.teams.iter().enumerate().rev() {
+            s.size_min[t] = s.size_min[t + 1] + u64::from(slots.min.max(s.count[t]));
+            s.size_max[t] = s.size_max[t + 1] + u64::from(slots.max);
+        }
+        self.sizes(0, self.total_players);
     }
 
-    fn dfs(&mut self, d: usize) {
-        self.nodes += 1;
-        if self.nodes > NODE_BUDGET {
-            self.aborted = true;
+    /// Enumerates the team sizes (within each class, non-increasing in team index) and searches
+    /// the assignments of each size vector.
+    fn sizes(&mut self, t: usize, left: u64) {
+        if !self.tick() {
             return;
         }
-        let m = self.s.order.len();
-        if d == m {
-            self.leaf();
+        let teams = self.teams;
+        let s = &mut *self.s;
+        if t == teams.len() {
+            if left == 0 {
+                for u in 0..teams.len() {
+                    let prev = s.class_prev[u];
+                    let same = prev != NONE && s.xs[prev as usize].target == s.xs[u].target;
+                    s.xs[u].sym_prev = if same { prev } else { NONE };
+                }
+                self.dfs(0);
+            }
             return;
         }
-        if !self.bound_ok(d) {
-            return;
-        }
-        let n_teams = self.teams.len();
-        let i = self.s.order[d] as usize;
-        let p = self.parties[i];
-        let dev = p.value - self.mu * f64::from(p.size);
-        let base = d * n_teams;
-        let mut k = 0;
-        for t in 0..n_teams {
-            if u64::from(self.s.count[t]) + u64::from(p.size) > u64::from(self.teams[t].max) || !self.symmetry_ok(t) {
+        let lo = teams[t].min.max(s.count[t]);
+        let prev = s.class_prev[t];
+        let hi = if prev == NONE { teams[t].max } else { teams[t].max.min(s.xs[prev as usize].target) };
+        let (rest_min, rest_max) = (s.size_min[t + 1], s.size_max[t + 1]);
+        // `left` is at most 16 here.
+        for size in (lo..=hi.min(left as u32)).rev() {
+            let rest = left - u64::from(size);
+            if rest > rest_max {
+                break;
+            }
+            if rest < rest_min {
                 continue;
             }
-            let s = &mut *self.s;
-            let key = (s.sum[t] - self.mu * f64::from(s.count[t]) + dev).abs();
-            let mut at = base + k;
-            while at > base && s.child_keys[at - 1] > key {
-                s.child_keys[at] = s.child_keys[at - 1];
-                s.children[at] = s.children[at - 1];
-                at -= 1;
-            }
-            s.child_keys[at] = key;
-            s.children[at] = t as u32;
-            k += 1;
-        }
-        for j in 0..k {
-            let t = self.s.children[base + j] as usize;
-            let old = self.s.sum[t];
-            self.place(i, t);
-            self.s.choice[d] = t as u32;
-            self.dfs(d + 1);
-            self.unplace(i, t, old);
+            self.s.xs[t].target = size;
+            self.sizes(t + 1, rest);
             if self.aborted {
                 return;
             }
         }
     }
 
-    /// Capacity pruning and, once `limit` results are known, the lower bound on the primary.
-    fn bound_ok(&self, d: usize) -> bool {
-        let s = &*self.s;
-        let off = s.offset[d] as usize;
-        let end = *s.offset.last().unwrap_or(&0) as usize;
-        let remaining = (end - off) as u64;
-        let (mut need_total, mut room_total, mut max_room) = (0u64, 0u64, 0u64);
-        for (t, slots) in self.teams.iter().enumerate() {
-            let room = u64::from(slots.max - s.count[t]);
-            need_total += u64::from(slots.min.saturating_sub(s.count[t]));
-            room_total += room;
-            max_room = max_room.max(room);
+    /// Counts a unit of work against the budget; false once it is spent.
+    #[inline]
+    fn tick(&mut self) -> bool {
+        self.work += self.teams.len() as u64 + 4;
+        if self.work > WORK_BUDGET {
+            self.aborted = true;
         }
-        if remaining < need_total || remaining > room_total || u64::from(s.suffix_max[d]) > max_room {
-            return false;
-        }
-        if !self.full() {
-            return true;
-        }
-        let worst = self.worst();
-        let top = |k: u64| s.prefix[off + k as usize] - s.prefix[off];
-        let bottom = |k: u64| s.prefix[end] - s.prefix[end - k as usize];
-        let (mut max_lo, mut min_hi) = (self.mu, self.mu);
-        for (t, slots) in self.teams.iter().enumerate() {
-            let n = u64::from(s.count[t]);
-            let room = u64::from(slots.max) - n;
-            let need = u64::from(slots.min).saturating_sub(n);
-            let mut k_min = need.max(remaining.saturating_sub(room_total - room));
-            let k_max = room.min(remaining - (need_total - need));
-            if k_min > k_max {
-                return false;
-            }
-            if n == 0 {
-                if k_min == 0 {
-                    continue; // may stay empty
-                }
-            } else if k_min == 0 && k_max == 0 {
-                let avg = s.sum[t] / n as f64;
-                max_lo = max_lo.max(avg);
-                min_hi = min_hi.min(avg);
-                continue;
-            }
-            k_min = k_min.max(u64::from(n == 0));
-            let sum = s.sum[t];
-            // Both extremes are unimodal in K (values are sorted), so stop at the turn.
-            let mut hi = (sum + top(k_min)) / (n + k_min) as f64;
-            for k in k_min + 1..=k_max {
-                let v = (sum + top(k)) / (n + k) as f64;
-                if v <= hi {
-                    break;
-                }
-                hi = v;
-            }
-            let mut lo = (sum + bottom(k_min)) / (n + k_min) as f64;
-            for k in k_min + 1..=k_max {
-                let v = (sum + bottom(k)) / (n + k) as f64;
-                if v >= lo {
-                    break;
-                }
-                lo = v;
-            }
-            max_lo = max_lo.max(lo);
-            min_hi = min_hi.min(hi);
-            if max_lo - min_hi > worst + self.tol {
-                return false;
-            }
-        }
-        max_lo - min_hi <= worst + self.tol
+        !self.aborted
     }
 
-    fn leaf(&mut self) {
-        if !self.mins_met() {
+    /// Depth-first search of the assignments of the parties from depth `d` on, every team
+    /// ending with exactly its `target` players.
+    fn dfs(&mut self, d: usize) {
+        if !self.tick() {
             return;
         }
-        if self.full() {
-            let (primary, _) = objective(&self.s.sum, &self.s.count, false);
-            if primary > self.worst() + self.tol {
+        let Some(open) = self.bound(d) else { return };
+        let m = self.s.order.len();
+        if d == m || open != NONE {
+            // Complete, or only one team has room so every remaining party goes there. The
+            // bound has already compared the (approximate) result against the worst kept.
+            let s = &mut *self.s;
+            s.choice[d..].iter_mut().for_each(|c| *c = open);
+            for (&i, &t) in s.order.iter().zip(&s.choice) {
+                s.cand[i as usize] = t;
+            }
+            self.insert_cand();
+            return;
+        }
+        let mu = self.mu;
+        let s = &mut *self.s;
+        let i = s.order[d] as usize;
+        let p = self.parties[i];
+        let dev = p.value - mu * f64::from(p.size);
+        let n_teams = s.xs.len();
+        let (children, keys) = (&mut s.children[d * n_teams..], &mut s.child_keys[d * n_teams..]);
+        let mut k = 0;
+        for (t, x) in s.xs.iter().enumerate() {
+            if x.count + p.size > x.target {
+                continue;
+            }
+            // Of interchangeable teams (same class and size), use the lowest-index empty one first.
+            if x.members == 0 && x.sym_prev != NONE && s.xs[x.sym_prev as usize].members == 0 {
+                continue;
+            }
+            let key = (x.sum - mu * f64::from(x.count) + dev).abs();
+            let mut at = k;
+            while at > 0 && keys[at - 1] > key {
+                keys[at] = keys[at - 1];
+                children[at] = children[at - 1];
+                at -= 1;
+            }
+            keys[at] = key;
+            children[at] = t as u32;
+            k += 1;
+        }
+        let base = d * n_teams;
+        for j in 0..k {
+            let s = &mut *self.s;
+            let t = s.children[base + j] as usize;
+            let x = &mut s.xs[t];
+            let old = x.sum;
+            x.sum += p.value;
+            x.count += p.size;
+            x.members += 1;
+            s.choice[d] = t as u32;
+            self.dfs(d + 1);
+            let x = &mut self.s.xs[t];
+            x.sum = old;
+            x.count -= p.size;
+            x.members -= 1;
+            if self.aborted {
                 return;
             }
         }
-        let s = &mut *self.s;
-        for (&i, &t) in s.order.iter().zip(&s.choice) {
-            s.cand[i as usize] = t;
+    }
+
+    /// Packing pruning and, once `limit` results are known, the lower bound on the primary:
+    /// `None` prunes; otherwise the only team with room left, or `NONE` if there are several.
+    fn bound(&self, d: usize) -> Option<u32> {
+        let s = &*self.s;
+        let (mut open, mut n_open, mut max_room) = (NONE, 0, 0);
+        for (t, x) in s.xs.iter().enumerate() {
+            let room = x.target - x.count;
+            if room > 0 {
+                open = t as u32;
+                n_open += 1;
+                max_room = max_room.max(room);
+            }
         }
-        self.insert_cand();
+        if s.suffix_max[d] > max_room {
+            return None;
+        }
+        let open = if n_open == 1 { open } else { NONE };
+        if !self.full() {
+            return Some(open);
+        }
+        let limit = self.worst() + self.tol;
+        let (mu, total) = (self.mu, self.total_players as usize);
+        let off = s.offset[d] as usize;
+        let (top, bottom) = (&s.prefix[off..], &s.prefix[..]);
+        let end = bottom.len() - 1;
+        // Totals are at most 16 players here, so every size indexes `recip`.
+        let (mut max_lo, mut min_hi) = (mu, mu);
+        for x in &s.xs {
+            let size = x.target as usize;
+            if size == 0 {
+                continue;
+            }
+            let k = size - x.count as usize;
+            let inv = s.recip[size];
+            let hi = (x.sum + top[k] - top[0]) * inv;
+            let lo = (x.sum + bottom[end] - bottom[end - k]) * inv;
+            max_lo = max_lo.max(lo);
+            min_hi = min_hi.min(hi);
+            // A team at distance δ from the mean μ forces the other teams, holding `rest`
+            // players, to compensate: some team sits at least δ·size/rest on the other side.
+            let rest = total - size;
+            if rest > 0 && (lo - mu).max(mu - hi) * total as f64 * s.recip[rest] > limit {
+                return None;
+            }
+        }
+        (max_lo - min_hi <= limit).then_some(open)
     }
 
     // -----------------------------------------------------------------------------------
@@ -953,8 +1060,7 @@ impl<'a> Solver<'a> {
                     }
                 }
                 // Swaps.
-                for j in i + 1..n {
-                    let q = &parties[j];
+                for (j, q) in parties.iter().enumerate().skip(i + 1) {
                     let b = s.team_of[j] as usize;
                     if q.fixed_team.is_some() || b == a {
                         continue;

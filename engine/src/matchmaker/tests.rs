@@ -1,0 +1,125 @@
+use expect_test::expect;
+
+use super::*;
+use crate::api::{AttributeValue, Player, StartMatchmakingRequest};
+
+const DUEL: &str = r#"{"ruleLanguageVersion": "1.0",
+  "playerAttributes": [{"name": "skill", "type": "number", "default": 1000}],
+  "teams": [{"name": "duelist", "minPlayers": 1, "maxPlayers": 1, "quantity": 2}],
+  "rules": [{"name": "Band", "type": "batchDistance", "batchAttribute": "skill", "maxDistance": 50}]}"#;
+
+fn configuration(extra: &str) -> MatchmakingConfiguration {
+    let text = format!(
+        r#"{{"Name": "duel", "RuleSetName": "duel", "RequestTimeoutSeconds": 60, "AcceptanceRequired": false{extra}}}"#
+    );
+    crate::config::check(&text).value.expect("valid configuration")
+}
+
+fn rule_set(text: &str) -> RuleSet {
+    crate::ruleset::check(text).value.expect("valid rule set")
+}
+
+fn request(ticket: &str, player: &str, skill: f64) -> StartMatchmakingRequest {
+    StartMatchmakingRequest {
+        ticket_id: Some(ticket.to_owned()),
+        configuration_name: "duel".to_owned(),
+        players: vec![Player {
+            player_id: player.to_owned(),
+            attributes: vec![("skill".to_owned(), AttributeValue::N(skill))],
+            team: None,
+            latency_in_ms: Vec::new(),
+        }],
+    }
+}
+
+fn matchmaker() -> (Matchmaker, Receiver<Event>) {
+    let (mut mm, rx) = Matchmaker::new(MatchmakerOptions::new(1));
+    mm.add_configuration(configuration(""), &rule_set(DUEL)).unwrap();
+    (mm, rx)
+}
+
+#[test]
+fn intake_accepts_requests_from_other_threads() {
+    let (mut mm, events) = matchmaker();
+    let intake = mm.intake();
+    let replies: Vec<_> = std::thread::scope(|s| {
+        let a = s.spawn(|| intake.start_matchmaking(Time(1000), request("a", "pa", 1000.0)));
+        let b = s.spawn(|| intake.start_matchmaking(Time(1000), request("b", "pb", 1010.0)));
+        vec![a.join().unwrap(), b.join().unwrap()]
+    });
+    assert_eq!(mm.process_intake(), 2);
+    for reply in replies {
+        assert_eq!(reply.recv().unwrap().unwrap().status, TicketStatus::Queued);
+    }
+    let stats = mm.tick(Time(2000));
+    assert_eq!((stats.searching, stats.matches, stats.matched_tickets), (2, 1, 2));
+    let types: Vec<&str> = events.try_iter().map(|e| e.type_name()).collect();
+    expect![[r#"["MatchmakingSearching", "MatchmakingSearching", "PotentialMatchCreated", "MatchmakingSucceeded"]"#]]
+        .assert_eq(&format!("{types:?}"));
+    // A stop for a finished ticket is refused through the intake too.
+    let reply = intake.stop_matchmaking(Time(3000), "a");
+    mm.process_intake();
+    let err = reply.recv().unwrap().unwrap_err();
+    expect!["InvalidRequestException: ticket 'a' has already finished with status COMPLETED"].assert_eq(&format!(
+        "{}: {}",
+        err.error_type(),
+        err.message()
+    ));
+}
+
+#[test]
+fn refuses_capabilities_it_does_not_have_yet() {
+    let (mut mm, _) = Matchmaker::new(MatchmakerOptions::new(1));
+    let text = r#"{"Name": "a", "RuleSetName": "a", "RequestTimeoutSeconds": 60, "AcceptanceRequired": true}"#;
+    let err = mm.add_configuration(crate::config::check(text).value.unwrap(), &rule_set(DUEL)).unwrap_err();
+    expect!["AcceptanceRequired is not supported by this version yet; set it to false"].assert_eq(err.message());
+    let text = r#"{"Name": "q", "RuleSetName": "q", "RequestTimeoutSeconds": 60, "AcceptanceRequired": false,
+        "GameSessionQueueArns": ["arn:aws:gamelift:us-west-2:111122223333:gamesessionqueue/main"]}"#;
+    let err = mm.add_configuration(crate::config::check(text).value.unwrap(), &rule_set(DUEL)).unwrap_err();
+    expect![
+        "FlexMatchMode WITH_QUEUE needs game session placement, which this version does not have yet; use STANDALONE"
+    ]
+    .assert_eq(err.message());
+    let large = r#"{"ruleLanguageVersion": "1.0",
+      "playerAttributes": [{"name": "skill", "type": "number"}],
+      "teams": [{"name": "all", "minPlayers": 50, "maxPlayers": 100}],
+      "algorithm": {"strategy": "balanced", "balancedAttribute": "skill"}}"#;
+    let err = mm.add_configuration(configuration(""), &rule_set(large)).unwrap_err();
+    expect!["rule set holds up to 100 players; large matches (over 40) are not supported by this version yet"]
+        .assert_eq(err.message());
+    mm.add_configuration(configuration(""), &rule_set(DUEL)).unwrap();
+    let err = mm.add_configuration(configuration(""), &rule_set(DUEL)).unwrap_err();
+    expect!["a configuration named 'duel' already exists"].assert_eq(err.message());
+}
+
+#[test]
+fn rejects_malformed_requests_without_changing_state() {
+    let (mut mm, _) = matchmaker();
+    let mut wrong_type = request("x", "px", 0.0);
+    wrong_type.players[0].attributes = vec![("skill".to_owned(), AttributeValue::S("high".to_owned()))];
+    let err = mm.start_matchmaking(Time(0), wrong_type).unwrap_err();
+    expect!["attribute 'skill' is declared as number in the rule set, so it must be sent as N, but the request sends S (string)"]
+        .assert_eq(err.message());
+    let mut unknown = request("y", "py", 0.0);
+    unknown.configuration_name = "nope".to_owned();
+    assert_eq!(mm.start_matchmaking(Time(0), unknown).unwrap_err().error_type(), "NotFoundException");
+    mm.start_matchmaking(Time(0), request("z", "pz", 0.0)).unwrap();
+    let err = mm.start_matchmaking(Time(0), request("z", "pz2", 0.0)).unwrap_err();
+    expect!["a ticket with id 'z' already exists"].assert_eq(err.message());
+    assert!(mm.ticket("x").is_none() && mm.ticket("y").is_none());
+    assert_eq!(mm.waiting(), 1);
+}
+
+#[test]
+fn finished_tickets_expire_after_retention() {
+    let mut options = MatchmakerOptions::new(1);
+    options.retention_seconds = Some(10.0);
+    let (mut mm, _) = Matchmaker::new(options);
+    mm.add_configuration(configuration(""), &rule_set(DUEL)).unwrap();
+    mm.start_matchmaking(Time(0), request("a", "pa", 0.0)).unwrap();
+    mm.stop_matchmaking(Time(1000), "a").unwrap();
+    mm.tick(Time(5000));
+    assert_eq!(mm.ticket("a").unwrap().status, TicketStatus::Cancelled);
+    mm.tick(Time(11_000));
+    assert!(mm.ticket("a").is_none());
+}
