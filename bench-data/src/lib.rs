@@ -3,3 +3,4 @@
 //! Everything here is deterministic: the same parameters give the same bytes.
 
 pub mod rulesets;
+pub mod workload;

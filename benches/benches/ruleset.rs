@@ -1,6 +1,8 @@
 //! Rule-set pipeline: parse + validate + compile of a near-limit (~60 KB) rule set.
 
+// Links the crate that sets mimalloc as the global allocator.
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rallypoint_benches as _;
 use std::hint::black_box;
 
 fn parse_validate_compile(c: &mut Criterion) {

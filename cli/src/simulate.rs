@@ -111,8 +111,8 @@ fn simulate(args: &Args, scenario: &Scenario, rule_set: &ruleset::RuleSet, file:
     drop(out);
     let tickets = mm.all_tickets();
     if let Some(path) = &args.tickets_out {
-        let json: Vec<serde_json::Value> = tickets.iter().map(|t| t.to_json_value()).collect();
-        std::fs::write(path, serde_json::to_string_pretty(&json)? + "\n")
+        // Serialised directly (not through serde_json::Value) to keep GameLift's key order.
+        std::fs::write(path, serde_json::to_string_pretty(&tickets)? + "\n")
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     let count = |s: &str| tickets.iter().filter(|t| t.status.as_str() == s).count();

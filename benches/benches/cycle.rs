@@ -1,0 +1,108 @@
+//! One matchmaking cycle over 10k / 100k / 1M waiting tickets, for the 1v1 skill + latency
+//! profile and the 5v5 party profile, with 2 worker threads.
+//!
+//! - `fresh`: the first cycle over a pool of new tickets (searching events, search, match
+//!   formation and match events).
+//! - `standing`: a cycle over a pool where nothing can match (1v1 ratings spaced wider than
+//!   the rating band), the cost of a pass that finds nothing.
+//!
+//! Setup (creating the matchmaker and submitting the tickets) is not timed.
+
+// Links the crate that sets mimalloc as the global allocator.
+use rallypoint_benches as _;
+use std::path::Path;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use rallypoint::api::{AttributeValue, StartMatchmakingRequest};
+use rallypoint::config;
+use rallypoint::matchmaker::{Matchmaker, MatchmakerOptions};
+use rallypoint::ruleset::{self, RuleSet};
+use rallypoint::time::Time;
+use rallypoint_bench_data::workload::{self, TicketSpec};
+
+fn profile(name: &str) -> RuleSet {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench-data/profiles").join(name);
+    let text = std::fs::read_to_string(&path).expect("profile exists");
+    ruleset::check(&text).value.expect("profiles are valid")
+}
+
+fn configuration(name: &str) -> config::MatchmakingConfiguration {
+    let text = format!(
+        r#"{{"Name": "{name}", "RuleSetName": "{name}", "RequestTimeoutSeconds": 600, "AcceptanceRequired": false, "FlexMatchMode": "STANDALONE"}}"#
+    );
+    config::check(&text).value.expect("valid configuration")
+}
+
+fn setup(
+    rule_set: &RuleSet,
+    name: &str,
+    requests: &[StartMatchmakingRequest],
+) -> (Matchmaker, crossbeam_channel::Receiver<rallypoint::events::Event>) {
+    let mut options = MatchmakerOptions::new(7);
+    options.threads = 2;
+    let (mut mm, rx) = Matchmaker::new(options);
+    mm.add_configuration(configuration(name), rule_set).expect("supported configuration");
+    for (i, r) in requests.iter().enumerate() {
+        mm.start_matchmaking(Time(1_000_000 + i as u64 / 1000), r.clone()).expect("valid request");
+    }
+    (mm, rx)
+}
+
+fn bench_cycles(c: &mut Criterion) {
+    let mut group = c.benchmark_group("cycle");
+    group.sample_size(10);
+    let one = profile("1v1-ranked.json");
+    let five = profile("5v5-party.json");
+    for &n in &[10_000usize, 100_000, 1_000_000] {
+        group.throughput(Throughput::Elements(n as u64));
+        let duel = workload::tickets(&TicketSpec::one_v_one("duel"), n, 1);
+        group.bench_function(format!("1v1/fresh/{n}"), |b| {
+            b.iter_batched(
+                || setup(&one, "duel", &duel),
+                |(mut mm, rx)| {
+                    let stats = mm.tick(Time(1_002_000));
+                    // Checksum: most duelists find an opponent in the first cycle.
+                    assert!(stats.matched_tickets > n / 2, "{stats:?}");
+                    (mm, rx)
+                },
+                BatchSize::PerIteration,
+            )
+        });
+        let mut spaced = duel.clone();
+        for (i, r) in spaced.iter_mut().enumerate() {
+            r.players[0].attributes = vec![("rating".to_owned(), AttributeValue::N(i as f64 * 1000.0))];
+        }
+        group.bench_function(format!("1v1/standing/{n}"), |b| {
+            b.iter_batched(
+                || {
+                    let (mut mm, rx) = setup(&one, "duel", &spaced);
+                    mm.tick(Time(1_002_000));
+                    (mm, rx)
+                },
+                |(mut mm, rx)| {
+                    let stats = mm.tick(Time(1_003_000));
+                    assert_eq!(stats.matches, 0);
+                    assert_eq!(stats.waiting, n);
+                    (mm, rx)
+                },
+                BatchSize::PerIteration,
+            )
+        });
+        let squads = workload::tickets(&TicketSpec::five_v_five("squad"), n, 2);
+        group.bench_function(format!("5v5/fresh/{n}"), |b| {
+            b.iter_batched(
+                || setup(&five, "squad", &squads),
+                |(mut mm, rx)| {
+                    let stats = mm.tick(Time(1_002_000));
+                    assert!(stats.matches > 0, "{stats:?}");
+                    (mm, rx)
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_cycles);
+criterion_main!(benches);
