@@ -497,8 +497,11 @@ impl Matchmaker {
     }
 
     fn tick_config(&mut self, c: usize, now: Time, stats: &mut CycleStats) {
-        let mut out_events = Vec::new();
         // 1. QUEUED → SEARCHING.
+        let estimate = match wait_estimate(&self.configs[c].waits) {
+            Some(s) => WaitEstimate::Seconds(s),
+            None => WaitEstimate::NotAvailable,
+        };
         let queued = std::mem::take(&mut self.configs[c].queued);
         for id in queued {
             let Some(r) = self.records.get_mut(&id) else { continue };
@@ -507,17 +510,13 @@ impl Matchmaker {
             }
             r.status = TicketStatus::Searching;
             stats.searching += 1;
-            let state = &self.configs[c];
-            let estimate = match wait_estimate(&state.waits) {
-                Some(s) => WaitEstimate::Seconds(s),
-                None => WaitEstimate::NotAvailable,
-            };
             let ticket = event_ticket(&id, r, None);
-            out_events.push(self.event(
+            let event = self.event(
                 c,
                 now,
                 EventDetail::MatchmakingSearching { tickets: vec![ticket], estimated_wait: estimate },
-            ));
+            );
+            self.send(event);
         }
         // 2. Timeouts, in submission order.
         while let Some((deadline, _)) = self.configs[c].deadlines.front() {
@@ -539,7 +538,7 @@ impl Matchmaker {
                     Some(events::TIMED_OUT_MESSAGE.into()),
                     Some(false),
                 ) {
-                    out_events.push(e);
+                    self.send(e);
                 }
             }
         }
@@ -562,14 +561,11 @@ impl Matchmaker {
         for proposal in output.proposals {
             stats.matches += 1;
             stats.matched_tickets += proposal.tickets.len();
-            self.emit_match(c, now, &proposal, &mut out_events);
-        }
-        for e in out_events {
-            let _ = self.events.send(e);
+            self.emit_match(c, now, &proposal);
         }
     }
 
-    fn emit_match(&mut self, c: usize, now: Time, proposal: &Proposal, out: &mut Vec<Event>) {
+    fn emit_match(&mut self, c: usize, now: Time, proposal: &Proposal) {
         let match_id = self.ids.next_uuid();
         let mut tickets = Vec::with_capacity(proposal.tickets.len());
         for &(slot, team) in &proposal.tickets {
@@ -606,7 +602,7 @@ impl Matchmaker {
                 failed_count: u64::from(fail),
             })
             .collect();
-        out.push(self.event(
+        let created = self.event(
             c,
             now,
             EventDetail::PotentialMatchCreated {
@@ -616,8 +612,10 @@ impl Matchmaker {
                 rule_evaluation_metrics: metrics,
                 match_id: match_id.clone(),
             },
-        ));
-        out.push(self.event(c, now, EventDetail::MatchmakingSucceeded { tickets, match_id, game_session: None }));
+        );
+        self.send(created);
+        let succeeded = self.event(c, now, EventDetail::MatchmakingSucceeded { tickets, match_id, game_session: None });
+        self.send(succeeded);
     }
 
     /// Moves a ticket to a terminal status; returns its event when `event` says which kind
@@ -670,6 +668,12 @@ impl Matchmaker {
             false => EventDetail::MatchmakingTimedOut { tickets, rule_evaluation_metrics: metrics, match_id: None },
         };
         Some(self.event(c, now, detail))
+    }
+
+    /// Sends an event. Events are produced on the owning thread, in a deterministic order,
+    /// after the parallel part of the cycle. A caller that dropped the receiver gets none.
+    fn send(&self, event: Event) {
+        let _ = self.events.send(event);
     }
 
     fn event(&mut self, c: usize, now: Time, detail: EventDetail) -> Event {
