@@ -770,12 +770,13 @@ fn convert_players(state: &mut ConfigState, players: &[Player]) -> Result<(Vec<N
             format!("the party of {} players is larger than every team (at most {largest_team}); this ticket cannot be matched", players.len())
         });
     }
-    // Tickets whose party disagrees on a string batchDistance attribute can never share a batch.
+    // A party that disagrees on a hard-key attribute (string batchDistance, all-equal
+    // comparison) can never be in a match.
     for &attr in &state.pool.layout.shard_attrs {
         let first = out.first().and_then(|p| p.values[attr].as_ref());
         if out.iter().any(|p| !same_string(p.values[attr].as_ref(), first)) {
             unmatchable.get_or_insert_with(|| {
-                format!("the party's players have different values of '{}', which the rule set batches on; this ticket cannot be matched", rule_set.attributes[attr].name)
+                format!("the party's players have different values of '{}', which all players of a match must share; this ticket cannot be matched", rule_set.attributes[attr].name)
             });
         }
     }

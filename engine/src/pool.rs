@@ -83,7 +83,8 @@ pub(crate) struct Layout {
     pub(crate) n_strings: usize,
     pub(crate) n_lists: usize,
     pub(crate) n_maps: usize,
-    /// Attribute slots of string `batchDistance` rules: the shard key.
+    /// Attribute slots of string `batchDistance` rules and all-equal string comparisons: the
+    /// shard key.
     pub(crate) shard_attrs: Vec<usize>,
     /// The primary sort key: a number attribute and its party aggregation.
     pub(crate) key: Option<(usize, usize)>,
@@ -141,6 +142,16 @@ impl Layout {
                 _ => {}
             }
         }
+        // A gating comparison `=` with no reference over every player's string attribute
+        // (`flatten(teams[*].players.attributes[mode])`) is a hard key too: tickets with
+        // different values can never be in one match.
+        for rule in &rule_set.rules {
+            if let Some(attr) = all_equal_string_attribute(rule_set, rule) {
+                if !shard_attrs.contains(&attr) {
+                    shard_attrs.push(attr);
+                }
+            }
+        }
         if key.is_none() {
             // No numeric batch rule: order by the first numeric sort or sortByAttributes key,
             // so neighbours in the index are similar players.
@@ -182,7 +193,26 @@ impl Layout {
     }
 }
 
-/// A shard: tickets that share every string `batchDistance` value.
+/// The string attribute a gating "all players equal" comparison constrains, if `rule` is one.
+fn all_equal_string_attribute(rule_set: &crate::ruleset::RuleSet, rule: &crate::ruleset::Rule) -> Option<usize> {
+    use crate::expr::{Func, Selection, TeamSel};
+    use crate::ruleset::{CmpOp, RuleKind};
+    let RuleKind::Comparison { measurement, reference: None, operation: CmpOp::Eq, .. } = &rule.kind else {
+        return None;
+    };
+    if rule.is_compound_operand {
+        return None;
+    }
+    let e = &measurement.expr;
+    let path = e.path();
+    let Selection::Attribute(name) = &path.selection else { return None };
+    let all_players = matches!(path.teams, TeamSel::All(_)) && e.calls().all(|c| c.func == Func::Flatten);
+    let attr = rule_set.attribute_index(&name.text)?;
+    (all_players && rule_set.attributes[attr].ty == AttrType::String).then_some(attr)
+}
+
+/// A shard: tickets that share every hard-key value (string `batchDistance` attributes and
+/// attributes of "all players equal" comparisons).
 #[derive(Debug, Default)]
 pub(crate) struct Shard {
     /// `(key, seq, slot)`, sorted by key then seq. May hold stale entries until the next
@@ -488,3 +518,6 @@ impl Pool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,61 @@
+use super::*;
+use crate::intern::Interner;
+
+fn pool_for(rule_set: &str) -> (Pool, Interner) {
+    let rule_set = crate::ruleset::check(rule_set).value.expect("valid rule set");
+    let rules = crate::ruleset::compile(&rule_set);
+    (Pool::new(&rules), rules.interner().clone())
+}
+
+fn player(values: Vec<Option<PlayerValue>>) -> NewPlayer {
+    NewPlayer { id_sym: Sym(u32::MAX), values, latency: Vec::new() }
+}
+
+#[test]
+fn shards_by_string_batch_and_all_equal_comparison_attributes() {
+    let (mut pool, mut interner) = pool_for(
+        r#"{"ruleLanguageVersion": "1.0",
+          "playerAttributes": [{"name": "mode", "type": "string"}, {"name": "map", "type": "string"},
+                               {"name": "skill", "type": "number"}],
+          "teams": [{"name": "t", "minPlayers": 1, "maxPlayers": 1, "quantity": 2}],
+          "rules": [{"name": "SameMode", "type": "batchDistance", "batchAttribute": "mode"},
+                    {"name": "SameMap", "type": "comparison", "operation": "=",
+                     "measurements": "flatten(teams[*].players.attributes[map])"},
+                    {"name": "Band", "type": "batchDistance", "batchAttribute": "skill", "maxDistance": 10}]}"#,
+    );
+    assert_eq!(pool.layout.shard_attrs, vec![0, 1]);
+    let (ranked, casual, harbor, dunes) =
+        (interner.intern("ranked"), interner.intern("casual"), interner.intern("harbor"), interner.intern("dunes"));
+    for (mode, map, skill) in
+        [(ranked, harbor, 5.0), (ranked, dunes, 1.0), (ranked, harbor, 3.0), (casual, harbor, 2.0)]
+    {
+        let values =
+            vec![Some(PlayerValue::String(mode)), Some(PlayerValue::String(map)), Some(PlayerValue::Number(skill))];
+        pool.insert(crate::time::Time(0), &[player(values)]);
+    }
+    pool.refresh();
+    let mut shards: Vec<Vec<f64>> = pool.shards.iter().map(|s| s.entries.iter().map(|e| e.0).collect()).collect();
+    shards.sort_by(|a, b| a[0].total_cmp(&b[0]));
+    // Three shards (ranked/harbor, ranked/dunes, casual/harbor), each sorted by skill.
+    assert_eq!(shards, vec![vec![1.0], vec![2.0], vec![3.0, 5.0]]);
+}
+
+#[test]
+fn party_aggregates_and_latency_masks_are_computed_at_ingest() {
+    let (mut pool, _) = pool_for(
+        r#"{"ruleLanguageVersion": "1.0",
+          "playerAttributes": [{"name": "skill", "type": "number"}],
+          "teams": [{"name": "t", "minPlayers": 2, "maxPlayers": 4, "quantity": 2}],
+          "rules": [{"name": "Ping", "type": "latency", "maxLatency": 50, "partyAggregation": "max"}],
+          "expansions": [{"target": "rules[Ping].maxLatency", "steps": [{"waitTimeSeconds": 10, "value": 100}]}]}"#,
+    );
+    let mut a = player(vec![Some(PlayerValue::Number(1000.0))]);
+    a.latency = vec![(0, 40), (1, 90), (2, 20)];
+    let mut b = player(vec![Some(PlayerValue::Number(1400.0))]);
+    b.latency = vec![(0, 45), (1, 60)];
+    let slot = pool.insert(crate::time::Time(0), &[a, b]);
+    assert_eq!([pool.number(slot, 0, 0), pool.number(slot, 0, 1), pool.number(slot, 0, 2)], [1000.0, 1400.0, 1200.0]);
+    // Location 2 is not shared by the whole party; location 1's party latency (max) is 90.
+    assert_eq!(pool.mask(slot, 0, 0), 0b001);
+    assert_eq!(pool.mask(slot, 0, 1), 0b011);
+}
