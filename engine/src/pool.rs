@@ -146,10 +146,8 @@ impl Layout {
         // (`flatten(teams[*].players.attributes[mode])`) is a hard key too: tickets with
         // different values can never be in one match.
         for rule in &rule_set.rules {
-            if let Some(attr) = all_equal_string_attribute(rule_set, rule) {
-                if !shard_attrs.contains(&attr) {
-                    shard_attrs.push(attr);
-                }
+            if let Some(attr) = all_equal_string_attribute(rule_set, rule).filter(|a| !shard_attrs.contains(a)) {
+                shard_attrs.push(attr);
             }
         }
         if key.is_none() {
