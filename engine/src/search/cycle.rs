@@ -98,6 +98,12 @@ struct Workspace {
     /// identical teams are not equivalent and are tried too.
     team_specific: bool,
     mirrored: Vec<u32>,
+    /// The greedy fill's team per ticket, kept while balanced assignments are tried.
+    greedy: Vec<u32>,
+    /// `repair` buffers: the build's tickets, spare candidates, and the list being tried.
+    original: Vec<(u32, u32)>,
+    spare: Vec<(u32, u32)>,
+    trial: Vec<(u32, u32)>,
 }
 
 type SortKey = [f64; MAX_SORT_KEYS + 1];
@@ -141,6 +147,10 @@ impl Workspace {
             balance,
             team_specific,
             mirrored: Vec::new(),
+            greedy: Vec::new(),
+            original: Vec::new(),
+            spare: Vec::new(),
+            trial: Vec::new(),
         }
     }
 }
@@ -637,37 +647,42 @@ fn complete_and_finalize(ctx: &Ctx<'_>, ws: &mut Workspace) -> bool {
 /// On success the build holds the repaired match; otherwise it is restored.
 fn repair(ctx: &Ctx<'_>, ws: &mut Workspace) -> bool {
     let pool = ctx.pool;
-    let original: Vec<(u32, u32)> = ws.build.tickets.iter().map(|&(slot, _, pos)| (slot, pos)).collect();
-    if original.len() < 2 {
-        return false;
-    }
-    let spare: Vec<(u32, u32)> = ws
-        .batch
-        .iter()
-        .map(|&(_, slot, pos)| (slot, pos))
-        .filter(|(slot, _)| !original.iter().any(|(s, _)| s == slot))
-        .collect();
+    let mut original = std::mem::take(&mut ws.original);
+    let mut spare = std::mem::take(&mut ws.spare);
+    let mut trial = std::mem::take(&mut ws.trial);
+    original.clear();
+    original.extend(ws.build.tickets.iter().map(|&(slot, _, pos)| (slot, pos)));
+    spare.clear();
+    spare.extend(
+        ws.batch.iter().map(|&(_, slot, pos)| (slot, pos)).filter(|(slot, _)| !original.iter().any(|(s, _)| s == slot)),
+    );
     let mut attempts = 0;
-    let mut list: Vec<(u32, u32)> = Vec::with_capacity(original.len());
-    for out in (1..original.len()).rev() {
+    let mut repaired = false;
+    'search: for out in (1..original.len()).rev() {
         for &candidate in &spare {
             if pool.n_players[candidate.0 as usize] != pool.n_players[original[out].0 as usize] {
                 continue; // Same party size keeps every team's count reachable.
             }
             if attempts == REPAIR_ATTEMPTS {
-                break;
+                break 'search;
             }
             attempts += 1;
-            list.clear();
-            list.extend(original.iter().enumerate().filter(|(i, _)| *i != out).map(|(_, t)| *t));
-            list.push(candidate);
-            if seat_all(ctx, ws, &list) && complete_and_finalize(ctx, ws) {
-                return true;
+            trial.clear();
+            trial.extend(original.iter().enumerate().filter(|(i, _)| *i != out).map(|(_, t)| *t));
+            trial.push(candidate);
+            if seat_all(ctx, ws, &trial) && complete_and_finalize(ctx, ws) {
+                repaired = true;
+                break 'search;
             }
         }
     }
-    seat_all(ctx, ws, &original);
-    false
+    if !repaired && original.len() >= 2 {
+        seat_all(ctx, ws, &original);
+    }
+    ws.original = original;
+    ws.spare = spare;
+    ws.trial = trial;
+    repaired
 }
 
 /// Rebuilds the match from `list` (anchor first), seating each ticket as the greedy fill
@@ -726,7 +741,9 @@ fn finalize(ctx: &Ctx<'_>, ws: &mut Workspace, age: f64) -> bool {
     for t in ctx.rules.teams() {
         ws.slots.push(TeamSlots { min: t.min_players.at(age) as u32, max: t.max_players.at(age) as u32 });
     }
-    let greedy: Vec<u32> = ws.build.tickets.iter().map(|t| u32::from(t.1)).collect();
+    let mut greedy = std::mem::take(&mut ws.greedy);
+    greedy.clear();
+    greedy.extend(ws.build.tickets.iter().map(|t| u32::from(t.1)));
     teams::best_assignments(&ws.parties, &ws.slots, ASSIGNMENTS_TRIED, &mut ws.team_scratch, &mut ws.assignments);
     let assignments = std::mem::take(&mut ws.assignments);
     let mut found = false;
@@ -748,13 +765,15 @@ fn finalize(ctx: &Ctx<'_>, ws: &mut Workspace, age: f64) -> bool {
         }
     }
     ws.assignments = assignments;
-    if !found {
-        ws.build.reassign(pool, &greedy);
-        let sizes_ok = ctx.rules.teams().iter().enumerate().all(|(i, t)| {
-            let n = ws.build.members[i].len() as f64;
-            n >= t.min_players.at(age) && n <= t.max_players.at(age)
-        });
-        return sizes_ok && ctx.expr_rules(ws, age, Phase::Complete, false);
+    if found {
+        ws.greedy = greedy;
+        return true;
     }
-    true
+    ws.build.reassign(pool, &greedy);
+    ws.greedy = greedy;
+    let sizes_ok = ctx.rules.teams().iter().enumerate().all(|(i, t)| {
+        let n = ws.build.members[i].len() as f64;
+        n >= t.min_players.at(age) && n <= t.max_players.at(age)
+    });
+    sizes_ok && ctx.expr_rules(ws, age, Phase::Complete, false)
 }
