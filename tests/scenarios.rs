@@ -29,9 +29,9 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use rallypoint::api::{AttributeValue, MatchmakingTicket};
 use rallypoint::diagnostic::Severity;
 use rallypoint::events::{Event, EventDetail};
-use rallypoint::matchmaker::{Matchmaker, MatchmakerOptions};
+use rallypoint::matchmaker::MatchmakerOptions;
 use rallypoint::ruleset::{self, RuleSet};
-use rallypoint::scenario::{self, Request, Scenario, ScenarioRuleSet, TimedRequest};
+use rallypoint::scenario::{self, Request, Scenario, ScenarioRuleSet, SimulationStep, TimedRequest};
 use rallypoint::source::Span;
 use rallypoint::time::Time;
 use rallypoint_tests::line_diff;
@@ -176,42 +176,26 @@ fn simulate(scenario: &Scenario, rule_set: &RuleSet, threads: usize) -> Result<R
     let mut options = MatchmakerOptions::new(SEED);
     options.threads = threads;
     options.retention_seconds = None;
-    let (mut mm, events) = Matchmaker::new(options);
-    mm.add_configuration(scenario.configuration.clone(), rule_set)
-        .map_err(|e| format!("configuration '{}': {}: {}", scenario.configuration.name, e.error_type(), e.message()))?;
-    let envelope = mm.envelope(&scenario.configuration.name);
+    let envelope = rallypoint::events::EnvelopeContext::for_configuration(&scenario.configuration);
     let compiled = ruleset::compile(rule_set);
     let team_names: Vec<String> = compiled.teams().iter().map(|t| t.name.clone()).collect();
-
-    let start = scenario.start_time;
-    let at = |secs: f64| start.plus_secs(secs);
-    let mut log = Log { start, team_names, matches: HashMap::new(), text: String::new() };
+    let mut log = Log { start: scenario.start_time, team_names, matches: HashMap::new(), text: String::new() };
     let mut out = Vec::new();
-    let mut next_request = 0;
     let mut peak_waiting = 0;
-    let cycles = (scenario.until / scenario.cycle_seconds).floor() as u64;
-    for k in 0..=cycles {
-        let tick_time = k as f64 * scenario.cycle_seconds;
-        while let Some(timed) = scenario.requests.get(next_request).filter(|r| r.at <= tick_time) {
-            let now = at(timed.at);
-            let result = match &timed.request {
-                Request::StartMatchmaking(req) => mm.start_matchmaking(now, req.clone()).map(Some),
-                Request::StopMatchmaking(req) => mm.stop_matchmaking(now, &req.ticket_id).map(|()| None),
-            };
-            match result {
-                Ok(Some(ticket)) => log.accepted(now, &ticket),
-                Ok(None) => {}
-                Err(err) => log.rejected(now, next_request, err.error_type(), err.message()),
+    let mm = scenario
+        .simulate(rule_set, options, |step| match step {
+            SimulationStep::Request { at, outcome: Ok(Some(ticket)), .. } => log.accepted(at, ticket),
+            SimulationStep::Request { outcome: Ok(None), .. } => {}
+            SimulationStep::Request { index, at, outcome: Err(err) } => {
+                log.rejected(at, index, err.error_type(), err.message())
             }
-            next_request += 1;
-        }
-        peak_waiting = peak_waiting.max(mm.waiting());
-        mm.tick(at(tick_time));
-        for event in events.try_iter() {
-            out.push(event.to_json(&envelope));
-            log.event(&event);
-        }
-    }
+            SimulationStep::Cycle { waiting, .. } => peak_waiting = peak_waiting.max(waiting),
+            SimulationStep::Event(event) => {
+                out.push(event.to_json(&envelope));
+                log.event(event);
+            }
+        })
+        .map_err(|e| format!("configuration '{}': {}: {}", scenario.configuration.name, e.error_type(), e.message()))?;
     let tickets = mm.all_tickets();
     let tickets_json = serde_json::to_string_pretty(&tickets).map_err(|e| e.to_string())? + "\n";
     // The log lists tickets in the order the scenario starts them (`all_tickets` sorts ids

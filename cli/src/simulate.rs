@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use rallypoint::diagnostic::render;
-use rallypoint::matchmaker::{Matchmaker, MatchmakerOptions};
+use rallypoint::matchmaker::MatchmakerOptions;
 use rallypoint::ruleset;
-use rallypoint::scenario::{self, Request, Scenario, ScenarioRuleSet};
+use rallypoint::scenario::{self, Scenario, ScenarioRuleSet, SimulationStep};
 
 /// Arguments of `rallypoint simulate`.
 #[derive(clap::Args, Debug)]
@@ -69,43 +69,37 @@ fn simulate(args: &Args, scenario: &Scenario, rule_set: &ruleset::RuleSet, file:
     let mut options = MatchmakerOptions::new(args.seed);
     options.threads = args.threads;
     options.retention_seconds = None;
-    let (mut mm, events) = Matchmaker::new(options);
-    if let Err(err) = mm.add_configuration(scenario.configuration.clone(), rule_set) {
-        eprintln!("{file}: configuration '{}': {}: {err}", scenario.configuration.name, err.error_type());
-        return Ok(ExitCode::from(1));
-    }
-    let envelope = mm.envelope(&scenario.configuration.name);
+    let envelope = rallypoint::events::EnvelopeContext::for_configuration(&scenario.configuration);
     let mut out: Box<dyn std::io::Write> = match &args.out {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let start = scenario.start_time;
-    let at = |secs: f64| start.plus_secs(secs);
-    let mut next_request = 0;
-    let mut n_events = 0usize;
-    let mut rejected = 0usize;
-    let cycles = (scenario.until / scenario.cycle_seconds).floor() as u64;
-    for k in 0..=cycles {
-        let tick_time = k as f64 * scenario.cycle_seconds;
-        while let Some(timed) = scenario.requests.get(next_request).filter(|r| r.at <= tick_time) {
-            let now = at(timed.at);
-            let result = match &timed.request {
-                Request::StartMatchmaking(req) => mm.start_matchmaking(now, req.clone()).map(|_| ()),
-                Request::StopMatchmaking(req) => mm.stop_matchmaking(now, &req.ticket_id),
-            };
-            if let Err(err) = result {
-                rejected += 1;
-                eprintln!("{file}: requests[{next_request}] at {}s: {}: {err}", timed.at, err.error_type());
-            }
-            next_request += 1;
+    let (mut n_events, mut rejected) = (0usize, 0usize);
+    let mut write_error = None;
+    let run = scenario.simulate(rule_set, options, |step| match step {
+        SimulationStep::Request { index, outcome: Err(err), .. } => {
+            rejected += 1;
+            eprintln!("{file}: requests[{index}] at {}s: {}: {err}", scenario.requests[index].at, err.error_type());
         }
-        mm.tick(at(tick_time));
-        for event in events.try_iter() {
-            writeln!(out, "{}", event.to_json(&envelope))?;
+        SimulationStep::Event(event) => {
             n_events += 1;
+            if let Err(e) = writeln!(out, "{}", event.to_json(&envelope)) {
+                write_error.get_or_insert(e);
+            }
         }
+        _ => {}
+    });
+    let mm = match run {
+        Ok(mm) => mm,
+        Err(err) => {
+            eprintln!("{file}: configuration '{}': {}: {err}", scenario.configuration.name, err.error_type());
+            return Ok(ExitCode::from(1));
+        }
+    };
+    if let Some(e) = write_error {
+        return Err(e).context("cannot write events");
     }
     out.flush()?;
     drop(out);

@@ -37,10 +37,12 @@
 use std::collections::HashMap;
 
 use crate::Checked;
-use crate::api::{self, StartMatchmakingRequest, StopMatchmakingRequest};
+use crate::api::{self, ApiError, MatchmakingTicket, StartMatchmakingRequest, StopMatchmakingRequest};
 use crate::config::{self, MatchmakingConfiguration, RuleSetSource};
 use crate::diagnostic::{Diagnostic, Sink};
+use crate::events::Event;
 use crate::json::{self, Kind, Value};
+use crate::matchmaker::{Matchmaker, MatchmakerOptions};
 use crate::ruleset::{self, RuleSet};
 use crate::source::Span;
 use crate::time::Time;
@@ -77,6 +79,76 @@ impl Scenario {
     pub fn end_time(&self) -> Time {
         self.time_of(self.until)
     }
+
+    /// Runs the scenario in simulated time with `rule_set` (the scenario's own, or the one
+    /// its `RuleSetPath` names), reporting every step to `observe`, and returns the
+    /// matchmaker for a final look at its tickets.
+    ///
+    /// Cycles run at `k × cycleSeconds` for every `k` up to `until`; before each cycle, the
+    /// requests with `at` at or before it are applied at their own time, in order. A
+    /// request the API rejects is reported and the run goes on. This is exactly what
+    /// `rallypoint simulate` does, so the same scenario gives the same events everywhere.
+    ///
+    /// # Errors
+    /// The configuration is refused (a capability this version does not have yet).
+    pub fn simulate(
+        &self,
+        rule_set: &RuleSet,
+        options: MatchmakerOptions,
+        mut observe: impl FnMut(SimulationStep<'_>),
+    ) -> Result<Matchmaker, ApiError> {
+        let (mut mm, events) = Matchmaker::new(options);
+        mm.add_configuration(self.configuration.clone(), rule_set)?;
+        let mut next = 0;
+        let cycles = (self.until / self.cycle_seconds).floor() as u64;
+        for k in 0..=cycles {
+            let tick_at = k as f64 * self.cycle_seconds;
+            while let Some(timed) = self.requests.get(next).filter(|r| r.at <= tick_at) {
+                let now = self.time_of(timed.at);
+                let outcome = match &timed.request {
+                    Request::StartMatchmaking(req) => mm.start_matchmaking(now, req.clone()).map(Some),
+                    Request::StopMatchmaking(req) => mm.stop_matchmaking(now, &req.ticket_id).map(|()| None),
+                };
+                observe(SimulationStep::Request {
+                    index: next,
+                    at: now,
+                    outcome: outcome.as_ref().map(Option::as_ref),
+                });
+                next += 1;
+            }
+            let now = self.time_of(tick_at);
+            observe(SimulationStep::Cycle { at: now, waiting: mm.waiting() });
+            mm.tick(now);
+            for event in events.try_iter() {
+                observe(SimulationStep::Event(&event));
+            }
+        }
+        Ok(mm)
+    }
+}
+
+/// One step of [`Scenario::simulate`].
+#[derive(Debug)]
+pub enum SimulationStep<'a> {
+    /// Request `index` was applied at `at`: the ticket it created (StartMatchmaking), or
+    /// nothing (StopMatchmaking), or the API's refusal.
+    Request {
+        /// Index in `Scenario::requests`.
+        index: usize,
+        /// When it was applied.
+        at: Time,
+        /// What the API answered.
+        outcome: Result<Option<&'a MatchmakingTicket>, &'a ApiError>,
+    },
+    /// A cycle is about to run at `at`, with `waiting` tickets in the pool.
+    Cycle {
+        /// The cycle's time.
+        at: Time,
+        /// Tickets waiting before it.
+        waiting: usize,
+    },
+    /// The cycle emitted this event (events come in emission order).
+    Event(&'a Event),
 }
 
 /// A scenario's rule set.
