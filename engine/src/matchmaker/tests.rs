@@ -123,3 +123,27 @@ fn finished_tickets_expire_after_retention() {
     mm.tick(Time(11_000));
     assert!(mm.ticket("a").is_none());
 }
+
+#[test]
+fn configurations_have_their_own_pools_but_share_players() {
+    let (mut mm, events) = matchmaker();
+    let other =
+        r#"{"Name": "casual", "RuleSetName": "casual", "RequestTimeoutSeconds": 60, "AcceptanceRequired": false}"#;
+    mm.add_configuration(crate::config::check(other).value.unwrap(), &rule_set(DUEL)).unwrap();
+    let mut casual = request("c1", "pc1", 1000.0);
+    casual.configuration_name = "casual".to_owned();
+    mm.start_matchmaking(Time(0), casual).unwrap();
+    mm.start_matchmaking(Time(0), request("d1", "pd1", 1000.0)).unwrap();
+    // Same skill, different configurations: no match across pools.
+    assert_eq!(mm.tick(Time(1000)).matches, 0);
+    // pc1 starts a ranked ticket: the casual one is cancelled (no event) and the two ranked
+    // tickets match.
+    mm.start_matchmaking(Time(2000), request("d2", "pc1", 1005.0)).unwrap();
+    let c1 = mm.ticket("c1").unwrap();
+    assert_eq!(c1.status, TicketStatus::Cancelled);
+    assert_eq!(c1.status_reason.as_deref(), Some("Cancelled due to duplicate player"));
+    assert_eq!(mm.tick(Time(3000)).matches, 1);
+    let cancelled_events = events.try_iter().filter(|e| e.type_name() == "MatchmakingCancelled").count();
+    assert_eq!(cancelled_events, 0);
+    assert_eq!(mm.ticket("d2").unwrap().status, TicketStatus::Completed);
+}
