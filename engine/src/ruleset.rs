@@ -91,6 +91,19 @@ pub fn check_with_configuration_at(
                     ),
                     Some("lower waitTimeSeconds or raise RequestTimeoutSeconds".to_owned()),
                 );
+            } else if step.wait_time_seconds == timeout {
+                // FlexMatch allows it, but a ticket that old has just timed out (timeouts are
+                // processed before the search in a cycle), so the step never takes effect.
+                sink.warning(
+                    "expansion-at-timeout",
+                    &prefixed(body_path, &format!("expansions[{i}].steps[{j}].waitTimeSeconds")),
+                    step.span,
+                    format!(
+                        "this step applies at {} s, the moment configuration '{}' times tickets out, so it never takes effect",
+                        step.wait_time_seconds, configuration.name
+                    ),
+                    Some("use a waitTimeSeconds below RequestTimeoutSeconds".to_owned()),
+                );
             }
         }
     }
