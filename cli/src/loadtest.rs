@@ -1,0 +1,567 @@
+//! `rallypoint loadtest`: drives a matchmaker with a generated (or replayed) workload and
+//! reports throughput, cycle times, CPU, memory and match quality.
+//!
+//! Simulated clock: arrivals are applied at their simulated times and a cycle runs every
+//! `--cycle` simulated seconds, as fast as the machine allows. Real clock: a producer thread
+//! submits arrivals at their wall-clock times through [`Matchmaker::intake`] while the owning
+//! thread ticks every cycle interval. Either way a consumer thread reads the event stream, as
+//! an embedding program would, and measures quality from the events.
+
+mod consumer;
+mod report;
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use rallypoint::config;
+use rallypoint::diagnostic::render;
+use rallypoint::matchmaker::{Matchmaker, MatchmakerOptions};
+use rallypoint::ruleset::{self, ExpansionAgeSelection, RuleSet};
+use rallypoint::time::Time;
+
+use self::consumer::{Consumer, ConsumerSetup, TicketMsg};
+use self::report::{CycleSample, RunFacts};
+use rallypoint_bench_data::generate::{WorkloadItem, WorkloadRequest, WorkloadSpec, generate, read_jsonl};
+use rallypoint_bench_data::profiles::Profile;
+
+/// Arrivals per simulated second of the default demo.
+const DEFAULT_RATE: f64 = 200.0;
+/// Simulated seconds of arrivals of the default demo.
+const DEFAULT_DURATION: f64 = 60.0;
+
+/// Which clock drives the run.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Clock {
+    /// Simulated time: as fast as possible, deterministic matching.
+    Simulated,
+    /// Wall-clock time: arrivals and cycles at their real times.
+    Real,
+}
+
+/// Arguments of `rallypoint loadtest`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct Args {
+    /// Workload profile (1v1, 5v5, asymmetric, large, adversarial), or a rule-set file to run
+    /// the 5v5 ticket generator against.
+    #[arg(long, value_name = "NAME|FILE", default_value = "5v5")]
+    profile: String,
+    /// Arrivals per second (average; the generator draws a Poisson process).
+    #[arg(long, value_name = "R", conflicts_with = "tickets")]
+    rate: Option<f64>,
+    /// Total tickets to generate over --duration (sets the rate to N / duration).
+    #[arg(long, value_name = "N")]
+    tickets: Option<usize>,
+    /// Seconds of arrivals [default: 25 simulated, 30 real].
+    #[arg(long, value_name = "S")]
+    duration: Option<f64>,
+    /// Search worker threads (0 = one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Seed of the workload generator and of generated ids.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Simulated (as fast as possible) or real (wall-clock) time.
+    #[arg(long, value_enum, default_value_t = Clock::Simulated)]
+    clock: Clock,
+    /// RequestTimeoutSeconds of the configuration.
+    #[arg(long, value_name = "S", default_value_t = 120)]
+    timeout: u32,
+    /// Seconds between matchmaking cycles.
+    #[arg(long, value_name = "S", default_value_t = 1.0)]
+    cycle: f64,
+    /// After the last arrival, keep cycling at most this long for tickets to finish
+    /// [default: timeout + one cycle simulated, 10 s real].
+    #[arg(long, value_name = "S")]
+    grace: Option<f64>,
+    /// Run this workload file (JSON lines from `rallypoint-bench-data`) instead of generating.
+    #[arg(long, value_name = "WORKLOAD.jsonl")]
+    replay: Option<PathBuf>,
+    /// Also write the report here: `.json` (numbers) or `.html` (a page with charts).
+    #[arg(long, value_name = "FILE.html|FILE.json")]
+    report: Option<PathBuf>,
+}
+
+/// Where the arrivals come from.
+#[derive(Debug)]
+enum Source {
+    /// Generated lazily, in order.
+    Generate(Box<WorkloadSpec>),
+    /// Read from a workload file.
+    Replay(Vec<WorkloadItem>),
+}
+
+impl Source {
+    fn items(&self) -> Box<dyn Iterator<Item = WorkloadItem> + '_> {
+        match self {
+            Source::Generate(spec) => Box::new(generate(spec)),
+            Source::Replay(items) => Box::new(items.iter().cloned()),
+        }
+    }
+}
+
+pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    if !(args.cycle > 0.0 && args.cycle.is_finite()) {
+        anyhow::bail!("--cycle must be a positive number of seconds");
+    }
+    if args.rate.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
+        anyhow::bail!("--rate must be positive");
+    }
+    if args.report.as_ref().is_some_and(|p| report::Format::of(p).is_none()) {
+        anyhow::bail!("--report must name a .json or .html file");
+    }
+    // The rule set: a named profile's, or a file (run with the 5v5 generator).
+    let (profile, profile_label, rule_text, rule_file, from_file) = match Profile::from_name(&args.profile) {
+        Some(p) => (p, p.name().to_owned(), p.rule_set_json().to_owned(), p.name().to_owned(), false),
+        None => {
+            let path = PathBuf::from(&args.profile);
+            if !path.exists() {
+                let names: Vec<&str> = Profile::ALL.iter().map(|p| p.name()).collect();
+                eprintln!("error: '{}' is neither a profile ({}) nor a rule-set file", args.profile, names.join(", "));
+                return Ok(ExitCode::from(2));
+            }
+            let text =
+                std::fs::read_to_string(&path).with_context(|| format!("cannot read rule set {}", path.display()))?;
+            (Profile::FiveVFive, format!("{} (5v5 tickets)", path.display()), text, path.display().to_string(), true)
+        }
+    };
+    let checked = ruleset::check(&rule_text);
+    if !checked.diagnostics.is_empty() {
+        eprint!("{}", render(&rule_file, &rule_text, &checked.diagnostics));
+    }
+    let Some(rule_set) = checked.value else {
+        eprintln!("{rule_file}: invalid rule set");
+        return Ok(ExitCode::from(1));
+    };
+
+    // The workload.
+    let duration = args.duration.unwrap_or(match args.clock {
+        Clock::Simulated => DEFAULT_DURATION,
+        Clock::Real => 30.0,
+    });
+    if !(duration > 0.0 && duration.is_finite()) {
+        anyhow::bail!("--duration must be positive");
+    }
+    let (source, configuration, rate, expected, span): (Source, String, f64, usize, f64) = match &args.replay {
+        Some(path) => {
+            let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+            let items =
+                read_jsonl(std::io::BufReader::new(file)).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let configuration = items
+                .iter()
+                .find_map(|i| match &i.request {
+                    WorkloadRequest::Start(r) => Some(r.configuration_name.clone()),
+                    WorkloadRequest::Stop { .. } => None,
+                })
+                .ok_or_else(|| anyhow::anyhow!("{}: the workload has no StartMatchmaking request", path.display()))?;
+            let starts = items.iter().filter(|i| matches!(i.request, WorkloadRequest::Start(_))).count();
+            let span = items.last().map_or(0.0, |i| i.at);
+            let rate = starts as f64 / span.max(1e-9);
+            (Source::Replay(items), configuration, rate, starts, span)
+        }
+        None => {
+            let rate = match (args.rate, args.tickets) {
+                (Some(r), _) => r,
+                (None, Some(n)) => n as f64 / duration,
+                (None, None) => DEFAULT_RATE,
+            };
+            let mut spec = WorkloadSpec::new(profile, rate, duration, args.seed);
+            spec.max_tickets = args.tickets;
+            let expected = args.tickets.unwrap_or((rate * duration).round() as usize);
+            let configuration = spec.configuration.clone();
+            (Source::Generate(Box::new(spec)), configuration, rate, expected, duration)
+        }
+    };
+
+    // The matchmaker.
+    let config_text = serde_json::json!({
+        "Name": configuration,
+        "RuleSetName": configuration,
+        "RequestTimeoutSeconds": args.timeout,
+        "AcceptanceRequired": false,
+        "FlexMatchMode": "STANDALONE",
+    })
+    .to_string();
+    let checked = config::check(&config_text);
+    let Some(configuration_value) = checked.value else {
+        eprint!("{}", render("configuration", &config_text, &checked.diagnostics));
+        eprintln!("error: cannot build a configuration named '{configuration}' (check --timeout)");
+        return Ok(ExitCode::from(1));
+    };
+    let mut options = MatchmakerOptions::new(args.seed);
+    options.threads = args.threads;
+    // Finished tickets are forgotten at once: the load test reads outcomes from events, and
+    // retained records would blur the memory figures.
+    options.retention_seconds = Some(0.0);
+    let (mut mm, events) = Matchmaker::new(options);
+    if let Err(err) = mm.add_configuration(configuration_value, &rule_set) {
+        eprintln!("error: profile {profile_label}: the engine refuses this rule set: {err}");
+        return Ok(ExitCode::from(1));
+    }
+
+    let grace = args.grace.unwrap_or(match args.clock {
+        Clock::Simulated => f64::from(args.timeout) + args.cycle,
+        Clock::Real => 10.0,
+    });
+    let setup = ConsumerSetup {
+        skill_attribute: if from_file { Profile::FiveVFive.skill_attribute() } else { profile.skill_attribute() }
+            .to_owned(),
+        expansion_steps: expansion_steps(&rule_set),
+        expansion_oldest: rule_set.algorithm.expansion_age_selection == ExpansionAgeSelection::Oldest,
+    };
+    let facts = RunFacts {
+        profile: profile_label,
+        configuration,
+        clock: match args.clock {
+            Clock::Simulated => "simulated",
+            Clock::Real => "real",
+        },
+        rate,
+        duration: span,
+        seed: args.seed,
+        threads: args.threads,
+        timeout: args.timeout,
+        cycle: args.cycle,
+        replay: args.replay.as_ref().map(|p| p.display().to_string()),
+        expansion_steps: setup.expansion_steps.clone(),
+    };
+    let cpu0 = report::cpu_seconds();
+    let rss0 = report::proc_status_kib("VmRSS");
+    let outcome = match args.clock {
+        Clock::Simulated => run_simulated(mm, events, &source, setup, args.cycle, span, grace, expected)?,
+        Clock::Real => run_real(mm, events, source, setup, args.cycle, span, grace, expected)?,
+    };
+    let cpu = match (cpu0, report::cpu_seconds()) {
+        (Some(a), Some(b)) => Some(b - a),
+        _ => None,
+    };
+    let memory = report::Memory {
+        baseline_rss_bytes: rss0.map(|k| k * 1024),
+        peak_rss_bytes: report::proc_status_kib("VmHWM").map(|k| k * 1024),
+    };
+    if outcome.accepted == 0 && outcome.rejected > 0 {
+        eprintln!("error: every StartMatchmaking request was rejected; does the generator fit the rule set?");
+        return Ok(ExitCode::from(1));
+    }
+    let report = report::build(&facts, &outcome, cpu, memory);
+    print!("{}", report::text(&report));
+    if let Some(path) = &args.report {
+        let body = match report::Format::of(path) {
+            Some(report::Format::Json) => serde_json::to_string_pretty(&report)? + "\n",
+            _ => report::html(&report),
+        };
+        std::fs::write(path, body).with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("report written to {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The distinct wait times at which some expansion step starts, ascending.
+fn expansion_steps(rule_set: &RuleSet) -> Vec<f64> {
+    let mut steps: Vec<f64> =
+        rule_set.expansions.iter().flat_map(|e| e.steps.iter().map(|s| s.wait_time_seconds)).collect();
+    steps.sort_by(f64::total_cmp);
+    steps.dedup();
+    steps
+}
+
+/// What the drive loop measured, with the consumer's findings.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    /// StartMatchmaking requests accepted (tickets ingested).
+    pub(crate) accepted: usize,
+    /// StartMatchmaking requests rejected.
+    pub(crate) rejected: usize,
+    /// StopMatchmaking requests that cancelled a ticket.
+    pub(crate) stops: usize,
+    /// Wall seconds until the last arrival was submitted.
+    pub(crate) arrival_wall: f64,
+    /// Wall seconds of the whole run.
+    pub(crate) total_wall: f64,
+    /// Simulated (or real) seconds covered by the cycles.
+    pub(crate) covered: f64,
+    /// Wall time of each `tick`, in seconds.
+    pub(crate) tick_seconds: Vec<f64>,
+    /// One sample per cycle.
+    pub(crate) samples: Vec<CycleSample>,
+    /// Most tickets waiting in the pool after a cycle.
+    pub(crate) peak_waiting: usize,
+    /// The consumer's measurements.
+    pub(crate) consumer: Consumer,
+}
+
+fn progress_bar(len: u64) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:36} {pos}/{len} s  {msg}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn spawn_consumer(
+    events: crossbeam_channel::Receiver<rallypoint::events::Event>,
+    tickets: crossbeam_channel::Receiver<TicketMsg>,
+    setup: ConsumerSetup,
+    base: Time,
+    real: Option<Instant>,
+) -> std::thread::JoinHandle<Consumer> {
+    std::thread::Builder::new()
+        .name("loadtest-consumer".into())
+        .spawn(move || {
+            let mut consumer = Consumer::new(setup, base, real);
+            for event in events.iter() {
+                consumer.take_tickets(&tickets);
+                consumer.event(&event);
+            }
+            consumer.take_tickets(&tickets);
+            consumer.finish();
+            consumer
+        })
+        .expect("cannot start the consumer thread")
+}
+
+/// Simulated start: 2026-01-01T00:00:00Z.
+const SIM_BASE: Time = Time::from_millis(1_767_225_600_000);
+
+#[allow(clippy::too_many_arguments)]
+fn run_simulated(
+    mut mm: Matchmaker,
+    events: crossbeam_channel::Receiver<rallypoint::events::Event>,
+    source: &Source,
+    setup: ConsumerSetup,
+    cycle: f64,
+    span: f64,
+    grace: f64,
+    expected: usize,
+) -> anyhow::Result<Outcome> {
+    let (ticket_tx, ticket_rx) = crossbeam_channel::unbounded();
+    let consumer = spawn_consumer(events, ticket_rx, setup, SIM_BASE, None);
+    let bar = progress_bar(span.ceil() as u64);
+    let mut arrivals = source.items().peekable();
+    let (mut accepted, mut rejected, mut stops, mut shown_errors) = (0usize, 0usize, 0usize, 0usize);
+    let (mut matched, mut timed_out) = (0usize, 0usize);
+    let mut tick_seconds = Vec::new();
+    let mut samples = Vec::new();
+    let mut peak_waiting = 0;
+    let started = Instant::now();
+    let mut arrival_wall = None;
+    let mut last_at = 0.0f64;
+    let mut k = 0u64;
+    loop {
+        let t = k as f64 * cycle;
+        let mut ingested = 0;
+        while let Some(item) = arrivals.next_if(|i| i.at <= t) {
+            last_at = last_at.max(item.at);
+            let now = SIM_BASE.plus_secs(item.at);
+            match item.request {
+                WorkloadRequest::Start(request) => {
+                    let id = request.ticket_id.clone();
+                    let players = request.players.clone();
+                    match mm.start_matchmaking(now, request) {
+                        Ok(ticket) => {
+                            accepted += 1;
+                            ingested += 1;
+                            let _ = ticket_tx.send(TicketMsg { ticket_id: ticket.ticket_id, players });
+                        }
+                        Err(err) => {
+                            rejected += 1;
+                            if shown_errors < 5 {
+                                shown_errors += 1;
+                                bar.suspend(|| {
+                                    eprintln!(
+                                        "rejected StartMatchmaking {} at {:.3}s: {}: {err}",
+                                        id.as_deref().unwrap_or("(no id)"),
+                                        item.at,
+                                        err.error_type()
+                                    )
+                                });
+                            }
+                        }
+                    }
+                }
+                WorkloadRequest::Stop { ticket_id } => {
+                    if mm.stop_matchmaking(now, &ticket_id).is_ok() {
+                        stops += 1;
+                    }
+                }
+            }
+        }
+        let done_arriving = arrivals.peek().is_none();
+        if done_arriving && arrival_wall.is_none() {
+            arrival_wall = Some(started.elapsed().as_secs_f64());
+        }
+        let tick_start = Instant::now();
+        let stats = mm.tick(SIM_BASE.plus_secs(t));
+        tick_seconds.push(tick_start.elapsed().as_secs_f64());
+        matched += stats.matched_tickets;
+        timed_out += stats.timed_out;
+        peak_waiting = peak_waiting.max(stats.waiting);
+        samples.push(CycleSample {
+            t,
+            ingested,
+            matched_tickets: stats.matched_tickets,
+            matches: stats.matches,
+            timed_out: stats.timed_out,
+            waiting: stats.waiting,
+        });
+        if k.is_multiple_of(16) {
+            bar.set_position(t.min(span).max(0.0) as u64);
+            bar.set_message(format!(
+                "{accepted}/{expected} tickets, {matched} matched, {} waiting{}",
+                stats.waiting,
+                if done_arriving { ", draining" } else { "" }
+            ));
+        }
+        let active = accepted.saturating_sub(matched + timed_out + stops);
+        if done_arriving && (active == 0 || t >= last_at.max(span) + grace) {
+            break;
+        }
+        k += 1;
+    }
+    bar.finish_and_clear();
+    let total_wall = started.elapsed().as_secs_f64();
+    drop(ticket_tx);
+    // Dropping the matchmaker closes the event channel, which ends the consumer.
+    drop(mm);
+    let consumer = consumer.join().map_err(|_| anyhow::anyhow!("the event consumer panicked"))?;
+    Ok(Outcome {
+        accepted,
+        rejected,
+        stops,
+        arrival_wall: arrival_wall.unwrap_or(total_wall),
+        total_wall,
+        covered: samples.last().map_or(0.0, |s| s.t),
+        tick_seconds,
+        samples,
+        peak_waiting,
+        consumer,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_real(
+    mut mm: Matchmaker,
+    events: crossbeam_channel::Receiver<rallypoint::events::Event>,
+    source: Source,
+    setup: ConsumerSetup,
+    cycle: f64,
+    span: f64,
+    grace: f64,
+    expected: usize,
+) -> anyhow::Result<Outcome> {
+    let base = Time::from_millis(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64),
+    );
+    let started = Instant::now();
+    let now_time = move || base.plus_secs(started.elapsed().as_secs_f64());
+    let (ticket_tx, ticket_rx) = crossbeam_channel::unbounded();
+    let consumer = spawn_consumer(events, ticket_rx, setup, base, Some(started));
+    let intake = mm.intake();
+    let done = Arc::new(AtomicBool::new(false));
+    let submitted = Arc::new(AtomicU64::new(0));
+    let arrival_done_ms = Arc::new(AtomicU64::new(0));
+    let producer = {
+        let (done, submitted, arrival_done_ms) = (done.clone(), submitted.clone(), arrival_done_ms.clone());
+        std::thread::Builder::new().name("loadtest-producer".into()).spawn(move || {
+            let mut stops = 0usize;
+            let mut last_at = 0.0f64;
+            for item in source.items() {
+                last_at = last_at.max(item.at);
+                let due = started + Duration::from_secs_f64(item.at.max(0.0));
+                if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
+                let now = now_time();
+                match item.request {
+                    WorkloadRequest::Start(request) => {
+                        let id = request.ticket_id.clone();
+                        let players = request.players.clone();
+                        if let Some(id) = id {
+                            let _ = ticket_tx.send(TicketMsg { ticket_id: id, players });
+                        }
+                        drop(intake.start_matchmaking(now, request));
+                        submitted.fetch_add(1, Ordering::Relaxed);
+                    }
+                    WorkloadRequest::Stop { ticket_id } => {
+                        drop(intake.stop_matchmaking(now, &ticket_id));
+                        stops += 1;
+                    }
+                }
+            }
+            arrival_done_ms.store(started.elapsed().as_millis() as u64, Ordering::SeqCst);
+            done.store(true, Ordering::SeqCst);
+            (stops, last_at)
+        })?
+    };
+    let bar = progress_bar(span.ceil() as u64);
+    let (mut matched, mut timed_out, mut accepted) = (0usize, 0usize, 0usize);
+    let mut tick_seconds = Vec::new();
+    let mut samples = Vec::new();
+    let mut peak_waiting = 0;
+    let mut k = 0u64;
+    let mut finishing_since: Option<f64> = None;
+    loop {
+        let due = started + Duration::from_secs_f64(k as f64 * cycle);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        let arrivals_done = done.load(Ordering::SeqCst);
+        let t = started.elapsed().as_secs_f64();
+        let tick_start = Instant::now();
+        let stats = mm.tick(base.plus_secs(t));
+        tick_seconds.push(tick_start.elapsed().as_secs_f64());
+        accepted += stats.searching;
+        matched += stats.matched_tickets;
+        timed_out += stats.timed_out;
+        peak_waiting = peak_waiting.max(stats.waiting);
+        samples.push(CycleSample {
+            t,
+            ingested: stats.searching,
+            matched_tickets: stats.matched_tickets,
+            matches: stats.matches,
+            timed_out: stats.timed_out,
+            waiting: stats.waiting,
+        });
+        bar.set_position(t.min(span) as u64);
+        bar.set_message(format!(
+            "{}/{expected} submitted, {matched} matched, {} waiting{}",
+            submitted.load(Ordering::Relaxed),
+            stats.waiting,
+            if arrivals_done { ", draining" } else { "" }
+        ));
+        if arrivals_done {
+            let since = *finishing_since.get_or_insert(t);
+            if stats.waiting == 0 || t - since >= grace {
+                break;
+            }
+        }
+        k += 1;
+    }
+    bar.finish_and_clear();
+    let total_wall = started.elapsed().as_secs_f64();
+    let (stops, _) = producer.join().map_err(|_| anyhow::anyhow!("the producer panicked"))?;
+    drop(mm);
+    let consumer = consumer.join().map_err(|_| anyhow::anyhow!("the event consumer panicked"))?;
+    let _ = timed_out;
+    Ok(Outcome {
+        accepted,
+        rejected: (submitted.load(Ordering::SeqCst) as usize).saturating_sub(accepted),
+        stops: stops.min(consumer.cancelled_tickets),
+        arrival_wall: arrival_done_ms.load(Ordering::SeqCst) as f64 / 1000.0,
+        total_wall,
+        covered: samples.last().map_or(0.0, |s| s.t),
+        tick_seconds,
+        samples,
+        peak_waiting,
+        consumer,
+    })
+}

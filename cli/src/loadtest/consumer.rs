@@ -1,0 +1,321 @@
+//! The event consumer: reads the matchmaker's event stream on its own thread and records,
+//! for every player and every match, what the quality report needs.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use rallypoint::api::{AttributeValue, Player};
+use rallypoint::events::{Event, EventDetail, EventTicket};
+
+/// (skill, team, latencies) of one player of a match.
+type Member = (f32, Option<std::sync::Arc<str>>, Vec<(String, u32)>);
+use rallypoint::time::Time;
+
+/// A submitted ticket's players, sent to the consumer before the request is applied.
+#[derive(Debug)]
+pub(crate) struct TicketMsg {
+    pub(crate) ticket_id: String,
+    pub(crate) players: Vec<Player>,
+}
+
+/// What the consumer needs to know about the run.
+#[derive(Debug, Clone)]
+pub(crate) struct ConsumerSetup {
+    /// The numeric attribute that is the player's skill.
+    pub(crate) skill_attribute: String,
+    /// Distinct expansion step times, ascending.
+    pub(crate) expansion_steps: Vec<f64>,
+    /// Whether expansions follow the oldest ticket's age (else the newest's).
+    pub(crate) expansion_oldest: bool,
+}
+
+/// How a player's ticket ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Matched,
+    TimedOut,
+    Cancelled,
+    Failed,
+    Unfinished,
+}
+
+/// One player of a ticket that was submitted.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PlayerRecord {
+    /// Skill; NaN when the player has none.
+    pub(crate) skill: f32,
+    /// Index into [`Consumer::locations`] of the player's lowest-latency location, or
+    /// `u16::MAX` when the player reported none.
+    pub(crate) region: u16,
+    /// Players in the ticket.
+    pub(crate) party: u8,
+    /// Seconds from the ticket's start to its match; NaN when not matched.
+    pub(crate) wait: f32,
+    pub(crate) outcome: Outcome,
+}
+
+/// One match.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MatchRecord {
+    /// max − min of the players' skill.
+    pub(crate) skill_spread: f32,
+    /// max − min of the teams' average skill; NaN for a single team.
+    pub(crate) team_imbalance: f32,
+    /// Average latency of the players to the chosen location; NaN without a common location.
+    pub(crate) chosen_latency_avg: f32,
+    /// Worst player latency to the chosen location.
+    pub(crate) chosen_latency_max: f32,
+    /// The expansion step in force (0 = no expansion yet).
+    pub(crate) expansion_step: u8,
+    /// Real clock: seconds from the last needed ticket's arrival to receipt of the event.
+    pub(crate) delay: f32,
+}
+
+struct Pending {
+    players: Vec<Player>,
+}
+
+/// The consumer's state and findings.
+#[derive(Debug)]
+pub(crate) struct Consumer {
+    setup: ConsumerSetup,
+    base: Time,
+    real: Option<Instant>,
+    pending: HashMap<String, PendingBox>,
+    /// Location names, by index.
+    pub(crate) locations: Vec<String>,
+    location_index: HashMap<String, u16>,
+    /// Every player of every submitted ticket, in the order their tickets ended.
+    pub(crate) players: Vec<PlayerRecord>,
+    /// Every match.
+    pub(crate) matches: Vec<MatchRecord>,
+    /// Each matched player's latency to the match's chosen location.
+    pub(crate) chosen_latency: Vec<f32>,
+    /// Each matched player's chosen latency minus their best latency.
+    pub(crate) delta_ping: Vec<f32>,
+    /// Tickets by outcome.
+    pub(crate) matched_tickets: usize,
+    pub(crate) timed_out_tickets: usize,
+    pub(crate) cancelled_tickets: usize,
+    pub(crate) failed_tickets: usize,
+    pub(crate) unfinished_tickets: usize,
+    /// Events received.
+    pub(crate) events: usize,
+}
+
+/// `Pending` behind a box so `Consumer` can derive `Debug` without the players' noise.
+pub(crate) struct PendingBox(Box<Pending>);
+
+impl std::fmt::Debug for PendingBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PendingBox({} players)", self.0.players.len())
+    }
+}
+
+impl Consumer {
+    pub(crate) fn new(setup: ConsumerSetup, base: Time, real: Option<Instant>) -> Consumer {
+        Consumer {
+            setup,
+            base,
+            real,
+            pending: HashMap::new(),
+            locations: Vec::new(),
+            location_index: HashMap::new(),
+            players: Vec::new(),
+            matches: Vec::new(),
+            chosen_latency: Vec::new(),
+            delta_ping: Vec::new(),
+            matched_tickets: 0,
+            timed_out_tickets: 0,
+            cancelled_tickets: 0,
+            failed_tickets: 0,
+            unfinished_tickets: 0,
+            events: 0,
+        }
+    }
+
+    /// Takes the ticket descriptions sent so far.
+    pub(crate) fn take_tickets(&mut self, rx: &crossbeam_channel::Receiver<TicketMsg>) {
+        for msg in rx.try_iter() {
+            self.pending.insert(msg.ticket_id, PendingBox(Box::new(Pending { players: msg.players })));
+        }
+    }
+
+    fn location(&mut self, name: &str) -> u16 {
+        if let Some(&i) = self.location_index.get(name) {
+            return i;
+        }
+        let i = self.locations.len().min(u16::MAX as usize - 1) as u16;
+        self.locations.push(name.to_owned());
+        self.location_index.insert(name.to_owned(), i);
+        i
+    }
+
+    fn skill(&self, p: &Player) -> f32 {
+        match p.attribute(&self.setup.skill_attribute) {
+            Some(AttributeValue::N(v)) => *v as f32,
+            _ => f32::NAN,
+        }
+    }
+
+    fn best_location(&mut self, p: &Player) -> (u16, Option<u32>) {
+        match p.latency_in_ms.iter().min_by_key(|(_, ms)| *ms) {
+            Some((name, ms)) => {
+                let ms = *ms;
+                (self.location(&name.clone()), Some(ms))
+            }
+            None => (u16::MAX, None),
+        }
+    }
+
+    fn end_ticket(&mut self, ticket: &EventTicket, outcome: Outcome, wait: f32) -> Option<Vec<Player>> {
+        let pending = self.pending.remove(&*ticket.ticket_id)?;
+        let players = pending.0.players;
+        let party = players.len().min(255) as u8;
+        for p in &players {
+            let skill = self.skill(p);
+            let (region, _) = self.best_location(p);
+            self.players.push(PlayerRecord { skill, region, party, wait, outcome });
+        }
+        match outcome {
+            Outcome::Matched => self.matched_tickets += 1,
+            Outcome::TimedOut => self.timed_out_tickets += 1,
+            Outcome::Cancelled => self.cancelled_tickets += 1,
+            Outcome::Failed => self.failed_tickets += 1,
+            Outcome::Unfinished => self.unfinished_tickets += 1,
+        }
+        Some(players)
+    }
+
+    /// Records one event.
+    pub(crate) fn event(&mut self, event: &Event) {
+        self.events += 1;
+        match &event.detail {
+            EventDetail::PotentialMatchCreated { tickets, .. } => self.potential_match(event.time, tickets),
+            EventDetail::MatchmakingTimedOut { tickets, .. } => {
+                for t in tickets {
+                    self.end_ticket(t, Outcome::TimedOut, f32::NAN);
+                }
+            }
+            EventDetail::MatchmakingCancelled { tickets, .. } => {
+                for t in tickets {
+                    self.end_ticket(t, Outcome::Cancelled, f32::NAN);
+                }
+            }
+            EventDetail::MatchmakingFailed { tickets, .. } => {
+                for t in tickets {
+                    self.end_ticket(t, Outcome::Failed, f32::NAN);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn potential_match(&mut self, now: Time, tickets: &[EventTicket]) {
+        let received = self.real.map(|start| self.base.plus_secs(start.elapsed().as_secs_f64()));
+        let mut members: Vec<Member> = Vec::new();
+        let mut newest = Time(0);
+        let mut oldest = Time(u64::MAX);
+        for t in tickets {
+            newest = newest.max(t.start_time);
+            oldest = oldest.min(t.start_time);
+            let wait = now.secs_since(t.start_time) as f32;
+            let Some(players) = self.end_ticket(t, Outcome::Matched, wait) else { continue };
+            for (i, p) in players.into_iter().enumerate() {
+                let team = t
+                    .players
+                    .iter()
+                    .find(|e| *e.player_id == *p.player_id)
+                    .or_else(|| t.players.get(i))
+                    .and_then(|e| e.team.clone());
+                let skill = self.skill(&p);
+                members.push((skill, team, p.latency_in_ms));
+            }
+        }
+        if members.is_empty() {
+            return;
+        }
+        // Skill spread and team imbalance.
+        let skills: Vec<f32> = members.iter().map(|m| m.0).filter(|s| !s.is_nan()).collect();
+        let skill_spread = if skills.is_empty() {
+            f32::NAN
+        } else {
+            skills.iter().copied().fold(f32::MIN, f32::max) - skills.iter().copied().fold(f32::MAX, f32::min)
+        };
+        let mut teams: Vec<(std::sync::Arc<str>, f64, usize)> = Vec::new();
+        for (skill, team, _) in &members {
+            let (Some(team), false) = (team, skill.is_nan()) else { continue };
+            match teams.iter_mut().find(|(n, _, _)| n == team) {
+                Some(entry) => {
+                    entry.1 += f64::from(*skill);
+                    entry.2 += 1;
+                }
+                None => teams.push((team.clone(), f64::from(*skill), 1)),
+            }
+        }
+        let team_imbalance = if teams.len() < 2 {
+            f32::NAN
+        } else {
+            let avgs: Vec<f64> = teams.iter().map(|(_, sum, n)| sum / *n as f64).collect();
+            (avgs.iter().copied().fold(f64::MIN, f64::max) - avgs.iter().copied().fold(f64::MAX, f64::min)) as f32
+        };
+        // Chosen location: the one every player reported with the lowest average latency.
+        let (mut chosen_latency_avg, mut chosen_latency_max) = (f32::NAN, f32::NAN);
+        if members.iter().all(|m| !m.2.is_empty()) {
+            let mut best: Option<(f64, &str)> = None;
+            for (loc, _) in &members[0].2 {
+                let mut sum = 0.0;
+                let mut everyone = true;
+                for m in &members {
+                    match m.2.iter().find(|(l, _)| l == loc) {
+                        Some((_, ms)) => sum += f64::from(*ms),
+                        None => {
+                            everyone = false;
+                            break;
+                        }
+                    }
+                }
+                if everyone && best.is_none_or(|(b, _)| sum < b) {
+                    best = Some((sum, loc));
+                }
+            }
+            if let Some((sum, loc)) = best {
+                chosen_latency_avg = (sum / members.len() as f64) as f32;
+                let mut max = 0u32;
+                for m in &members {
+                    let ms = m.2.iter().find(|(l, _)| l == loc).map_or(0, |(_, ms)| *ms);
+                    let own_best = m.2.iter().map(|(_, ms)| *ms).min().unwrap_or(ms);
+                    max = max.max(ms);
+                    self.chosen_latency.push(ms as f32);
+                    self.delta_ping.push(ms.saturating_sub(own_best) as f32);
+                }
+                chosen_latency_max = max as f32;
+            }
+        }
+        let age = if self.setup.expansion_oldest { now.secs_since(oldest) } else { now.secs_since(newest) };
+        let expansion_step = self.setup.expansion_steps.iter().filter(|&&s| s <= age).count().min(255) as u8;
+        let delay = received.map_or(f32::NAN, |r| r.secs_since(newest) as f32);
+        self.matches.push(MatchRecord {
+            skill_spread,
+            team_imbalance,
+            chosen_latency_avg,
+            chosen_latency_max,
+            expansion_step,
+            delay,
+        });
+    }
+
+    /// Marks the players of tickets that never ended as unfinished.
+    pub(crate) fn finish(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        for (_, p) in pending {
+            let party = p.0.players.len().min(255) as u8;
+            for player in &p.0.players {
+                let skill = self.skill(player);
+                let (region, _) = self.best_location(player);
+                self.players.push(PlayerRecord { skill, region, party, wait: f32::NAN, outcome: Outcome::Unfinished });
+            }
+            self.unfinished_tickets += 1;
+        }
+    }
+}

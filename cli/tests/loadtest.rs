@@ -1,0 +1,121 @@
+//! End-to-end tests of `rallypoint loadtest`, running the built binary.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_rallypoint"))
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rallypoint-loadtest-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join(name)
+}
+
+fn num(v: &serde_json::Value, path: &[&str]) -> f64 {
+    let mut x = v;
+    for p in path {
+        x = &x[*p];
+    }
+    x.as_f64().unwrap_or_else(|| panic!("{path:?} is not a number: {x}"))
+}
+
+fn assert_ordered(v: &serde_json::Value, path: &[&str]) {
+    let mut x = v;
+    for p in path {
+        x = &x[*p];
+    }
+    if x["count"].as_u64() == Some(0) {
+        return;
+    }
+    let q: Vec<f64> = ["p50", "p90", "p99", "max"].iter().map(|k| x[*k].as_f64().expect("number")).collect();
+    assert!(q.windows(2).all(|w| w[0] <= w[1]), "{path:?} percentiles out of order: {q:?}");
+}
+
+#[test]
+fn short_simulated_run_writes_a_consistent_json_report() {
+    let json = temp("short.json");
+    let out = bin()
+        .args(["loadtest", "--tickets", "3000", "--duration", "10", "--threads", "2", "--report"])
+        .arg(&json)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(summary.contains("throughput:") && summary.contains("wait (s):"), "{summary}");
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("report")).expect("JSON");
+    let ingested = num(&r, &["tickets", "ingested"]);
+    let matched = num(&r, &["tickets", "matched"]);
+    assert!(ingested > 2000.0 && ingested <= 3000.0, "ingested {ingested}");
+    assert!(matched <= ingested && matched > 0.0);
+    let finished = ["matched", "timed_out", "cancelled", "failed", "unfinished"]
+        .iter()
+        .map(|k| num(&r, &["tickets", k]))
+        .sum::<f64>();
+    assert_eq!(finished, ingested);
+    for share in [num(&r, &["quality", "matched_before_timeout_share"]), num(&r, &["quality", "timed_out_share"])] {
+        assert!((0.0..=1.0).contains(&share), "share {share}");
+    }
+    let steps: f64 =
+        r["quality"]["expansion_steps"].as_array().expect("steps").iter().map(|s| s["share"].as_f64().unwrap()).sum();
+    assert!((steps - 1.0).abs() < 1e-9, "step shares sum to {steps}");
+    for p in [
+        &["quality", "wait_seconds"][..],
+        &["quality", "team_imbalance"],
+        &["quality", "skill_spread"],
+        &["quality", "delta_ping_ms"],
+    ] {
+        assert_ordered(&r, p);
+    }
+    assert!(num(&r, &["cycles", "p50_ms"]) <= num(&r, &["cycles", "p99_ms"]));
+    assert!(num(&r, &["cycles", "p99_ms"]) <= num(&r, &["cycles", "max_ms"]));
+    assert!(num(&r, &["throughput", "matched_tickets_per_s"]) > 0.0);
+}
+
+#[test]
+fn html_report_has_charts() {
+    let html = temp("short.html");
+    let out = bin()
+        .args(["loadtest", "--profile", "1v1", "--tickets", "1000", "--duration", "10", "--report"])
+        .arg(&html)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let page = std::fs::read_to_string(&html).expect("report");
+    assert!(page.starts_with("<!doctype html>"));
+    assert!(page.matches("<svg").count() >= 4, "too few charts");
+}
+
+#[test]
+fn replays_a_generated_workload_file() {
+    let jsonl = temp("work.jsonl");
+    let items: Vec<_> = rallypoint_bench_data::generate::generate(&rallypoint_bench_data::generate::WorkloadSpec::new(
+        rallypoint_bench_data::profiles::Profile::FiveVFive,
+        100.0,
+        5.0,
+        3,
+    ))
+    .collect();
+    let n_starts = items
+        .iter()
+        .filter(|i| matches!(i.request, rallypoint_bench_data::generate::WorkloadRequest::Start(_)))
+        .count();
+    let mut file = std::fs::File::create(&jsonl).expect("create");
+    rallypoint_bench_data::generate::write_jsonl(items.into_iter(), &mut file).expect("write");
+    drop(file);
+    let json = temp("replay.json");
+    let out = bin().args(["loadtest", "--replay"]).arg(&jsonl).arg("--report").arg(&json).output().expect("runs");
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("report")).expect("JSON");
+    assert_eq!(num(&r, &["tickets", "ingested"]) as usize, n_starts);
+}
+
+#[test]
+fn large_profile_is_refused_clearly() {
+    let out =
+        bin().args(["loadtest", "--profile", "large", "--tickets", "100", "--duration", "5"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("large") && err.contains("not supported"), "{err}");
+}
