@@ -30,7 +30,7 @@ use rallypoint_bench_data::generate::{WorkloadItem, WorkloadRequest, WorkloadSpe
 use rallypoint_bench_data::profiles::Profile;
 
 /// Arrivals per simulated second of the default demo.
-const DEFAULT_RATE: f64 = 200.0;
+const DEFAULT_RATE: f64 = 500.0;
 /// Simulated seconds of arrivals of the default demo.
 const DEFAULT_DURATION: f64 = 60.0;
 

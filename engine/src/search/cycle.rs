@@ -647,6 +647,13 @@ fn complete_and_finalize(ctx: &Ctx<'_>, ws: &mut Workspace) -> bool {
 /// On success the build holds the repaired match; otherwise it is restored.
 fn repair(ctx: &Ctx<'_>, ws: &mut Workspace) -> bool {
     let pool = ctx.pool;
+    // Swaps keep party sizes, so they cannot lift a build that is short of the teams'
+    // minimums: skip the (common, in thin markets) hopeless case.
+    let age = ctx.match_age(&ws.build, None);
+    let min_total: u32 = ctx.rules.teams().iter().map(|t| t.min_players.at(age) as u32).sum();
+    if ws.build.players < min_total {
+        return false;
+    }
     let mut original = std::mem::take(&mut ws.original);
     let mut spare = std::mem::take(&mut ws.spare);
     let mut trial = std::mem::take(&mut ws.trial);
