@@ -56,7 +56,7 @@ pub(crate) struct Args {
     /// Total tickets to generate over --duration (sets the rate to N / duration).
     #[arg(long, value_name = "N")]
     tickets: Option<usize>,
-    /// Seconds of arrivals [default: 25 simulated, 30 real].
+    /// Seconds of arrivals [default: 60 simulated, 30 real].
     #[arg(long, value_name = "S")]
     duration: Option<f64>,
     /// Search worker threads (0 = one per core).
