@@ -147,3 +147,34 @@ fn configurations_have_their_own_pools_but_share_players() {
     assert_eq!(cancelled_events, 0);
     assert_eq!(mm.ticket("d2").unwrap().status, TicketStatus::Completed);
 }
+
+#[test]
+fn wait_estimate_is_the_median_of_recent_waits_once_five_tickets_matched() {
+    let (mut mm, events) = matchmaker();
+    let estimates = |events: &Receiver<Event>| -> Vec<String> {
+        events
+            .try_iter()
+            .filter_map(|e| match e.detail {
+                EventDetail::MatchmakingSearching { estimated_wait, .. } => Some(format!("{estimated_wait:?}")),
+                _ => None,
+            })
+            .collect()
+    };
+    // Three pairs: the first ticket of each arrives at 0 s, its partner at 4 s, so the
+    // matched waits are 4, 0, 4, 0, 4, 0.
+    for (i, skill) in [1000.0, 2000.0, 3000.0].into_iter().enumerate() {
+        mm.start_matchmaking(Time(0), request(&format!("a{i}"), &format!("pa{i}"), skill)).unwrap();
+    }
+    mm.tick(Time(0));
+    for (i, skill) in [1001.0, 2001.0, 3001.0].into_iter().enumerate() {
+        mm.start_matchmaking(Time(4000), request(&format!("b{i}"), &format!("pb{i}"), skill)).unwrap();
+    }
+    assert_eq!(mm.tick(Time(4000)).matches, 3);
+    // Nothing had matched when these six started searching.
+    assert_eq!(estimates(&events), vec!["NotAvailable"; 6]);
+    // Six samples now: the median (upper of the middle two of 0 0 0 4 4 4) is 4 s.
+    mm.start_matchmaking(Time(5000), request("c0", "pc0", 9000.0)).unwrap();
+    assert_eq!(mm.ticket("c0").unwrap().estimated_wait_time, Some(4));
+    mm.tick(Time(5000));
+    assert_eq!(estimates(&events), vec!["Seconds(4)"]);
+}
