@@ -1088,6 +1088,20 @@ pub(crate) fn missing<T>(
 /// A string of `min..=max` characters named `what` in messages. Length problems are
 /// reported and give `None`, as does a type error.
 pub(crate) fn string(v: &Value, path: &str, what: &str, min: usize, max: usize, sink: &mut Sink<'_>) -> Option<String> {
+    string_lenient(v, path, what, min, max, sink).filter(|s| (min..=max).contains(&s.chars().count()))
+}
+
+/// Like [`string`], but a string of the wrong length is still returned after its problem is
+/// reported, so later checks on it run; only a type error gives `None`. Shared with the
+/// configuration validator.
+pub(crate) fn string_lenient(
+    v: &Value,
+    path: &str,
+    what: &str,
+    min: usize,
+    max: usize,
+    sink: &mut Sink<'_>,
+) -> Option<String> {
     let s = match &v.kind {
         Kind::String(s) => s,
         other => {
@@ -1114,18 +1128,15 @@ pub(crate) fn string(v: &Value, path: &str, what: &str, min: usize, max: usize, 
             format!("{what} must have at least {min} characters")
         };
         sink.error("too-short", path, v.span, message);
-        None
     } else if n > max {
         sink.error("too-long", path, v.span, format!("{what} is {n} characters long; the maximum is {max}"));
-        None
-    } else {
-        Some(s.clone())
     }
+    Some(s.clone())
 }
 
 /// Checks that every character of `s` (the string `v`) satisfies `allowed`; reports the first
 /// one that does not, pointing at it when the literal has no escapes.
-fn pattern(
+pub(crate) fn pattern(
     v: &Value,
     s: &str,
     path: &str,

@@ -34,6 +34,7 @@
 use std::collections::HashMap;
 
 use crate::Checked;
+use crate::api::{self, number};
 use crate::diagnostic::Sink;
 use crate::json::{self, Kind, Member, Value};
 use crate::source::Span;
@@ -831,61 +832,15 @@ impl Cx<'_, '_, '_> {
     /// A string of `min..=max` characters. Length problems are reported but the string is
     /// still returned, so later checks run; only a type error returns `None`.
     fn string(&mut self, value: &Value, local: &str, min: usize, max: usize) -> Option<String> {
-        let s = match &value.kind {
-            Kind::String(s) => s,
-            other => {
-                let help = match other {
-                    Kind::Number(n) => Some(format!("write it in double quotes: \"{}\"", number(*n))),
-                    Kind::Bool(b) => Some(format!("write it in double quotes: \"{b}\"")),
-                    _ => None,
-                };
-                self.error(
-                    "wrong-type",
-                    local,
-                    value.span,
-                    format!("{local} must be a string, found {}", other.describe()),
-                    help,
-                );
-                return None;
-            }
-        };
-        let n = s.chars().count();
-        if n < min {
-            let message = if min == 1 {
-                format!("{local} must not be empty")
-            } else {
-                format!("{local} must have at least {min} characters")
-            };
-            self.error("too-short", local, value.span, message, None);
-        } else if n > max {
-            self.error(
-                "too-long",
-                local,
-                value.span,
-                format!("{local} is {n} characters long; the maximum is {max}"),
-                None,
-            );
-        }
-        Some(s.clone())
+        let path = self.path(local);
+        api::string_lenient(value, &path, local, min, max, self.sink)
     }
 
     /// Checks that every character of `s` (the string `value`) satisfies `allowed`; reports
     /// the first one that does not.
     fn pattern(&mut self, value: &Value, s: &str, local: &str, allowed: impl Fn(char) -> bool, help: &str) -> bool {
-        let Some((at, c)) = s.char_indices().find(|&(_, c)| !allowed(c)) else {
-            return true;
-        };
-        // Every JSON escape is longer than what it stands for, so a literal the length of its
-        // value plus quotes has none, and byte offsets map straight into the source.
-        let span = if value.span.len() == s.len() + 2 { value.span.sub(1 + at, c.len_utf8()) } else { value.span };
-        self.error(
-            "bad-pattern",
-            local,
-            span,
-            format!("{local} contains {c:?}, which is not allowed"),
-            Some(help.into()),
-        );
-        false
+        let path = self.path(local);
+        api::pattern(value, s, &path, local, allowed, help, self.sink)
     }
 
     /// A whole number in `min..=max`. `unit` follows the bounds in messages (" seconds").
@@ -1045,11 +1000,6 @@ fn did_you_mean(candidate: &str) -> String {
 fn is_integer_literal(s: &str) -> bool {
     let digits = s.strip_prefix('-').unwrap_or(s);
     !digits.is_empty() && digits.len() <= 20 && digits.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// A number as a person would write it (no 300-digit expansions).
-fn number(n: f64) -> String {
-    if n.abs() < 1e15 { format!("{n}") } else { format!("{n:e}") }
 }
 
 #[cfg(test)]
