@@ -12,8 +12,9 @@ use rallypoint::config::{self, MatchmakingConfiguration, RuleSetSource};
 use rallypoint::diagnostic::render;
 use rallypoint::ruleset::{
     self, AttrValue, BackfillPriority, BatchingPreference, CmpOp, CollectionOp, DistanceReference,
-    ExpansionAgeSelection, ExpansionTarget, ExpansionValue, ListAggregation, MapKey, NumberAggregation, PropertyExpr,
-    Reference, Rule, RuleKind, RuleProperty, RuleSet, SortDirection, SortRule, Statement, Strategy, TeamProperty,
+    ExpansionAgeSelection, ExpansionTarget, ExpansionValue, ListAggregation, MapKey, NumberAggregation, OnError,
+    PropertyExpr, Reference, Rule, RuleKind, RuleProperty, RuleSet, SortDirection, SortRule, Statement, Strategy,
+    TeamProperty,
 };
 use rallypoint::source::Span;
 
@@ -347,6 +348,21 @@ fn describe_rule(out: &mut String, rs: &RuleSet, i: usize, rule: &Rule) {
             );
             field("partyAggregation", number_agg(*party_aggregation).into());
         }
+        RuleKind::Plugin(p) => {
+            field("plugin", format!("{:?} ({})", p.plugin, if p.is_path() { "path" } else { "name" }));
+            let attrs: Vec<String> = p.attributes.iter().map(|&a| attribute_name(rs, a)).collect();
+            field("attributes", format!("[{}]", attrs.join(", ")));
+            let params: Vec<String> = p.parameters.iter().map(|(k, v)| format!("{k}={}", num(*v))).collect();
+            field("parameters", format!("{{{}}}", params.join(", ")));
+            field(
+                "onError",
+                match p.on_error {
+                    OnError::Reject => "reject",
+                    OnError::Skip => "skip",
+                }
+                .into(),
+            );
+        }
     }
 }
 
@@ -366,6 +382,12 @@ fn statement_text(rs: &RuleSet, statement: &Statement) -> String {
 
 fn target(rs: &RuleSet, t: &ExpansionTarget) -> String {
     match t {
+        ExpansionTarget::Rule { rule, property: RuleProperty::Parameter(i) } => match &rs.rules[*rule].kind {
+            RuleKind::Plugin(p) => {
+                format!("rules[{}].parameters.{}", rs.rules[*rule].name, p.parameters[usize::from(*i)].0)
+            }
+            _ => unreachable!("parameters belong to plugin rules"),
+        },
         ExpansionTarget::Rule { rule, property } => {
             format!("rules[{}].{}", rs.rules[*rule].name, property.field_name())
         }
@@ -393,6 +415,7 @@ fn original(rs: &RuleSet, t: &ExpansionTarget) -> String {
                 (RuleKind::Collection { min_count, .. }, RuleProperty::MinCount) => *min_count,
                 (RuleKind::Collection { max_count, .. }, RuleProperty::MaxCount) => *max_count,
                 (RuleKind::Latency { max_latency, .. }, RuleProperty::MaxLatency) => Some(*max_latency),
+                (RuleKind::Plugin(p), RuleProperty::Parameter(i)) => Some(p.parameters[usize::from(*i)].1),
                 (
                     RuleKind::Comparison { reference: Some(r), .. }
                     | RuleKind::Collection { reference: Some(r), .. }

@@ -129,6 +129,23 @@ pub enum CompiledKind {
         absolute: bool,
         rule: SortRule,
     },
+    /// Judged by a WebAssembly plugin through the search (see `crate::plugin`).
+    Plugin {
+        attributes: Vec<usize>,
+        parameters: Vec<CompiledParameter>,
+        on_error: OnError,
+    },
+}
+
+/// A plugin rule's parameter.
+#[derive(Debug, Clone)]
+pub struct CompiledParameter {
+    /// Its name.
+    pub name: String,
+    /// The name interned as a string, so a plugin can recognise player values equal to it.
+    pub symbol: Sym,
+    /// Its value, with expansions.
+    pub value: Schedule,
 }
 
 /// Whether a candidate is still being built or is about to be emitted.
@@ -319,6 +336,23 @@ pub fn compile(rule_set: &RuleSet) -> CompiledRules {
             ),
             RuleKind::AbsoluteSort(s) => (CompiledKind::Sort { absolute: true, rule: s.clone() }, false),
             RuleKind::DistanceSort(s) => (CompiledKind::Sort { absolute: false, rule: s.clone() }, false),
+            RuleKind::Plugin(p) => (
+                CompiledKind::Plugin {
+                    attributes: p.attributes.clone(),
+                    parameters: p
+                        .parameters
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (name, base))| CompiledParameter {
+                            name: name.clone(),
+                            symbol: interner.intern(name),
+                            value: schedule(RuleProperty::Parameter(i as u16), *base),
+                        })
+                        .collect(),
+                    on_error: p.on_error,
+                },
+                false,
+            ),
         };
         rules.push(CompiledRule { name: rule.name.clone(), kind, final_only });
     }
@@ -376,8 +410,9 @@ impl CompiledRules {
 
     /// Checks rule `rule` against `cand` at expansion age `age_seconds`.
     ///
-    /// Latency and sort rules always pass here: the pool evaluates latency with location
-    /// bitmasks, and sort rules only order candidates.
+    /// Latency, sort and plugin rules always pass here: the pool evaluates latency with
+    /// location bitmasks, sort rules only order candidates, and the search batches plugin
+    /// rules into calls to the plugin.
     pub fn check_rule<C: Candidate + ?Sized>(
         &self,
         rule: usize,
@@ -421,7 +456,7 @@ impl CompiledRules {
                 self.collection(cand, scratch, measurement, *op, reference, min, max, age_seconds, phase)
             }
             CompiledKind::Compound { statement } => self.statement(statement, cand, scratch, age_seconds, phase),
-            CompiledKind::Latency { .. } | CompiledKind::Sort { .. } => true,
+            CompiledKind::Latency { .. } | CompiledKind::Sort { .. } | CompiledKind::Plugin { .. } => true,
         }
     }
 

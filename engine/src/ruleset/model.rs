@@ -278,6 +278,41 @@ pub enum RuleKind {
     AbsoluteSort(SortRule),
     /// `distanceSort`
     DistanceSort(SortRule),
+    /// `plugin`: a Rallypoint extension. A WebAssembly module decides (see rules-plugins/ABI.md).
+    Plugin(PluginRule),
+}
+
+/// A `plugin` rule: which module to run, what it sees and what a failure means.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginRule {
+    /// The plugin as written: a name looked up in the plugin directories, or a path to a
+    /// `.wasm` file (it contains a `/` or ends in `.wasm`).
+    pub plugin: String,
+    /// Where `plugin` is written (for diagnostics about loading it).
+    pub plugin_span: Span,
+    /// Attribute slots the plugin reads, in the order it sees them.
+    pub attributes: Vec<usize>,
+    /// Numeric parameters in document order; expansions may target each.
+    pub parameters: Vec<(String, f64)>,
+    /// What a plugin failure means for the candidates it was asked about.
+    pub on_error: OnError,
+}
+
+impl PluginRule {
+    /// Whether `plugin` names a file rather than a plugin to look up.
+    pub fn is_path(&self) -> bool {
+        self.plugin.contains('/') || self.plugin.contains('\\') || self.plugin.ends_with(".wasm")
+    }
+}
+
+/// A plugin rule's `onError`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnError {
+    /// Fail closed: a candidate the plugin could not judge fails the rule (the default).
+    #[default]
+    Reject,
+    /// Fail open: a candidate the plugin could not judge passes the rule.
+    Skip,
 }
 
 /// The fields shared by `absoluteSort` and `distanceSort`.
@@ -303,6 +338,7 @@ impl RuleKind {
             RuleKind::Collection { .. } => "collection",
             RuleKind::Compound { .. } => "compound",
             RuleKind::Latency { .. } => "latency",
+            RuleKind::Plugin(_) => "plugin",
             RuleKind::AbsoluteSort(_) => "absoluteSort",
             RuleKind::DistanceSort(_) => "distanceSort",
         }
@@ -379,6 +415,8 @@ pub enum RuleProperty {
     MaxLatency,
     /// `referenceValue` (comparison, distance, collection `contains`) when it is a literal
     ReferenceValue,
+    /// `parameters.<name>` (plugin): the index of the parameter in the rule's list.
+    Parameter(u16),
 }
 
 impl RuleProperty {
@@ -391,6 +429,7 @@ impl RuleProperty {
             RuleProperty::MaxCount => "maxCount",
             RuleProperty::MaxLatency => "maxLatency",
             RuleProperty::ReferenceValue => "referenceValue",
+            RuleProperty::Parameter(_) => "parameters",
         }
     }
 }

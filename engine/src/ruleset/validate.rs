@@ -28,8 +28,19 @@ const EXPANSION_FIELDS: &[&str] = &["target", "steps"];
 const STEP_FIELDS: &[&str] = &["waitTimeSeconds", "value"];
 /// Field spellings AWS's own documentation uses that we accept with a warning: (written, documented).
 const ACCEPTED_SPELLINGS: &[(&str, &str)] = &[("sortbyAttributes", "sortByAttributes")];
-const RULE_TYPES: &[&str] =
-    &["absoluteSort", "batchDistance", "collection", "comparison", "compound", "distance", "distanceSort", "latency"];
+const RULE_TYPES: &[&str] = &[
+    "absoluteSort",
+    "batchDistance",
+    "collection",
+    "comparison",
+    "compound",
+    "distance",
+    "distanceSort",
+    "latency",
+    "plugin",
+];
+/// Parameters per plugin rule.
+const MAX_PLUGIN_PARAMETERS: usize = 64;
 /// Players can send at most this many attributes per request (FlexMatch quota).
 const MAX_ATTRIBUTES_PER_PLAYER: usize = 10;
 /// Strings per `string_list` value and characters per string (FlexMatch quotas).
@@ -47,6 +58,7 @@ fn fields_for(rule_type: &str) -> &'static [&'static str] {
         "compound" => &["statement"],
         "latency" => &["maxLatency", "maxDistance", "distanceReference", "partyAggregation"],
         "absoluteSort" | "distanceSort" => &["sortDirection", "sortAttribute", "mapKey", "partyAggregation"],
+        "plugin" => &["plugin", "attributes", "parameters", "onError"],
         _ => &[],
     }
 }
@@ -1223,6 +1235,7 @@ impl<'t> Validator<'t> {
             "latency" => self.latency(obj),
             "absoluteSort" => self.sort_rule(obj, true).map(RuleKind::AbsoluteSort),
             "distanceSort" => self.sort_rule(obj, false).map(RuleKind::DistanceSort),
+            "plugin" => self.plugin_rule(obj).map(RuleKind::Plugin),
             _ => None,
         }
     }
@@ -1268,6 +1281,127 @@ impl<'t> Validator<'t> {
             }
         };
         Some(RuleKind::BatchDistance { attribute: slot, max_distance, party_aggregation: party_aggregation? })
+    }
+
+    /// A `plugin` rule (a Rallypoint extension; rules-plugins/ABI.md).
+    fn plugin_rule(&mut self, obj: &Obj<'_>) -> Option<PluginRule> {
+        let plugin = self.require(obj, "plugin", "a plugin rule").and_then(|v| {
+            let s = self.string(v, &obj.path("plugin"))?;
+            if s.trim().is_empty() {
+                self.sink.error_help(
+                    "empty-name",
+                    &obj.path("plugin"),
+                    v.span,
+                    "the plugin name must not be empty",
+                    Some("write a plugin name (\"role_queue\") or a path to a .wasm file".to_owned()),
+                );
+                return None;
+            }
+            Some((s.to_owned(), v.span))
+        });
+        let attributes = self.require(obj, "attributes", "a plugin rule").and_then(|v| {
+            let path = obj.path("attributes");
+            let Some(items) = v.as_array() else {
+                self.sink.error_help(
+                    "wrong-type",
+                    &path,
+                    v.span,
+                    format!("attributes must be an array of attribute names, found {}", v.kind.describe()),
+                    Some("write e.g. \"attributes\": [\"skill\"] (an empty list is allowed)".to_owned()),
+                );
+                return None;
+            };
+            let mut slots = Vec::new();
+            let mut ok = true;
+            for (i, item) in items.iter().enumerate() {
+                let item_path = index(&path, i);
+                match self.attribute_ref(item, &item_path) {
+                    Some((slot, _)) if slots.contains(&slot) => {
+                        self.sink.error_help(
+                            "duplicate-name",
+                            &item_path,
+                            item.span,
+                            format!("attribute '{}' is listed twice", self.attributes[slot].name),
+                            Some("list each attribute once".to_owned()),
+                        );
+                        ok = false;
+                    }
+                    Some((slot, _)) => slots.push(slot),
+                    None => ok = false,
+                }
+            }
+            ok.then_some(slots)
+        });
+        let parameters = match obj.get("parameters") {
+            None => Some(Vec::new()),
+            Some(v) => {
+                let path = obj.path("parameters");
+                match v.as_object() {
+                    None => {
+                        self.sink.error_help(
+                            "wrong-type",
+                            &path,
+                            v.span,
+                            format!("parameters must be an object of names to numbers, found {}", v.kind.describe()),
+                            Some("write e.g. \"parameters\": { \"maxGap\": 100 }".to_owned()),
+                        );
+                        None
+                    }
+                    Some(members) => {
+                        let mut out: Vec<(String, f64)> = Vec::new();
+                        let mut ok = true;
+                        for m in members {
+                            let member_path = join(&path, &m.key);
+                            if m.key.is_empty() {
+                                self.sink.error(
+                                    "empty-name",
+                                    &member_path,
+                                    m.key_span,
+                                    "parameter names must not be empty",
+                                );
+                                ok = false;
+                            } else if out.iter().any(|(k, _)| *k == m.key) {
+                                self.sink.error(
+                                    "duplicate-field",
+                                    &member_path,
+                                    m.key_span,
+                                    format!("parameter '{}' appears more than once", m.key),
+                                );
+                                ok = false;
+                            } else if let Some(n) = self.number(&m.value, &member_path) {
+                                out.push((m.key.clone(), n));
+                            } else {
+                                ok = false;
+                            }
+                        }
+                        if out.len() > MAX_PLUGIN_PARAMETERS {
+                            self.sink.error(
+                                "too-many",
+                                &path,
+                                v.span,
+                                format!(
+                                    "a plugin rule takes at most {MAX_PLUGIN_PARAMETERS} parameters, found {}",
+                                    out.len()
+                                ),
+                            );
+                            ok = false;
+                        }
+                        ok.then_some(out)
+                    }
+                }
+            }
+        };
+        let on_error = match obj.get("onError") {
+            None => Some(OnError::Reject),
+            Some(v) => self.choice(
+                v,
+                &obj.path("onError"),
+                "onError value",
+                &[("reject", OnError::Reject), ("skip", OnError::Skip)],
+            ),
+        };
+        let (plugin, plugin_span) = plugin?;
+        Some(PluginRule { plugin, plugin_span, attributes: attributes?, parameters: parameters?, on_error: on_error? })
     }
 
     /// `measurements`: a property expression, written as a string or a one-element array.
@@ -1961,6 +2095,19 @@ impl<'t> Validator<'t> {
                         );
                         None
                     }
+                    Some("plugin") => {
+                        self.sink.error_help(
+                            "bad-operand",
+                            path,
+                            span,
+                            format!("'{name}' is a plugin rule, which cannot be part of a compound rule"),
+                            Some(
+                                "plugin rules always apply on their own; combine conditions inside the plugin"
+                                    .to_owned(),
+                            ),
+                        );
+                        None
+                    }
                     Some(t @ ("absoluteSort" | "distanceSort")) => {
                         self.sink.error(
                             "bad-operand",
@@ -2128,6 +2275,46 @@ impl<'t> Validator<'t> {
                 };
                 let info = &self.rules[rule_index];
                 let type_name = info.type_name?;
+                if type_name == "plugin" {
+                    let parameters: Vec<String> = match &info.rule {
+                        Some(Rule { kind: RuleKind::Plugin(p), .. }) => {
+                            p.parameters.iter().map(|(k, _)| k.clone()).collect()
+                        }
+                        _ => return None, // The rule itself is invalid and already reported.
+                    };
+                    let wanted = property.strip_prefix("parameters").and_then(|p| p.trim_start().strip_prefix('.'));
+                    let Some(wanted) = wanted.map(str::trim) else {
+                        self.sink.error_help(
+                            "bad-target",
+                            path,
+                            property_span,
+                            format!("'{property}' cannot be expanded on a plugin rule"),
+                            Some(format!("a plugin rule expands its parameters: \"rules[{name}].parameters.<name>\"")),
+                        );
+                        return None;
+                    };
+                    let Some(i) = parameters.iter().position(|p| p == wanted) else {
+                        let help = did_you_mean(wanted, parameters.iter().map(String::as_str)).or_else(|| {
+                            Some(if parameters.is_empty() {
+                                format!("rule '{name}' has no parameters")
+                            } else {
+                                format!("rule '{name}' has parameters: {}", parameters.join(", "))
+                            })
+                        });
+                        self.sink.error_help(
+                            "bad-target",
+                            path,
+                            property_span,
+                            format!("rule '{name}' has no parameter '{wanted}'"),
+                            help,
+                        );
+                        return None;
+                    };
+                    return Some((
+                        ExpansionTarget::Rule { rule: rule_index, property: RuleProperty::Parameter(i as u16) },
+                        value.span,
+                    ));
+                }
                 let props: &[(&str, RuleProperty)] = match type_name {
                     "batchDistance" => &[("maxDistance", RuleProperty::MaxDistance)],
                     "comparison" => &[("referenceValue", RuleProperty::ReferenceValue)],
@@ -2519,7 +2706,8 @@ fn tightens(target: &ExpansionTarget, prev: f64, next: f64) -> bool {
         ExpansionTarget::Rule { property, .. } => match property {
             RuleProperty::MaxDistance | RuleProperty::MaxCount | RuleProperty::MaxLatency => next < prev,
             RuleProperty::MinDistance | RuleProperty::MinCount => next > prev,
-            RuleProperty::ReferenceValue => false,
+            // A plugin decides what its parameters mean.
+            RuleProperty::ReferenceValue | RuleProperty::Parameter(_) => false,
         },
         ExpansionTarget::Teams { property, .. } => match property {
             TeamProperty::MinPlayers => next > prev,
@@ -2537,6 +2725,7 @@ fn rule_numeric_property(kind: &RuleKind, property: RuleProperty) -> Option<f64>
         (RuleKind::Collection { max_count, .. }, RuleProperty::MaxCount) => *max_count,
         (RuleKind::Latency { max_latency, .. }, RuleProperty::MaxLatency) => Some(*max_latency),
         (RuleKind::Latency { max_distance, .. }, RuleProperty::MaxDistance) => *max_distance,
+        (RuleKind::Plugin(p), RuleProperty::Parameter(i)) => p.parameters.get(usize::from(i)).map(|(_, v)| *v),
         (
             RuleKind::Comparison { reference: Some(Reference::Number(n)), .. }
             | RuleKind::Distance { reference: Reference::Number(n), .. }
