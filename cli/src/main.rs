@@ -4,6 +4,7 @@
 //! program can do through the `rallypoint` crate's public API.
 
 mod loadtest;
+mod plugin;
 mod simulate;
 mod validate;
 
@@ -48,6 +49,11 @@ enum Command {
     /// arguments it runs a ~10-second demo on the 5v5 profile. Exit status: 0 after a run,
     /// 1 when the engine refuses the profile or rule set, 2 on usage or I/O errors.
     Loadtest(loadtest::Args),
+    /// Work with WebAssembly rule plugins.
+    ///
+    /// `plugin new` scaffolds a plugin crate. Exit status: 0 on success, 1 when the command
+    /// refuses its input (see each subcommand), 2 on usage or I/O errors.
+    Plugin(plugin::Args),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +62,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::run(&args),
         Command::Simulate(args) => simulate::run(&args),
         Command::Loadtest(args) => loadtest::run(&args),
+        Command::Plugin(args) => plugin::run(&args),
     };
     match result {
         Ok(code) => code,
