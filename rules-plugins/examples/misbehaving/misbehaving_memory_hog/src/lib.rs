@@ -14,8 +14,12 @@ impl Rule for MemoryHog {
     fn score(&self, c: &Candidate<'_>) -> Verdict {
         let mut hoard: Vec<Vec<u8>> = Vec::new();
         loop {
-            // 1 MiB at a time, kept alive and opaque to the optimiser.
-            let chunk = core::hint::black_box(vec![c.player_count() as u8; 1 << 20]);
+            // 1 MiB at a time, kept alive and opaque to the optimiser. Reserved, not
+            // written: the point is `memory.grow`, which must hit the limit long before
+            // the call's deadline.
+            let mut chunk: Vec<u8> = Vec::with_capacity(1 << 20);
+            chunk.push(c.player_count() as u8);
+            let chunk = core::hint::black_box(chunk);
             hoard.push(chunk);
             core::hint::black_box(&mut hoard);
         }
