@@ -27,8 +27,12 @@ use crate::expr::AttrType;
 use crate::intern::{Interner, Sym};
 use crate::pool::{MAX_LOCATIONS, NewPlayer, PlayerValue, Pool};
 use crate::ruleset::{self, AttrValue, CompiledRules, RuleSet};
+use crate::search::plugins::PluginRules;
 use crate::search::{self, Proposal};
 use crate::time::Time;
+
+mod plugins;
+pub use plugins::PluginModules;
 
 /// Options for a [`Matchmaker`].
 #[derive(Debug, Clone)]
@@ -44,6 +48,8 @@ pub struct MatchmakerOptions {
     pub region: String,
     /// Account id used in ARNs.
     pub account: String,
+    /// Modules for `plugin` rules, and their sandbox limits.
+    pub plugins: PluginModules,
 }
 
 impl MatchmakerOptions {
@@ -55,8 +61,22 @@ impl MatchmakerOptions {
             retention_seconds: Some(1800.0),
             region: "local".to_owned(),
             account: "000000000000".to_owned(),
+            plugins: PluginModules::default(),
         }
     }
+}
+
+/// The health of one plugin rule (see [`Matchmaker::plugin_status`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PluginStatus {
+    /// The configuration.
+    pub configuration: String,
+    /// The plugin rule's name.
+    pub rule: String,
+    /// The plugin's name.
+    pub plugin: String,
+    /// Its counters.
+    pub health: crate::plugin::PluginHealth,
 }
 
 /// What one [`Matchmaker::tick`] did.
@@ -133,6 +153,8 @@ pub struct Matchmaker {
     events: Sender<Event>,
     ids: UuidGen,
     workers: rayon::ThreadPool,
+    /// Runs plugin rules; created when the first configuration with one is added.
+    plugin_host: Option<crate::plugin::PluginHost>,
 }
 
 #[derive(Debug)]
@@ -141,6 +163,7 @@ struct ConfigState {
     name: Arc<str>,
     arn: String,
     rules: Arc<CompiledRules>,
+    plugins: PluginRules,
     rule_names: Vec<Arc<str>>,
     team_names: Vec<Arc<str>>,
     pool: Pool,
@@ -185,6 +208,8 @@ impl Matchmaker {
         let workers = rayon::ThreadPoolBuilder::new()
             .num_threads(options.threads)
             .thread_name(|i| format!("rallypoint-search-{i}"))
+            // Plugin calls run wasm on these threads: headroom beyond the 256 KiB wasm stack.
+            .stack_size(4 << 20)
             .build()
             .expect("cannot start search threads");
         let ids = UuidGen::new(options.seed);
@@ -201,6 +226,7 @@ impl Matchmaker {
             events: tx,
             ids,
             workers,
+            plugin_host: None,
         };
         (mm, rx)
     }
@@ -231,6 +257,12 @@ impl Matchmaker {
             )));
         }
         let rules = Arc::new(ruleset::compile(rule_set));
+        let plugins = plugins::bind(
+            &rules,
+            &self.options.plugins,
+            &mut self.plugin_host,
+            self.workers.current_num_threads() + 1,
+        )?;
         let uses_player_ids = rule_set.rules.iter().any(|r| match &r.kind {
             ruleset::RuleKind::Comparison { measurement, reference, .. }
             | ruleset::RuleKind::Collection { measurement, reference, .. } => {
@@ -249,6 +281,7 @@ impl Matchmaker {
             rule_names: rules.rules().iter().map(|r| Arc::from(r.name.as_str())).collect(),
             team_names: rules.teams().iter().map(|t| Arc::from(t.name.as_str())).collect(),
             pool: Pool::new(&rules),
+            plugins,
             interner: rules.interner().clone(),
             locations: Interner::new(),
             uses_player_ids,
@@ -460,6 +493,22 @@ impl Matchmaker {
         self.configs.iter().map(|c| c.pool.len()).sum()
     }
 
+    /// The health of every plugin rule of every configuration: calls, failures by kind,
+    /// circuit-breaker trips and the last error, which names the plugin and what happened.
+    pub fn plugin_status(&self) -> Vec<PluginStatus> {
+        self.configs
+            .iter()
+            .flat_map(|c| {
+                c.plugins.bound.iter().map(|b| PluginStatus {
+                    configuration: c.config.name.clone(),
+                    rule: c.rules.rules()[b.rule].name.clone(),
+                    plugin: b.plugin.name().to_owned(),
+                    health: b.plugin.health(),
+                })
+            })
+            .collect()
+    }
+
     /// A handle other threads use to submit requests (see [`Intake`]).
     pub fn intake(&self) -> Intake {
         Intake { tx: self.intake_tx.clone() }
@@ -545,10 +594,12 @@ impl Matchmaker {
         // 3. Search.
         let state = &mut self.configs[c];
         state.pool.refresh();
+        state.plugins.cycle += 1;
         let output = {
             let pool = &state.pool;
             let rules = &state.rules;
-            self.workers.install(|| search::search_cycle(pool, rules, now))
+            let plugins = &state.plugins;
+            self.workers.install(|| search::search_cycle(pool, rules, plugins, now))
         };
         for (slot, rule, pass, fail) in output.anchor_metrics {
             let id = self.configs[c].slot_ticket.get(slot as usize).cloned().flatten();

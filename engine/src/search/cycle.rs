@@ -16,6 +16,7 @@ use crate::pool::{Pool, list_agg_index, number_agg_index};
 use crate::ruleset::{
     CompiledKind, CompiledRules, DistanceReference, ExpansionAgeSelection, MapKey, Phase, RuleScratch, SortDirection,
 };
+use crate::search::plugins::{PluginRules, PluginScratch, Seat};
 use crate::search::teams::{self, Assignments, Party, TeamScratch, TeamSlots};
 use crate::time::Time;
 
@@ -49,7 +50,7 @@ pub(crate) struct CycleOutput {
 }
 
 /// Runs one search cycle. `pool.refresh()` must have been called since the last change.
-pub(crate) fn search_cycle(pool: &Pool, rules: &CompiledRules, now: Time) -> CycleOutput {
+pub(crate) fn search_cycle(pool: &Pool, rules: &CompiledRules, plugins: &PluginRules, now: Time) -> CycleOutput {
     let mut work: Vec<(usize, usize, usize)> = Vec::new();
     for (shard_index, shard) in pool.shards.iter().enumerate() {
         let n = shard.entries.len();
@@ -63,8 +64,10 @@ pub(crate) fn search_cycle(pool: &Pool, rules: &CompiledRules, now: Time) -> Cyc
     let results: Vec<CycleOutput> = work
         .par_iter()
         .map_init(
-            || Workspace::new(rules),
-            |ws, &(shard, start, end)| search_segment(pool, rules, now, &pool.shards[shard].entries[start..end], ws),
+            || Workspace::new(rules, plugins),
+            |ws, &(shard, start, end)| {
+                search_segment(pool, rules, plugins, now, &pool.shards[shard].entries[start..end], ws)
+            },
         )
         .collect();
     let mut out = CycleOutput::default();
@@ -104,12 +107,17 @@ struct Workspace {
     original: Vec<(u32, u32)>,
     spare: Vec<(u32, u32)>,
     trial: Vec<(u32, u32)>,
+    /// Plugin rules: buffers, the build's seats and teams, and alternative assignments.
+    plugin: PluginScratch,
+    seats: Vec<Seat>,
+    seat_teams: Vec<u32>,
+    alternatives: Vec<u32>,
 }
 
 type SortKey = [f64; MAX_SORT_KEYS + 1];
 
 impl Workspace {
-    fn new(rules: &CompiledRules) -> Workspace {
+    fn new(rules: &CompiledRules, plugins: &PluginRules) -> Workspace {
         let mut expr_rules = Vec::new();
         let mut batch_rules = Vec::new();
         for &r in rules.gating_rules() {
@@ -117,7 +125,7 @@ impl Workspace {
                 CompiledKind::BatchDistance { numeric: true, attribute, aggregation, .. } => {
                     batch_rules.push((r, *attribute, number_agg_index(*aggregation)));
                 }
-                CompiledKind::BatchDistance { .. } | CompiledKind::Latency { .. } => {}
+                CompiledKind::BatchDistance { .. } | CompiledKind::Latency { .. } | CompiledKind::Plugin { .. } => {}
                 _ => expr_rules.push(r),
             }
         }
@@ -151,6 +159,10 @@ impl Workspace {
             original: Vec::new(),
             spare: Vec::new(),
             trial: Vec::new(),
+            plugin: PluginScratch::new(plugins),
+            seats: Vec::new(),
+            seat_teams: Vec::new(),
+            alternatives: Vec::new(),
         }
     }
 }
@@ -323,6 +335,8 @@ fn age_seconds(now: Time, start: Time) -> f64 {
 struct Ctx<'a> {
     pool: &'a Pool,
     rules: &'a CompiledRules,
+    plugins: &'a PluginRules,
+    entries: &'a [(f64, u64, u32)],
     now: Time,
     newest: bool,
 }
@@ -427,11 +441,46 @@ impl Ctx<'_> {
         }
         true
     }
+
+    /// Checks the plugin rules against `ws.build` as it is seated now (one candidate per
+    /// call); counts evaluations into `ws.metrics`.
+    fn plugin_rules(&self, ws: &mut Workspace, age: f64, complete: bool, count: bool) -> bool {
+        if self.plugins.bound.is_empty() {
+            return true;
+        }
+        ws.seats.clear();
+        ws.seat_teams.clear();
+        for &(slot, team, pos) in &ws.build.tickets {
+            ws.seats.push((slot, pos));
+            ws.seat_teams.push(u32::from(team));
+        }
+        let n_teams = self.rules.teams().len();
+        let verdict =
+            ws.plugin.check(self.plugins, self.pool, self.entries, n_teams, &ws.seats, &ws.seat_teams, age, complete);
+        if count {
+            for b in &self.plugins.bound {
+                match verdict {
+                    Err(rule) if rule == b.rule => {
+                        ws.metrics[rule].1 += 1;
+                        break;
+                    }
+                    _ => ws.metrics[b.rule].0 += 1,
+                }
+            }
+        }
+        verdict.is_ok()
+    }
+
+    /// Every rule a partially built match must keep satisfiable, after a ticket was seated.
+    fn partial_rules(&self, ws: &mut Workspace, age: f64, count: bool) -> bool {
+        self.expr_rules(ws, age, Phase::Partial, count) && self.plugin_rules(ws, age, false, count)
+    }
 }
 
 fn search_segment(
     pool: &Pool,
     rules: &CompiledRules,
+    plugins: &PluginRules,
     now: Time,
     entries: &[(f64, u64, u32)],
     ws: &mut Workspace,
@@ -439,6 +488,8 @@ fn search_segment(
     let ctx = Ctx {
         pool,
         rules,
+        plugins,
+        entries,
         now,
         newest: rules.rule_set().algorithm.expansion_age_selection == ExpansionAgeSelection::Newest,
     };
@@ -446,6 +497,16 @@ fn search_segment(
     let n = entries.len();
     ws.used.clear();
     ws.used.resize(n, false);
+    ws.plugin.begin_segment();
+    if !plugins.bound.is_empty() {
+        ws.plugin.filter_segment(
+            plugins,
+            pool,
+            entries,
+            |slot| age_seconds(now, pool.start[slot as usize]),
+            &mut ws.used,
+        );
+    }
     ws.order.clear();
     ws.order.extend(0..n as u32);
     ws.order.sort_unstable_by_key(|&i| entries[i as usize].1);
@@ -565,7 +626,7 @@ fn build_match(ctx: &Ctx<'_>, entries: &[(f64, u64, u32)], anchor_pos: usize, ws
     let mut seated = false;
     for team in team_order(&ws.build, rules, age, pool.n_players[anchor_slot as usize]) {
         ws.build.push(pool, anchor_slot, team, anchor_pos as u32);
-        if ctx.hard_rules(ws, age).is_ok() && ctx.expr_rules(ws, age, Phase::Partial, true) {
+        if ctx.hard_rules(ws, age).is_ok() && ctx.partial_rules(ws, age, true) {
             seated = true;
             break;
         }
@@ -594,7 +655,7 @@ fn build_match(ctx: &Ctx<'_>, entries: &[(f64, u64, u32)], anchor_pos: usize, ws
                     break; // Team choice cannot fix batch or latency rules.
                 }
                 Ok(_) => {
-                    if ctx.expr_rules(ws, age, Phase::Partial, true) {
+                    if ctx.partial_rules(ws, age, true) {
                         accepted = true;
                         break;
                     }
@@ -702,7 +763,7 @@ fn seat_all(ctx: &Ctx<'_>, ws: &mut Workspace, list: &[(u32, u32)]) -> bool {
         let mut seated = false;
         for team in team_order(&ws.build, ctx.rules, age, pool.n_players[slot as usize]) {
             ws.build.push(pool, slot, team, pos);
-            if ctx.hard_rules(ws, age).is_ok() && ctx.expr_rules(ws, age, Phase::Partial, false) {
+            if ctx.hard_rules(ws, age).is_ok() && ctx.partial_rules(ws, age, false) {
                 seated = true;
                 break;
             }
@@ -753,6 +814,29 @@ fn finalize(ctx: &Ctx<'_>, ws: &mut Workspace, age: f64) -> bool {
     greedy.extend(ws.build.tickets.iter().map(|t| u32::from(t.1)));
     teams::best_assignments(&ws.parties, &ws.slots, ASSIGNMENTS_TRIED, &mut ws.team_scratch, &mut ws.assignments);
     let assignments = std::mem::take(&mut ws.assignments);
+    let found = if ctx.plugins.bound.is_empty() {
+        first_passing_assignment(ctx, ws, &assignments, age)
+    } else {
+        finalize_with_plugins(ctx, ws, &assignments, age)
+    };
+    ws.assignments = assignments;
+    if found {
+        ws.greedy = greedy;
+        return true;
+    }
+    ws.build.reassign(pool, &greedy);
+    ws.greedy = greedy;
+    let sizes_ok = ctx.rules.teams().iter().enumerate().all(|(i, t)| {
+        let n = ws.build.members[i].len() as f64;
+        n >= t.min_players.at(age) && n <= t.max_players.at(age)
+    });
+    sizes_ok && ctx.expr_rules(ws, age, Phase::Complete, false) && ctx.plugin_rules(ws, age, true, false)
+}
+
+/// [`finalize`]'s choice without plugin rules: the first balanced assignment (or its
+/// mirror) that passes every rule. The build is left seated in it.
+fn first_passing_assignment(ctx: &Ctx<'_>, ws: &mut Workspace, assignments: &Assignments, age: f64) -> bool {
+    let pool = ctx.pool;
     let mut found = false;
     'assignments: for i in 0..assignments.len() {
         ws.build.reassign(pool, assignments.get(i));
@@ -771,16 +855,42 @@ fn finalize(ctx: &Ctx<'_>, ws: &mut Workspace, age: f64) -> bool {
             }
         }
     }
-    ws.assignments = assignments;
-    if found {
-        ws.greedy = greedy;
-        return true;
+    found
+}
+
+/// [`finalize`]'s choice when plugin rules apply: every balanced assignment (and mirror)
+/// that passes the native rules goes to the plugins in one batch, and the best one they
+/// pass wins (highest score, else the best balanced). The build is left seated in it.
+fn finalize_with_plugins(ctx: &Ctx<'_>, ws: &mut Workspace, assignments: &Assignments, age: f64) -> bool {
+    let pool = ctx.pool;
+    let mut alternatives = std::mem::take(&mut ws.alternatives);
+    alternatives.clear();
+    for i in 0..assignments.len() {
+        ws.build.reassign(pool, assignments.get(i));
+        if ctx.expr_rules(ws, age, Phase::Complete, false) {
+            alternatives.extend_from_slice(assignments.get(i));
+        }
+        if ws.team_specific {
+            let mut mirrored = std::mem::take(&mut ws.mirrored);
+            mirror(assignments.get(i), &ws.slots, &mut mirrored);
+            ws.build.reassign(pool, &mirrored);
+            if ctx.expr_rules(ws, age, Phase::Complete, false) {
+                alternatives.extend_from_slice(&mirrored);
+            }
+            ws.mirrored = mirrored;
+        }
     }
-    ws.build.reassign(pool, &greedy);
-    ws.greedy = greedy;
-    let sizes_ok = ctx.rules.teams().iter().enumerate().all(|(i, t)| {
-        let n = ws.build.members[i].len() as f64;
-        n >= t.min_players.at(age) && n <= t.max_players.at(age)
-    });
-    sizes_ok && ctx.expr_rules(ws, age, Phase::Complete, false)
+    ws.seats.clear();
+    ws.seats.extend(ws.build.tickets.iter().map(|&(slot, _, pos)| (slot, pos)));
+    let n = ws.seats.len();
+    let best = if alternatives.is_empty() {
+        None
+    } else {
+        ws.plugin.best(ctx.plugins, pool, ctx.entries, ctx.rules.teams().len(), &ws.seats, &alternatives, age)
+    };
+    if let Some(b) = best {
+        ws.build.reassign(pool, &alternatives[b * n..(b + 1) * n]);
+    }
+    ws.alternatives = alternatives;
+    best.is_some()
 }

@@ -1,0 +1,104 @@
+//! Where a configuration's plugin rules get their modules, and binding them.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::api::ApiError;
+use crate::plugin::abi::{Setup, SetupParameter};
+use crate::plugin::{Limits, PluginHost};
+use crate::ruleset::{CompiledKind, CompiledRules, RuleKind};
+use crate::search::plugins::{BoundPlugin, PluginRules, attr_kind};
+
+/// The WebAssembly modules plugin rules may use.
+///
+/// A rule's `plugin` field is looked up first among the modules added with
+/// [`PluginModules::insert`] (by the exact text the rule writes), then, for a plain name
+/// such as `role_queue`, as `<dir>/role_queue.wasm` in each of [`PluginModules::dirs`] in
+/// order; a path (`plugins/x.wasm`) is read as written, relative to the current directory.
+/// Modules are read and compiled once, when a configuration is added, never during a cycle.
+#[derive(Debug, Clone, Default)]
+pub struct PluginModules {
+    /// Directories searched for `<name>.wasm`.
+    pub dirs: Vec<PathBuf>,
+    /// Modules supplied by the embedder, by the name or path rules write.
+    pub modules: HashMap<String, Arc<[u8]>>,
+    /// Sandbox limits for every plugin this matchmaker loads.
+    pub limits: Limits,
+}
+
+impl PluginModules {
+    /// Supplies the module for rules that write `"plugin": name`.
+    pub fn insert(&mut self, name: impl Into<String>, wasm: impl Into<Arc<[u8]>>) {
+        self.modules.insert(name.into(), wasm.into());
+    }
+
+    /// The bytes of the module a rule names, or a message saying where it was looked for.
+    fn find(&self, written: &str, is_path: bool) -> Result<Arc<[u8]>, String> {
+        if let Some(m) = self.modules.get(written) {
+            return Ok(m.clone());
+        }
+        let read = |path: &Path| std::fs::read(path).map(Arc::<[u8]>::from);
+        if is_path {
+            return read(Path::new(written)).map_err(|e| format!("cannot read plugin file '{written}': {e}"));
+        }
+        for dir in &self.dirs {
+            let path = dir.join(format!("{written}.wasm"));
+            if path.is_file() {
+                return read(&path).map_err(|e| format!("cannot read plugin file '{}': {e}", path.display()));
+            }
+        }
+        Err(if self.dirs.is_empty() {
+            format!("plugin '{written}' was not found: no plugin directories are configured (pass --plugin-dir DIR)")
+        } else {
+            let dirs: Vec<String> = self.dirs.iter().map(|d| d.display().to_string()).collect();
+            format!("plugin '{written}' was not found: no {written}.wasm in {}", dirs.join(", "))
+        })
+    }
+}
+
+/// Loads and binds the plugin of every plugin rule of `rules`. `host` is created on first
+/// need; `slots` is the number of worker slots each plugin gets.
+pub(super) fn bind(
+    rules: &CompiledRules,
+    modules: &PluginModules,
+    host: &mut Option<PluginHost>,
+    slots: usize,
+) -> Result<PluginRules, ApiError> {
+    let mut bound = Vec::new();
+    for (index, rule) in rules.rules().iter().enumerate() {
+        let CompiledKind::Plugin { attributes, parameters, .. } = &rule.kind else { continue };
+        let RuleKind::Plugin(source) = &rules.rule_set().rules[index].kind else { continue };
+        let fail = |message: String| ApiError::InvalidRequest(format!("rule '{}': {message}", rule.name));
+        let wasm = modules.find(&source.plugin, source.is_path()).map_err(fail)?;
+        if host.is_none() {
+            *host = Some(PluginHost::new(modules.limits.clone()).map_err(|e| fail(e.to_string()))?);
+        }
+        let setup = Setup {
+            rule_name: rule.name.clone(),
+            attributes: attributes
+                .iter()
+                .map(|&a| {
+                    let attr = &rules.rule_set().attributes[a];
+                    (attr.name.clone(), attr_kind(attr.ty))
+                })
+                .collect(),
+            parameters: parameters
+                .iter()
+                .map(|p| SetupParameter { name: p.name.clone(), symbol: p.symbol.0, base: p.value.base })
+                .collect(),
+            teams: rules.teams().iter().map(|t| t.name.clone()).collect(),
+        };
+        let name = plugin_name(&source.plugin);
+        let plugin =
+            host.as_ref().expect("created above").load(name, &wasm, &setup, slots).map_err(|e| fail(e.to_string()))?;
+        bound.push(BoundPlugin::new(rules, index, plugin));
+    }
+    Ok(PluginRules { bound, cycle: 0 })
+}
+
+/// The name a plugin goes by in messages: the file stem of a path, else the name itself.
+fn plugin_name(written: &str) -> &str {
+    let file = written.rsplit(['/', '\\']).next().unwrap_or(written);
+    file.strip_suffix(".wasm").unwrap_or(file)
+}
