@@ -11,7 +11,7 @@ mod consumer;
 mod report;
 
 use std::io::IsTerminal as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -28,6 +28,8 @@ use self::consumer::{Consumer, ConsumerSetup, TicketMsg};
 use self::report::{CycleSample, RunFacts};
 use rallypoint_bench_data::generate::{WorkloadItem, WorkloadRequest, WorkloadSpec, generate, read_jsonl};
 use rallypoint_bench_data::profiles::Profile;
+
+use crate::plugins::PluginDirs;
 
 /// Arrivals per simulated second of the default demo.
 const DEFAULT_RATE: f64 = 500.0;
@@ -84,6 +86,8 @@ pub(crate) struct Args {
     /// Also write the report here: `.json` (numbers) or `.html` (a page with charts).
     #[arg(long, value_name = "FILE.html|FILE.json")]
     report: Option<PathBuf>,
+    #[command(flatten)]
+    plugins: PluginDirs,
 }
 
 /// Where the arrivals come from.
@@ -194,6 +198,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
     let mut options = MatchmakerOptions::new(args.seed);
     options.threads = args.threads;
+    let rule_set_dir = if from_file { Path::new(&args.profile).parent() } else { None };
+    options.plugins = args.plugins.modules(&rule_set, rule_set_dir)?;
     // Finished tickets are forgotten at once: the load test reads outcomes from events, and
     // retained records would blur the memory figures.
     options.retention_seconds = Some(0.0);

@@ -5,6 +5,7 @@
 
 mod loadtest;
 mod plugin;
+mod plugins;
 mod simulate;
 mod validate;
 

@@ -6,9 +6,11 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use rallypoint::diagnostic::render;
-use rallypoint::matchmaker::MatchmakerOptions;
+use rallypoint::matchmaker::{MatchmakerOptions, PluginModules};
 use rallypoint::ruleset;
 use rallypoint::scenario::{self, Scenario, ScenarioRuleSet, SimulationStep};
+
+use crate::plugins::PluginDirs;
 
 /// Arguments of `rallypoint simulate`.
 #[derive(clap::Args, Debug)]
@@ -29,6 +31,8 @@ pub(crate) struct Args {
     /// Write the final MatchmakingTicket of every ticket here, as a JSON array.
     #[arg(long, value_name = "TICKETS.json")]
     tickets_out: Option<PathBuf>,
+    #[command(flatten)]
+    plugins: PluginDirs,
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -43,10 +47,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         eprintln!("{file}: invalid scenario");
         return Ok(ExitCode::from(1));
     };
-    let rule_set = match &scenario.rule_set {
-        ScenarioRuleSet::Parsed(rs) => rs.clone(),
+    let scenario_dir = args.scenario.parent().unwrap_or(Path::new("."));
+    let (rule_set, rule_set_dir) = match &scenario.rule_set {
+        ScenarioRuleSet::Parsed(rs) => (rs.clone(), scenario_dir.to_path_buf()),
         ScenarioRuleSet::Path { path, .. } => {
-            let target = args.scenario.parent().unwrap_or(Path::new(".")).join(path);
+            let target = scenario_dir.join(path);
             let rs_text = std::fs::read_to_string(&target)
                 .with_context(|| format!("cannot read rule set {} (RuleSetPath)", target.display()))?;
             let checked = ruleset::check(&rs_text);
@@ -54,7 +59,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 eprint!("{}", render(&target.display().to_string(), &rs_text, &checked.diagnostics));
             }
             match checked.value {
-                Some(rs) => rs,
+                Some(rs) => (rs, target.parent().unwrap_or(Path::new(".")).to_path_buf()),
                 None => {
                     eprintln!("{}: invalid rule set", target.display());
                     return Ok(ExitCode::from(1));
@@ -62,11 +67,19 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
             }
         }
     };
-    simulate(args, &scenario, &rule_set, &file)
+    let plugins = args.plugins.modules(&rule_set, Some(&rule_set_dir))?;
+    simulate(args, &scenario, &rule_set, plugins, &file)
 }
 
-fn simulate(args: &Args, scenario: &Scenario, rule_set: &ruleset::RuleSet, file: &str) -> anyhow::Result<ExitCode> {
+fn simulate(
+    args: &Args,
+    scenario: &Scenario,
+    rule_set: &ruleset::RuleSet,
+    plugins: PluginModules,
+    file: &str,
+) -> anyhow::Result<ExitCode> {
     let mut options = MatchmakerOptions::new(args.seed);
+    options.plugins = plugins;
     options.threads = args.threads;
     options.retention_seconds = None;
     let envelope = rallypoint::events::EnvelopeContext::for_configuration(&scenario.configuration);
@@ -109,6 +122,7 @@ fn simulate(args: &Args, scenario: &Scenario, rule_set: &ruleset::RuleSet, file:
         std::fs::write(path, serde_json::to_string_pretty(&tickets)? + "\n")
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
+    crate::plugins::print_status(&mm.plugin_status());
     let count = |s: &str| tickets.iter().filter(|t| t.status.as_str() == s).count();
     eprintln!(
         "{file}: {} tickets ({} completed, {} timed out, {} cancelled, {} still searching), {n_events} events, {rejected} requests rejected, simulated {}s",
