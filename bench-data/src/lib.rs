@@ -2,6 +2,7 @@
 //!
 //! Everything here is deterministic: the same parameters give the same bytes.
 
+pub mod drive;
 pub mod generate;
 pub mod profiles;
 pub mod rulesets;
