@@ -595,6 +595,31 @@ fn a_failed_worker_is_rebuilt_for_the_next_call() {
     assert_eq!((health.calls, health.failures, health.traps, health.breaker_trips), (3, 1, 0, 0));
 }
 
+#[test]
+fn every_kind_of_failure_is_followed_by_a_working_call() {
+    // Each plugin misbehaves only on batches of three candidates; the next call, on a
+    // rebuilt worker, must succeed.
+    let recurse = "(func $recurse (param i32) (result i32) (call $recurse (i32.add (local.get 0) (i32.const 1))))";
+    let cases = [
+        ("SCORE", "unreachable", "trap"),
+        ("SCORE", "(loop $grow (drop (memory.grow (i32.const 16))) (br $grow))", "memory_limit"),
+        ("SCORE", "(drop (call $recurse (i32.const 0)))", "stack_overflow"),
+        ("SCORE", "(return (i32.const -1))", "guest_error"),
+        ("RETURN", "(return (i32.const 2))", "invalid_output"),
+        ("VERDICT", "(i32.store offset=4 (local.get $v) (i32.const 1))", "invalid_output"),
+    ];
+    for (hook, code, kind) in cases {
+        let code = format!("(if (i32.eq (local.get $n) (i32.const 3)) (then {code}))");
+        let plugin = load(&variant(&[("FUNCS", recurse), (hook, &code)])).unwrap();
+        let err = score(&plugin, 0, &SKILLS, &three()).unwrap_err();
+        assert_eq!(err.kind(), kind, "{err}");
+        assert_eq!(score(&plugin, 0, &SKILLS, &two()).unwrap(), expected(&SKILLS, &two()), "after {kind}");
+        let health = plugin.health();
+        assert_eq!((health.calls, health.failures), (2, 1));
+        assert_eq!(health.last_error, Some(err.to_string()));
+    }
+}
+
 /// A plugin that traps on batches of exactly three candidates.
 fn flaky() -> Plugin {
     load(&variant(&[("SCORE", "(if (i32.eq (local.get $n) (i32.const 3)) (then unreachable))")])).unwrap()
