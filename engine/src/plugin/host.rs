@@ -149,7 +149,7 @@ impl PluginHost {
             slots,
             breaker: Breaker::new(),
         };
-        let worker = Worker::new(&inner, true).map_err(|(stage, err)| match err {
+        let worker = Worker::new(&inner).map_err(|(stage, err)| match err {
             PluginError::Load { .. } => err,
             _ => refuse(format!("{stage} {}", err.what())),
         })?;
@@ -326,7 +326,7 @@ impl PluginInner {
         // (its store, instance and memory), and the next call builds a fresh one.
         let res = match guard.take() {
             Some(worker) => Ok(worker),
-            None => Worker::new(self, false).map_err(|(_, err)| err),
+            None => Worker::new(self).map_err(|(_, err)| err),
         }
         .and_then(|mut worker| {
             let res = f(&mut worker, self)?;
@@ -420,9 +420,10 @@ struct Worker {
 }
 
 impl Worker {
-    /// Instantiates the plugin in a fresh store and runs `rallypoint_init` (after checking
-    /// the ABI version when `check_version`).
-    fn new(plugin: &PluginInner, check_version: bool) -> Result<Worker, (Stage, PluginError)> {
+    /// Instantiates the plugin in a fresh store, checks its ABI version and runs
+    /// `rallypoint_init`. The version is asked on every instance, not only at load: the
+    /// ABI promises each instance that `rallypoint_abi_version` comes before its init.
+    fn new(plugin: &PluginInner) -> Result<Worker, (Stage, PluginError)> {
         let limits = &plugin.host.limits;
         let cold_ticks = limits.init_deadline_ticks;
         let mut store = Store::new(&plugin.host.engine, Limiter { memory_bytes: limits.memory_bytes });
@@ -458,18 +459,13 @@ impl Worker {
             table: None,
         };
 
-        if check_version {
-            arm(&mut worker.store, plugin, cold_ticks, FUEL_COLD).map_err(|err| (Stage::Version, err))?;
-            let version = version_fn
-                .call(&mut worker.store, ())
-                .map_err(|err| (Stage::Version, plugin.classify(err, cold_ticks)))?;
-            if version != abi::ABI_VERSION as i32 {
-                let reason = format!(
-                    "it speaks plugin ABI version {version}, but this host speaks version {}",
-                    abi::ABI_VERSION
-                );
-                return Err((Stage::Version, PluginError::Load { plugin: plugin.name.clone(), reason }));
-            }
+        arm(&mut worker.store, plugin, cold_ticks, FUEL_COLD).map_err(|err| (Stage::Version, err))?;
+        let version =
+            version_fn.call(&mut worker.store, ()).map_err(|err| (Stage::Version, plugin.classify(err, cold_ticks)))?;
+        if version != abi::ABI_VERSION as i32 {
+            let reason =
+                format!("it speaks plugin ABI version {version}, but this host speaks version {}", abi::ABI_VERSION);
+            return Err((Stage::Version, PluginError::Load { plugin: plugin.name.clone(), reason }));
         }
 
         let setup = &plugin.setup;

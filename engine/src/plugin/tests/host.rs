@@ -620,6 +620,21 @@ fn every_kind_of_failure_is_followed_by_a_working_call() {
     }
 }
 
+#[test]
+fn every_instance_is_asked_its_abi_version_before_init() {
+    // init fails unless rallypoint_abi_version ran first on this instance; the rebuilt
+    // worker (after the failure on three candidates) must be asked too.
+    let plugin = load(&variant(&[
+        ("FUNCS", "(global $asked (mut i32) (i32.const 0))"),
+        ("VERSION", "(global.set $asked (i32.const 1))"),
+        ("INIT", "(if (i32.eqz (global.get $asked)) (then (return (i32.const -9))))"),
+        ("SCORE", "(if (i32.eq (local.get $n) (i32.const 3)) (then unreachable))"),
+    ]))
+    .unwrap();
+    assert!(score(&plugin, 0, &SKILLS, &three()).is_err());
+    assert_eq!(score(&plugin, 0, &SKILLS, &two()).unwrap(), expected(&SKILLS, &two()));
+}
+
 /// A plugin that traps on batches of exactly three candidates.
 fn flaky() -> Plugin {
     load(&variant(&[("SCORE", "(if (i32.eq (local.get $n) (i32.const 3)) (then unreachable))")])).unwrap()
