@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use wasmtime::{
     Config, Engine, EngineWeak, ExternType, FuncType, InstancePre, Linker, Memory, Module, ResourceLimiter, Store,
-    Trap, TypedFunc,
+    Trap, TypedFunc, UpdateDeadline,
 };
 
 use super::abi::{self, BufferKind, SETUP_MAX_BYTES, Table, VERDICT_BYTES, Verdict};
@@ -426,8 +426,13 @@ impl Worker {
     fn new(plugin: &PluginInner) -> Result<Worker, (Stage, PluginError)> {
         let limits = &plugin.host.limits;
         let cold_ticks = limits.init_deadline_ticks;
-        let mut store = Store::new(&plugin.host.engine, Limiter { memory_bytes: limits.memory_bytes });
+        let mut store = Store::new(
+            &plugin.host.engine,
+            Limiter { memory_bytes: limits.memory_bytes, overtime: Overtime::default() },
+        );
         store.limiter(|limiter| limiter);
+        let tick = limits.epoch_tick;
+        store.epoch_deadline_callback(move |mut ctx| Ok(on_deadline(&mut ctx.data_mut().overtime, tick)));
         arm(&mut store, plugin, cold_ticks, FUEL_COLD).map_err(|err| (Stage::Instantiate, err))?;
         let instance =
             plugin.pre.instantiate(&mut store).map_err(|err| (Stage::Instantiate, plugin.classify(err, cold_ticks)))?;
@@ -629,6 +634,7 @@ impl Worker {
 /// Sets the epoch deadline and, when fuel is on, the fuel budget for the next wasm entry.
 fn arm(store: &mut Store<Limiter>, plugin: &PluginInner, ticks: u64, fuel: u64) -> Result<(), PluginError> {
     store.set_epoch_deadline(ticks);
+    store.data_mut().overtime = Overtime::default();
     if plugin.host.limits.fuel {
         store.set_fuel(fuel).map_err(|err| plugin.internal(format!("cannot set fuel: {err:#}")))?;
     }
@@ -773,6 +779,56 @@ fn describe_trap(trap: Trap) -> String {
 /// memory and one table of at most [`TABLE_ELEMENTS`] elements.
 struct Limiter {
     memory_bytes: usize,
+    /// The current call's deadline state (see [`on_deadline`]).
+    overtime: Overtime,
+}
+
+/// What the epoch-deadline callback knows about the current call. Reset by [`arm`] with two
+/// field writes: reading a thread's CPU clock costs a system call (about 0.7 µs here, four
+/// times a whole plugin call), so it is read only once a call has already run past its
+/// deadline, which well-behaved calls never do.
+#[derive(Clone, Copy, Default)]
+struct Overtime {
+    /// The thread's CPU time when the call first ran past its deadline.
+    cpu_mark: Option<Duration>,
+    /// Ticks the deadline has been extended by.
+    extensions: u64,
+}
+
+/// Longest a call may be kept alive beyond its deadline while its thread is not getting
+/// the CPU, in ticks. A guard, not a budget: it bounds a loop on a starved machine.
+const MAX_EXTENSION_TICKS: u64 = 200;
+
+/// The epoch deadline was reached. The deadline is wall time, and a thread the OS has
+/// paused (another process, a busy machine) reaches it without having run: so the call
+/// gets one more tick, and is stopped only if it spent most of that tick on the CPU. An
+/// infinite loop is therefore cut off one tick after its deadline; a healthy call that was
+/// merely descheduled finishes.
+fn on_deadline(overtime: &mut Overtime, tick: Duration) -> UpdateDeadline {
+    let now = thread_cpu_time();
+    match overtime.cpu_mark {
+        Some(mark) if now.saturating_sub(mark) >= tick / 2 => return UpdateDeadline::Interrupt,
+        _ if overtime.extensions >= MAX_EXTENSION_TICKS => return UpdateDeadline::Interrupt,
+        _ => {}
+    }
+    overtime.cpu_mark = Some(now);
+    overtime.extensions += 1;
+    UpdateDeadline::Continue(1)
+}
+
+/// CPU time the calling thread has used (on platforms without a thread clock, wall time,
+/// which makes the deadline a plain wall-clock one).
+fn thread_cpu_time() -> Duration {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: `clock_gettime` only writes the `timespec` we pass, which lives on our stack.
+        if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0 {
+            return Duration::new(u64::try_from(ts.tv_sec).unwrap_or(0), u32::try_from(ts.tv_nsec).unwrap_or(0));
+        }
+    }
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed()
 }
 
 impl ResourceLimiter for Limiter {
