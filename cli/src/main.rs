@@ -5,6 +5,7 @@
 
 mod loadtest;
 mod plugin;
+mod plugin_check;
 mod plugins;
 mod simulate;
 mod validate;

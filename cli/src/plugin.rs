@@ -2,6 +2,8 @@
 //!
 //! - `plugin new NAME [--dir PATH]` scaffolds a plugin crate that builds as is, offline:
 //!   the SDK's sources are compiled into this binary and written next to the new crate.
+//! - `plugin check FILE.wasm --rule-set RULES.json` loads a plugin and tests it
+//!   (`plugin_check.rs`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,6 +27,14 @@ enum Command {
     /// Exit status: 0 when created, 1 for an invalid name or a directory that is not
     /// empty, 2 on usage or I/O errors.
     New(NewArgs),
+    /// Load a plugin as the engine does and test it on a generated corpus.
+    ///
+    /// Checks the module (no imports, the ABI's exports, `rallypoint_init` with the setup of
+    /// a plugin rule from --rule-set), runs it with fuel metering on generated candidates
+    /// shaped by that rule set, reports fuel per candidate (p50/p99) and pass rates, and
+    /// checks that two different batchings give bit-identical verdicts (and filter
+    /// answers). Exit status: 0 when every check passes, 1 otherwise.
+    Check(crate::plugin_check::CheckArgs),
 }
 
 /// Arguments of `rallypoint plugin new`.
@@ -43,6 +53,7 @@ pub(crate) struct NewArgs {
 pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     match &args.command {
         Command::New(args) => new(args),
+        Command::Check(args) => crate::plugin_check::run(args),
     }
 }
 

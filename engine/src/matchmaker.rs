@@ -32,7 +32,7 @@ use crate::search::{self, Proposal};
 use crate::time::Time;
 
 mod plugins;
-pub use plugins::PluginModules;
+pub use plugins::{PluginModules, plugin_name, plugin_setup};
 
 /// Options for a [`Matchmaker`].
 #[derive(Debug, Clone)]

@@ -67,28 +67,14 @@ pub(super) fn bind(
 ) -> Result<PluginRules, ApiError> {
     let mut bound = Vec::new();
     for (index, rule) in rules.rules().iter().enumerate() {
-        let CompiledKind::Plugin { attributes, parameters, .. } = &rule.kind else { continue };
+        let CompiledKind::Plugin { .. } = &rule.kind else { continue };
         let RuleKind::Plugin(source) = &rules.rule_set().rules[index].kind else { continue };
         let fail = |message: String| ApiError::InvalidRequest(format!("rule '{}': {message}", rule.name));
         let wasm = modules.find(&source.plugin, source.is_path()).map_err(fail)?;
         if host.is_none() {
             *host = Some(PluginHost::new(modules.limits.clone()).map_err(|e| fail(e.to_string()))?);
         }
-        let setup = Setup {
-            rule_name: rule.name.clone(),
-            attributes: attributes
-                .iter()
-                .map(|&a| {
-                    let attr = &rules.rule_set().attributes[a];
-                    (attr.name.clone(), attr_kind(attr.ty))
-                })
-                .collect(),
-            parameters: parameters
-                .iter()
-                .map(|p| SetupParameter { name: p.name.clone(), symbol: p.symbol.0, base: p.value.base })
-                .collect(),
-            teams: rules.teams().iter().map(|t| t.name.clone()).collect(),
-        };
+        let setup = plugin_setup(rules, index).expect("a plugin rule");
         let name = plugin_name(&source.plugin);
         let plugin =
             host.as_ref().expect("created above").load(name, &wasm, &setup, slots).map_err(|e| fail(e.to_string()))?;
@@ -97,8 +83,31 @@ pub(super) fn bind(
     Ok(PluginRules { bound, cycle: 0 })
 }
 
-/// The name a plugin goes by in messages: the file stem of a path, else the name itself.
-fn plugin_name(written: &str) -> &str {
+/// The setup record plugin rule `rule` of `rules` gives its plugin (rules-plugins/ABI.md),
+/// or `None` if it is not a plugin rule.
+pub fn plugin_setup(rules: &CompiledRules, rule: usize) -> Option<Setup> {
+    let compiled = rules.rules().get(rule)?;
+    let CompiledKind::Plugin { attributes, parameters, .. } = &compiled.kind else { return None };
+    Some(Setup {
+        rule_name: compiled.name.clone(),
+        attributes: attributes
+            .iter()
+            .map(|&a| {
+                let attr = &rules.rule_set().attributes[a];
+                (attr.name.clone(), attr_kind(attr.ty))
+            })
+            .collect(),
+        parameters: parameters
+            .iter()
+            .map(|p| SetupParameter { name: p.name.clone(), symbol: p.symbol.0, base: p.value.base })
+            .collect(),
+        teams: rules.teams().iter().map(|t| t.name.clone()).collect(),
+    })
+}
+
+/// The name a plugin goes by (in messages and health): the file stem of a path, else the
+/// name itself.
+pub fn plugin_name(written: &str) -> &str {
     let file = written.rsplit(['/', '\\']).next().unwrap_or(written);
     file.strip_suffix(".wasm").unwrap_or(file)
 }
