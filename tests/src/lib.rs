@@ -628,3 +628,27 @@ pub fn line_diff(expected: &str, actual: &str) -> String {
     }
     out
 }
+
+/// The directory holding the example plugins (`role_queue.wasm`, `win_probability.wasm`,
+/// the `misbehaving_*.wasm` set), built from `rules-plugins/` by `scripts/build-plugins`
+/// on first use in this process (installing the wasm32 target if it is missing).
+///
+/// # Panics
+/// If the plugins cannot be built: the tests that need them cannot run.
+pub fn plugin_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repository root").to_path_buf();
+        let output = std::process::Command::new(root.join("scripts/build-plugins"))
+            .current_dir(&root)
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .expect("cannot run scripts/build-plugins");
+        assert!(output.status.success(), "scripts/build-plugins failed ({})", output.status);
+        let stdout = String::from_utf8(output.stdout).expect("utf-8 path");
+        let dir = PathBuf::from(stdout.lines().last().expect("build-plugins prints the plugin directory").trim());
+        assert!(dir.join("role_queue.wasm").is_file(), "no role_queue.wasm in {}", dir.display());
+        dir
+    })
+    .clone()
+}
