@@ -99,7 +99,7 @@ fn new(args: &NewArgs) -> anyhow::Result<ExitCode> {
     println!("Next:");
     println!("  cd {}", dir.display());
     println!("  cargo build --release");
-    println!("  rallypoint plugin check target/wasm32-unknown-unknown/release/{wasm}.wasm");
+    println!("  rallypoint plugin check target/wasm32-unknown-unknown/release/{wasm}.wasm --rule-set rules.json");
     println!("and see README.md for the rule-set snippet.");
     Ok(ExitCode::SUCCESS)
 }
@@ -183,6 +183,7 @@ fn scaffold(name: &str) -> Vec<(String, String)> {
         ("rustfmt.toml".to_owned(), RUSTFMT_TOML.to_owned()),
         ("README.md".to_owned(), fill(README)),
         ("src/lib.rs".to_owned(), fill(LIB_RS)),
+        ("rules.json".to_owned(), fill(RULES_JSON)),
         ("sdk/Cargo.toml".to_owned(), fill(SDK_CARGO_TOML)),
     ];
     files.extend(SDK_SOURCES.iter().map(|(file, text)| (format!("sdk/src/{file}"), (*text).to_owned())));
@@ -261,8 +262,14 @@ The module is `target/wasm32-unknown-unknown/release/{{wasm}}.wasm`
 ## Check
 
 ```sh
-rallypoint plugin check target/wasm32-unknown-unknown/release/{{wasm}}.wasm
+rallypoint plugin check target/wasm32-unknown-unknown/release/{{wasm}}.wasm --rule-set rules.json
 ```
+
+`rules.json` is a small 3v3 rule set that uses the plugin: the check sets the plugin up
+with its rule's attributes and parameters, runs it on generated candidates with fuel
+metering, reports fuel per candidate, and checks that two batchings give identical
+verdicts. It also makes a starting point for your own rule set:
+`rallypoint validate rules.json`.
 
 ## Test
 
@@ -290,6 +297,31 @@ target/wasm32-unknown-unknown/release scenario.json`.
 Read the SDK's crate documentation (`sdk/src/lib.rs`): what `score` may assume, partial
 and complete candidates, scores, parties, filtering tickets, and what costs time. A rule
 must be a pure function of its input, and must not import anything from the host.
+"#;
+
+const RULES_JSON: &str = r#"{
+  "name": "{{wasm}}_example",
+  "ruleLanguageVersion": "1.0",
+  "playerAttributes": [{ "name": "skill", "type": "number", "default": 1500 }],
+  "teams": [
+    { "name": "red", "minPlayers": 3, "maxPlayers": 3 },
+    { "name": "blue", "minPlayers": 3, "maxPlayers": 3 }
+  ],
+  "rules": [
+    { "name": "SkillBand", "type": "batchDistance", "batchAttribute": "skill", "maxDistance": 400 },
+    {
+      "name": "MyRule",
+      "type": "plugin",
+      "plugin": "{{wasm}}",
+      "attributes": ["skill"],
+      "parameters": { "maxGap": 100 },
+      "onError": "reject"
+    }
+  ],
+  "expansions": [
+    { "target": "rules[MyRule].parameters.maxGap", "steps": [{ "waitTimeSeconds": 20, "value": 200 }] }
+  ]
+}
 "#;
 
 const LIB_RS: &str = r#"//! {{name}}: a Rallypoint rule plugin.

@@ -148,6 +148,21 @@ fn the_scaffold_builds_offline_into_a_module_without_imports() {
     }
     assert!(!exports.iter().any(|e| e == "rallypoint_filter"), "the scaffold's rule does not filter");
 
+    // The README's check passes on the module just built, with the scaffold's rule set,
+    // which is itself a valid rule set.
+    let module = target_dir.join("wasm32-unknown-unknown/release/elo_gap.wasm");
+    let check = rallypoint(&crate_dir, &["plugin", "check", module.to_str().unwrap(), "--rule-set", "rules.json"]);
+    let report = stdout(&check);
+    assert_eq!(check.status.code(), Some(0), "{report}{}", stderr(&check));
+    assert!(
+        report.contains("rule 'MyRule' of rules.json: attributes [skill (number)], parameters [maxGap=100]"),
+        "{report}"
+    );
+    assert!(report.contains("purity: two different batchings gave bit-identical verdicts"), "{report}");
+    assert!(report.trim_end().ends_with("ok"), "{report}");
+    let validate = rallypoint(&crate_dir, &["validate", "rules.json"]);
+    assert_eq!(validate.status.code(), Some(0), "{}", stderr(&validate));
+
     // The scaffold's own unit tests pass on the host, as its README says to run them.
     let rustc = Command::new("rustc").arg("-vV").output().expect("rustc runs");
     let host = stdout(&rustc).lines().find_map(|l| l.strip_prefix("host: ").map(str::to_owned)).expect("host");
