@@ -8,8 +8,10 @@
 //!   timed cycle.
 //! - `probe rss N`: resident memory per waiting ticket of a standing 1v1 pool of `N`
 //!   tickets (ratings spaced so that nothing matches): VmRSS after ingesting the tickets and
-//!   running a cycle, minus VmRSS before, over `N`. Requests are generated and submitted in
-//!   chunks, so the requests themselves are not counted.
+//!   running two cycles, minus VmRSS before, over `N`. Requests are generated and submitted
+//!   in chunks, so the requests themselves are not counted, and the `MatchmakingSearching`
+//!   events are received and dropped, as a consumer would. (mimalloc keeps freed pages
+//!   resident for a while, so each measurement first asks it to return freed memory.)
 
 use std::path::Path;
 use std::time::Instant;
@@ -40,7 +42,16 @@ fn matchmaker(rule_set: &RuleSet, name: &str) -> (Matchmaker, crossbeam_channel:
     (mm, rx)
 }
 
+unsafe extern "C" {
+    /// mimalloc's own: frees what its heaps hold but no longer use (linked in through the
+    /// `mimalloc` crate, the global allocator).
+    fn mi_collect(force: bool);
+}
+
+/// Resident bytes of the process, after mimalloc has returned freed memory to the system.
 fn rss_bytes() -> u64 {
+    // SAFETY: mi_collect has no preconditions; it only purges the allocator's free pages.
+    unsafe { mi_collect(true) };
     let status = std::fs::read_to_string("/proc/self/status").expect("Linux /proc");
     let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("VmRSS");
     line.split_whitespace().nth(1).and_then(|k| k.parse::<u64>().ok()).expect("a number of kB") * 1024
@@ -99,7 +110,7 @@ fn main() {
         ["rss", n] => {
             let n: usize = n.parse().expect("a ticket count");
             let rules = profile("1v1-ranked.json");
-            let (mut mm, _rx) = matchmaker(&rules, "duel");
+            let (mut mm, rx) = matchmaker(&rules, "duel");
             let before = rss_bytes();
             const CHUNK: usize = 10_000;
             let spec = TicketSpec::one_v_one("duel");
@@ -120,6 +131,9 @@ fn main() {
             let ingested = rss_bytes();
             let stats = mm.tick(Time(1_002_000));
             assert_eq!(stats.waiting, n);
+            // The events belong to the consumer, not to the pool: drop them.
+            let events = rx.try_iter().count();
+            assert_eq!(events, n);
             let t = Instant::now();
             let stats = mm.tick(Time(1_003_000));
             let pass = t.elapsed().as_secs_f64() * 1000.0;

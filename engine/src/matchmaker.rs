@@ -128,10 +128,9 @@ pub struct Matchmaker {
     options: MatchmakerOptions,
     configs: Vec<ConfigState>,
     by_name: HashMap<String, usize>,
-    /// Every known ticket (active, or finished within the retention period).
+    /// Every known ticket (active, or finished within the retention period), with the
+    /// indexes by ticket id and by player id.
     records: Records,
-    /// Player id → record of the player's active ticket.
-    active_players: HashMap<Arc<str>, u32>,
     /// `(end, record)` of finished tickets, in the order they finished.
     finished: VecDeque<(Time, RecordRef)>,
     events: Sender<Event>,
@@ -225,19 +224,16 @@ impl Message {
     }
 }
 
-/// One ticket, compactly: strings are shared (`Arc`) with the id index, the player index
-/// and events; the request's players are kept encoded (see [`stored`]).
+/// One ticket, compactly: strings are shared (`Arc`) with events; the request's players
+/// are kept encoded (see [`stored`]).
 #[derive(Debug)]
 struct TicketRecord {
     id: Arc<str>,
     player_ids: Box<[Arc<str>]>,
     players: Box<[u8]>,
-    /// `(passed, failed)` per rule from failed anchor attempts; allocated on the first.
-    metrics: Option<Box<[(u64, u64)]>>,
     start: Time,
     end: Option<Time>,
     slot: u32,
-    generation: u32,
     config: u32,
     team: u16,
     status: TicketStatus,
@@ -246,20 +242,33 @@ struct TicketRecord {
 }
 
 /// The ticket records: a slab indexed by a dense `u32`, reused through a free list, and
-/// the index from ticket id to record.
+/// two indexes that store record indices and hash strings the records hold, so each ticket
+/// id and player id is stored once.
 #[derive(Debug, Default)]
 struct Records {
     slab: Vec<Option<TicketRecord>>,
     /// Generation of each slab entry; bumped when the entry is freed.
     generations: Vec<u32>,
     free: Vec<u32>,
-    by_id: HashMap<Arc<str>, u32>,
+    /// Ticket id → record index.
+    by_id: hashbrown::HashTable<u32>,
+    /// Player id → `record << 8 | player`, for the players of active tickets.
+    active_players: hashbrown::HashTable<u64>,
+    hasher: foldhash::fast::RandomState,
     /// `StatusMessage` of tickets that can never match, by record.
     unmatchable: HashMap<u32, Box<str>>,
+    /// `(passed, failed)` per rule from failed anchor attempts, by record of an active
+    /// ticket; an entry appears on a ticket's first such attempt.
+    metrics: HashMap<u32, Box<[(u64, u64)]>>,
 }
 
 impl Records {
-    fn insert(&mut self, mut record: TicketRecord) -> RecordRef {
+    fn hash(&self, s: &str) -> u64 {
+        use std::hash::BuildHasher as _;
+        self.hasher.hash_one(s)
+    }
+
+    fn insert(&mut self, record: TicketRecord) -> RecordRef {
         let index = match self.free.pop() {
             Some(i) => i,
             None => {
@@ -268,11 +277,27 @@ impl Records {
                 (self.slab.len() - 1) as u32
             }
         };
-        let generation = self.generations[index as usize];
-        record.generation = generation;
-        self.by_id.insert(record.id.clone(), index);
+        let hash = self.hash(&record.id);
         self.slab[index as usize] = Some(record);
-        RecordRef { index, generation }
+        let Records { slab, by_id, hasher, .. } = self;
+        by_id.insert_unique(hash, index, |&i| {
+            use std::hash::BuildHasher as _;
+            hasher.hash_one(&*slab[i as usize].as_ref().expect("indexed records exist").id)
+        });
+        self.reference(index)
+    }
+
+    fn reference(&self, index: u32) -> RecordRef {
+        RecordRef { index, generation: self.generations[index as usize] }
+    }
+
+    fn find(&self, id: &str) -> Option<u32> {
+        let slab = &self.slab;
+        self.by_id.find(self.hash(id), |&i| slab[i as usize].as_ref().is_some_and(|r| &*r.id == id)).copied()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (u32, &TicketRecord)> {
+        self.slab.iter().enumerate().filter_map(|(i, r)| r.as_ref().map(|r| (i as u32, r)))
     }
 
     fn get(&self, index: u32) -> Option<&TicketRecord> {
@@ -284,23 +309,73 @@ impl Records {
     }
 
     fn get_ref(&self, r: RecordRef) -> Option<&TicketRecord> {
-        self.get(r.index).filter(|t| t.generation == r.generation)
+        self.get(r.index).filter(|_| self.generations[r.index as usize] == r.generation)
     }
 
     fn get_mut_ref(&mut self, r: RecordRef) -> Option<&mut TicketRecord> {
-        self.get_mut(r.index).filter(|t| t.generation == r.generation)
+        let current = self.generations.get(r.index as usize) == Some(&r.generation);
+        self.get_mut(r.index).filter(|_| current)
+    }
+
+    /// The player id an `active_players` entry stands for.
+    fn player_id(slab: &[Option<TicketRecord>], entry: u64) -> &str {
+        let record = slab[(entry >> 8) as usize].as_ref().expect("indexed records exist");
+        &record.player_ids[(entry & 0xFF) as usize]
+    }
+
+    /// The record of `player`'s active ticket.
+    fn active_ticket_of(&self, player: &str) -> Option<u32> {
+        let slab = &self.slab;
+        self.active_players.find(self.hash(player), |&e| Self::player_id(slab, e) == player).map(|&e| (e >> 8) as u32)
+    }
+
+    /// Makes `index` the active ticket of each of its players.
+    fn set_active_players(&mut self, index: u32) {
+        let n = self.get(index).map_or(0, |r| r.player_ids.len());
+        for k in 0..n {
+            let id = &self.slab[index as usize].as_ref().expect("exists").player_ids[k];
+            let hash = self.hash(id);
+            let entry = u64::from(index) << 8 | k as u64;
+            let Records { slab, active_players, hasher, .. } = self;
+            let id = &slab[index as usize].as_ref().expect("exists").player_ids[k];
+            match active_players.find_mut(hash, |&e| Self::player_id(slab, e) == &**id) {
+                Some(e) => *e = entry,
+                None => {
+                    active_players.insert_unique(hash, entry, |&e| {
+                        use std::hash::BuildHasher as _;
+                        hasher.hash_one(Self::player_id(slab, e))
+                    });
+                }
+            }
+        }
+    }
+
+    /// Removes the players of `index` from the active players, where `index` is still
+    /// their active ticket.
+    fn clear_active_players(&mut self, index: u32) {
+        let n = self.get(index).map_or(0, |r| r.player_ids.len());
+        for k in 0..n {
+            let hash = self.hash(&self.slab[index as usize].as_ref().expect("exists").player_ids[k]);
+            let entry = u64::from(index) << 8 | k as u64;
+            if let Ok(found) = self.active_players.find_entry(hash, |&e| e == entry) {
+                found.remove();
+            }
+        }
     }
 
     fn remove(&mut self, index: u32) {
-        if let Some(r) = self.slab[index as usize].take() {
-            self.by_id.remove(&r.id);
-            // (A cancelled unmatchable ticket's message changed, so check the map itself.)
-            if !self.unmatchable.is_empty() {
-                self.unmatchable.remove(&index);
-            }
-            self.generations[index as usize] = self.generations[index as usize].wrapping_add(1);
-            self.free.push(index);
+        let Some(r) = self.slab[index as usize].as_ref() else { return };
+        let hash = self.hash(&r.id);
+        if let Ok(found) = self.by_id.find_entry(hash, |&i| i == index) {
+            found.remove();
         }
+        self.slab[index as usize] = None;
+        // (A cancelled unmatchable ticket's message changed, so check the map itself.)
+        if !self.unmatchable.is_empty() {
+            self.unmatchable.remove(&index);
+        }
+        self.generations[index as usize] = self.generations[index as usize].wrapping_add(1);
+        self.free.push(index);
     }
 }
 
@@ -329,7 +404,6 @@ impl Matchmaker {
             configs: Vec::new(),
             by_name: HashMap::default(),
             records: Records::default(),
-            active_players: HashMap::default(),
             finished: VecDeque::new(),
             events: tx,
             ids,
@@ -454,7 +528,7 @@ impl Matchmaker {
                         "TicketId '{id}' must be 1 to 128 characters of letters, digits, '-' and '.'"
                     )));
                 }
-                if self.records.by_id.contains_key(id.as_str()) {
+                if self.records.find(id).is_some() {
                     return Err(ApiError::InvalidRequest(format!("a ticket with id '{id}' already exists")));
                 }
                 id.as_str().into()
@@ -468,7 +542,7 @@ impl Matchmaker {
 
         // Duplicate players cancel their older tickets, silently.
         for p in &request.players {
-            if let Some(&old) = self.active_players.get(p.player_id.as_str()) {
+            if let Some(old) = self.records.active_ticket_of(&p.player_id) {
                 self.finish(old, now, TicketStatus::Cancelled, Reason::DuplicatePlayer, Message::None, None);
             }
         }
@@ -482,21 +556,16 @@ impl Matchmaker {
             id: ticket_id.clone(),
             player_ids,
             players: encoded,
-            metrics: None,
             start: now,
             end: None,
             slot,
-            generation: 0,
             config: config_index as u32,
             team: NO_TEAM,
             status: TicketStatus::Queued,
             reason: Reason::None,
             message: if unmatchable.is_some() { Message::Unmatchable } else { Message::None },
         });
-        let r = self.records.get(rec.index).expect("just inserted");
-        for id in &r.player_ids {
-            self.active_players.insert(id.clone(), rec.index);
-        }
+        self.records.set_active_players(rec.index);
         if let Some(message) = &unmatchable {
             self.records.unmatchable.insert(rec.index, message.as_str().into());
         }
@@ -530,10 +599,9 @@ impl Matchmaker {
     /// # Errors
     /// `NotFound` for an unknown ticket; `InvalidRequest` if it already finished.
     pub fn stop_matchmaking(&mut self, now: Time, ticket_id: &str) -> Result<(), ApiError> {
-        let rec = *self
+        let rec = self
             .records
-            .by_id
-            .get(ticket_id)
+            .find(ticket_id)
             .ok_or_else(|| ApiError::NotFound(format!("no ticket with id '{ticket_id}'")))?;
         let record = self.records.get(rec).expect("indexed records exist");
         match record.status {
@@ -559,8 +627,7 @@ impl Matchmaker {
 
     /// `DescribeMatchmaking` for one ticket.
     pub fn ticket(&self, ticket_id: &str) -> Option<MatchmakingTicket> {
-        let rec = *self.records.by_id.get(ticket_id)?;
-        self.describe(rec)
+        self.describe(self.records.find(ticket_id)?)
     }
 
     fn describe(&self, rec: u32) -> Option<MatchmakingTicket> {
@@ -602,12 +669,7 @@ impl Matchmaker {
     /// Every ticket still known (active, or finished within the retention period), sorted
     /// by start time and id.
     pub fn all_tickets(&self) -> Vec<MatchmakingTicket> {
-        let mut ids: Vec<(Time, &Arc<str>, u32)> = self
-            .records
-            .by_id
-            .values()
-            .filter_map(|&rec| self.records.get(rec).map(|r| (r.start, &r.id, rec)))
-            .collect();
+        let mut ids: Vec<(Time, &Arc<str>, u32)> = self.records.iter().map(|(rec, r)| (r.start, &r.id, rec)).collect();
         ids.sort();
         ids.into_iter().filter_map(|(_, _, rec)| self.describe(rec)).collect()
     }
@@ -675,9 +737,10 @@ impl Matchmaker {
             );
             self.send(event);
         }
-        // Keep the buffer for the next cycle's arrivals.
+        // Keep the buffer for the next cycle's arrivals, but not a burst's worth of it.
         let mut queued = queued;
         queued.clear();
+        queued.shrink_to((self.configs[c].pool.len() / 8).max(4096));
         self.configs[c].queued = queued;
         // 2. Timeouts, in submission order.
         while let Some((deadline, _)) = self.configs[c].deadlines.front() {
@@ -714,8 +777,9 @@ impl Matchmaker {
         let n_rules = self.configs[c].rule_names.len();
         for (slot, rule, pass, fail) in output.anchor_metrics {
             let rec = self.configs[c].slot_ticket.get(slot as usize).copied().unwrap_or(NO_RECORD);
-            if let Some(r) = self.records.get_mut(rec) {
-                let metrics = r.metrics.get_or_insert_with(|| vec![(0, 0); n_rules].into_boxed_slice());
+            if self.records.get(rec).is_some() {
+                let metrics =
+                    self.records.metrics.entry(rec).or_insert_with(|| vec![(0, 0); n_rules].into_boxed_slice());
                 metrics[rule as usize].0 += u64::from(pass);
                 metrics[rule as usize].1 += u64::from(fail);
             }
@@ -750,11 +814,10 @@ impl Matchmaker {
             r.status = TicketStatus::Completed;
             r.end = Some(now);
             r.team = team;
-            for p in &r.player_ids {
-                self.active_players.remove(p);
-            }
             tickets.push(event_ticket(r, Some(team_name)));
-            self.finished.push_back((now, RecordRef { index: rec, generation: r.generation }));
+            self.records.clear_active_players(rec);
+            self.records.metrics.remove(&rec);
+            self.finished.push_back((now, self.records.reference(rec)));
         }
         let state = &self.configs[c];
         let metrics = state
@@ -811,14 +874,12 @@ impl Matchmaker {
             state.pool.remove(slot);
             state.slot_ticket[slot as usize] = NO_RECORD;
         }
-        for p in &r.player_ids {
-            if self.active_players.get(p).is_some_and(|&t| t == rec) {
-                self.active_players.remove(p);
-            }
-        }
-        self.finished.push_back((now, RecordRef { index: rec, generation: r.generation }));
+        let ticket = event.map(|_| event_ticket(r, None));
+        self.records.clear_active_players(rec);
+        self.finished.push_back((now, self.records.reference(rec)));
+        let recorded = self.records.metrics.remove(&rec);
         let kind = event?;
-        let metrics: Vec<RuleMetric> = match &r.metrics {
+        let metrics: Vec<RuleMetric> = match &recorded {
             Some(m) => self.configs[c]
                 .rule_names
                 .iter()
@@ -835,9 +896,7 @@ impl Matchmaker {
                 .map(|name| RuleMetric { rule_name: name.clone(), passed_count: 0, failed_count: 0 })
                 .collect(),
         };
-        let tickets = vec![event_ticket(r, None)];
-        // Metrics are only reported at the end; the record keeps none once finished.
-        r.metrics = None;
+        let tickets = vec![ticket.expect("built when an event is wanted")];
         let detail = match kind {
             true => EventDetail::MatchmakingCancelled { tickets, rule_evaluation_metrics: metrics, match_id: None },
             false => EventDetail::MatchmakingTimedOut { tickets, rule_evaluation_metrics: metrics, match_id: None },
