@@ -236,10 +236,12 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         expansion_steps: setup.expansion_steps.clone(),
     };
     let cpu0 = report::cpu_seconds();
+    // SAFETY: mi_collect has no preconditions; it only purges the allocator's free pages.
+    unsafe { mi_collect(true) };
     let rss0 = report::proc_status_kib("VmRSS");
     let outcome = match args.clock {
-        Clock::Simulated => run_simulated(mm, events, &source, setup, args.cycle, span, grace, expected)?,
-        Clock::Real => run_real(mm, events, source, setup, args.cycle, span, grace, expected)?,
+        Clock::Simulated => run_simulated(mm, events, &source, setup, args.cycle, span, grace, expected, rss0)?,
+        Clock::Real => run_real(mm, events, source, setup, args.cycle, span, grace, expected, rss0)?,
     };
     let cpu = match (cpu0, report::cpu_seconds()) {
         (Some(a), Some(b)) => Some(b - a),
@@ -296,6 +298,8 @@ pub(crate) struct Outcome {
     pub(crate) samples: Vec<CycleSample>,
     /// Most tickets waiting in the pool after a cycle.
     pub(crate) peak_waiting: usize,
+    /// Resident bytes the engine held per waiting ticket, at the largest pool sampled.
+    pub(crate) engine_bytes_per_waiting_ticket: Option<f64>,
     /// The consumer's measurements.
     pub(crate) consumer: Consumer,
 }
@@ -313,20 +317,65 @@ fn progress_bar(len: u64) -> indicatif::ProgressBar {
     bar
 }
 
+unsafe extern "C" {
+    /// mimalloc's (the binary's global allocator): returns freed memory to the system.
+    fn mi_collect(force: bool);
+}
+
+/// Measures what the engine holds per waiting ticket while a run goes on.
+///
+/// Each time the pool reaches a new high (by 5%), it waits briefly for the consumer to catch
+/// up with the events and submitted tickets, has the allocator return freed pages, and
+/// takes the process's resident memory minus its resident memory before the run minus
+/// what the consumer holds for tickets still waiting (their players, kept to measure match
+/// quality). The sample with the most waiting tickets gives the report's figure.
+struct MemorySampler {
+    baseline_kib: Option<u64>,
+    events: crossbeam_channel::Receiver<rallypoint::events::Event>,
+    tickets: crossbeam_channel::Receiver<TicketMsg>,
+    consumer_held: Arc<AtomicU64>,
+    /// `(engine bytes, waiting tickets)` at the largest pool sampled.
+    best: Option<(u64, usize)>,
+}
+
+impl MemorySampler {
+    fn after_cycle(&mut self, waiting: usize) {
+        let Some(baseline) = self.baseline_kib else { return };
+        if waiting == 0 || self.best.is_some_and(|(_, w)| waiting as f64 <= w as f64 * 1.05) {
+            return;
+        }
+        let give_up = Instant::now() + Duration::from_millis(200);
+        while (!self.events.is_empty() || !self.tickets.is_empty()) && Instant::now() < give_up {
+            std::thread::yield_now();
+        }
+        // SAFETY: mi_collect has no preconditions; it only purges the allocator's free pages.
+        unsafe { mi_collect(true) };
+        let Some(rss) = report::proc_status_kib("VmRSS") else { return };
+        let engine = (rss.saturating_sub(baseline) * 1024).saturating_sub(self.consumer_held.load(Ordering::Acquire));
+        self.best = Some((engine, waiting));
+    }
+
+    fn bytes_per_waiting_ticket(&self) -> Option<f64> {
+        self.best.map(|(bytes, waiting)| bytes as f64 / waiting as f64)
+    }
+}
+
 fn spawn_consumer(
     events: crossbeam_channel::Receiver<rallypoint::events::Event>,
     tickets: crossbeam_channel::Receiver<TicketMsg>,
     setup: ConsumerSetup,
     base: Time,
     real: Option<Instant>,
+    held: Arc<AtomicU64>,
 ) -> std::thread::JoinHandle<Consumer> {
     std::thread::Builder::new()
         .name("loadtest-consumer".into())
         .spawn(move || {
-            let mut consumer = Consumer::new(setup, base, real);
+            let mut consumer = Consumer::new(setup, base, real, held);
             for event in events.iter() {
                 consumer.take_tickets(&tickets);
                 consumer.event(&event);
+                consumer.publish_held();
             }
             consumer.take_tickets(&tickets);
             consumer.finish();
@@ -348,9 +397,18 @@ fn run_simulated(
     span: f64,
     grace: f64,
     expected: usize,
+    rss0: Option<u64>,
 ) -> anyhow::Result<Outcome> {
     let (ticket_tx, ticket_rx) = crossbeam_channel::unbounded();
-    let consumer = spawn_consumer(events, ticket_rx, setup, SIM_BASE, None);
+    let held = Arc::new(AtomicU64::new(0));
+    let mut memory = MemorySampler {
+        baseline_kib: rss0,
+        events: events.clone(),
+        tickets: ticket_rx.clone(),
+        consumer_held: held.clone(),
+        best: None,
+    };
+    let consumer = spawn_consumer(events, ticket_rx, setup, SIM_BASE, None, held);
     let bar = progress_bar(span.ceil() as u64);
     let mut arrivals = source.items().peekable();
     let (mut accepted, mut rejected, mut stops, mut shown_errors) = (0usize, 0usize, 0usize, 0usize);
@@ -411,6 +469,7 @@ fn run_simulated(
         matched += stats.matched_tickets;
         timed_out += stats.timed_out;
         peak_waiting = peak_waiting.max(stats.waiting);
+        memory.after_cycle(stats.waiting);
         samples.push(CycleSample {
             t,
             ingested,
@@ -449,6 +508,7 @@ fn run_simulated(
         tick_seconds,
         samples,
         peak_waiting,
+        engine_bytes_per_waiting_ticket: memory.bytes_per_waiting_ticket(),
         consumer,
     })
 }
@@ -463,6 +523,7 @@ fn run_real(
     span: f64,
     grace: f64,
     expected: usize,
+    rss0: Option<u64>,
 ) -> anyhow::Result<Outcome> {
     let base = Time::from_millis(
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64),
@@ -470,7 +531,15 @@ fn run_real(
     let started = Instant::now();
     let now_time = move || base.plus_secs(started.elapsed().as_secs_f64());
     let (ticket_tx, ticket_rx) = crossbeam_channel::unbounded();
-    let consumer = spawn_consumer(events, ticket_rx, setup, base, Some(started));
+    let held = Arc::new(AtomicU64::new(0));
+    let mut memory = MemorySampler {
+        baseline_kib: rss0,
+        events: events.clone(),
+        tickets: ticket_rx.clone(),
+        consumer_held: held.clone(),
+        best: None,
+    };
+    let consumer = spawn_consumer(events, ticket_rx, setup, base, Some(started), held);
     let intake = mm.intake();
     let done = Arc::new(AtomicBool::new(false));
     let submitted = Arc::new(AtomicU64::new(0));
@@ -529,6 +598,7 @@ fn run_real(
         matched += stats.matched_tickets;
         timed_out += stats.timed_out;
         peak_waiting = peak_waiting.max(stats.waiting);
+        memory.after_cycle(stats.waiting);
         samples.push(CycleSample {
             t,
             ingested: stats.searching,
@@ -568,6 +638,7 @@ fn run_real(
         tick_seconds,
         samples,
         peak_waiting,
+        engine_bytes_per_waiting_ticket: memory.bytes_per_waiting_ticket(),
         consumer,
     })
 }

@@ -3,7 +3,10 @@
 //! Rule literals (`"medic"`), string attribute values and player ids are interned once, at
 //! compile or ingest time, so evaluating a candidate compares integers, never strings.
 
-use std::collections::HashMap;
+/// Interning runs at ingest for every string attribute value and latency location, so the
+/// table hashes with foldhash (seeded per table) rather than SipHash. Symbols are assigned
+/// in insertion order, so they do not depend on the hash.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// An interned string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -32,6 +32,7 @@ use crate::search::{self, Proposal};
 use crate::time::Time;
 
 mod plugins;
+mod stored;
 pub use plugins::{PluginModules, plugin_name, plugin_setup};
 
 /// Options for a [`Matchmaker`].
@@ -146,10 +147,11 @@ pub struct Matchmaker {
     options: MatchmakerOptions,
     configs: Vec<ConfigState>,
     by_name: HashMap<String, usize>,
-    records: HashMap<Arc<str>, TicketRecord>,
-    /// Player id → ticket id of the player's active ticket.
-    active_players: HashMap<Arc<str>, Arc<str>>,
-    finished: VecDeque<(Time, Arc<str>)>,
+    /// Every known ticket (active, or finished within the retention period), with the
+    /// indexes by ticket id and by player id.
+    records: Records,
+    /// `(end, record)` of finished tickets, in the order they finished.
+    finished: VecDeque<(Time, RecordRef)>,
     events: Sender<Event>,
     ids: UuidGen,
     workers: rayon::ThreadPool,
@@ -171,27 +173,232 @@ struct ConfigState {
     locations: Interner,
     uses_player_ids: bool,
     /// Tickets submitted since the last cycle, in submission order.
-    queued: Vec<Arc<str>>,
+    queued: Vec<RecordRef>,
     /// `(deadline, ticket)` in submission order, which is deadline order.
-    deadlines: VecDeque<(Time, Arc<str>)>,
-    /// Pool slot → ticket id.
-    slot_ticket: Vec<Option<Arc<str>>>,
+    deadlines: VecDeque<(Time, RecordRef)>,
+    /// Pool slot → record index ([`NO_RECORD`] for a free slot).
+    slot_ticket: Vec<u32>,
     /// Recent waits of matched tickets, in seconds.
     waits: VecDeque<u32>,
+    /// `wait_estimate(&waits)`, refreshed whenever `waits` changes.
+    estimate: Option<u32>,
 }
 
-#[derive(Debug, Clone)]
+impl ConfigState {
+    /// The tables a ticket's stored players are encoded against.
+    fn tables(&self) -> stored::Tables<'_> {
+        stored::Tables { rule_set: self.rules.rule_set(), interner: &self.interner, locations: &self.locations }
+    }
+}
+
+/// `TicketRecord::slot` of a ticket that is not in a pool.
+const NO_SLOT: u32 = u32::MAX;
+/// `ConfigState::slot_ticket` of a free slot.
+const NO_RECORD: u32 = u32::MAX;
+/// `TicketRecord::team` before a match.
+const NO_TEAM: u16 = u16::MAX;
+
+/// A reference to a record that outlives the ticket safely: queues and deadline lists hold
+/// these, and an entry whose record was freed and reused no longer matches its generation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RecordRef {
+    index: u32,
+    generation: u32,
+}
+
+/// `StatusReason`, without a string per ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reason {
+    None,
+    TimedOut,
+    Cancelled,
+    DuplicatePlayer,
+}
+
+impl Reason {
+    fn text(self) -> Option<&'static str> {
+        match self {
+            Reason::None => None,
+            Reason::TimedOut => Some(events::TIMED_OUT_REASON),
+            Reason::Cancelled => Some(events::CANCELLED_REASON),
+            Reason::DuplicatePlayer => Some(events::DUPLICATE_PLAYER_REASON),
+        }
+    }
+}
+
+/// `StatusMessage`, without a string per ticket; the rare "cannot be matched" explanations
+/// live in [`Records::unmatchable`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Message {
+    None,
+    TimedOut,
+    Cancelled,
+    Unmatchable,
+}
+
+impl Message {
+    fn text(self) -> Option<&'static str> {
+        match self {
+            Message::None | Message::Unmatchable => None,
+            Message::TimedOut => Some(events::TIMED_OUT_MESSAGE),
+            Message::Cancelled => Some(events::CANCELLED_MESSAGE),
+        }
+    }
+}
+
+/// One ticket, compactly: strings are shared (`Arc`) with events; the request's players
+/// are kept encoded (see [`stored`]).
+#[derive(Debug)]
 struct TicketRecord {
-    config: usize,
-    status: TicketStatus,
-    status_reason: Option<String>,
-    status_message: Option<String>,
+    id: Arc<str>,
+    player_ids: Box<[Arc<str>]>,
+    players: Box<[u8]>,
     start: Time,
     end: Option<Time>,
-    players: Vec<Player>,
-    player_ids: Vec<Arc<str>>,
-    slot: Option<u32>,
-    metrics: Vec<(u64, u64)>,
+    slot: u32,
+    config: u32,
+    team: u16,
+    status: TicketStatus,
+    reason: Reason,
+    message: Message,
+}
+
+/// The ticket records: a slab indexed by a dense `u32`, reused through a free list, and
+/// two indexes that store record indices and hash strings the records hold, so each ticket
+/// id and player id is stored once.
+#[derive(Debug, Default)]
+struct Records {
+    slab: Vec<Option<TicketRecord>>,
+    /// Generation of each slab entry; bumped when the entry is freed.
+    generations: Vec<u32>,
+    free: Vec<u32>,
+    /// Ticket id → record index.
+    by_id: hashbrown::HashTable<u32>,
+    /// Player id → `record << 8 | player`, for the players of active tickets.
+    active_players: hashbrown::HashTable<u64>,
+    hasher: foldhash::fast::RandomState,
+    /// `StatusMessage` of tickets that can never match, by record.
+    unmatchable: HashMap<u32, Box<str>>,
+    /// `(passed, failed)` per rule from failed anchor attempts, by record of an active
+    /// ticket; an entry appears on a ticket's first such attempt.
+    metrics: HashMap<u32, Box<[(u64, u64)]>>,
+}
+
+impl Records {
+    fn hash(&self, s: &str) -> u64 {
+        use std::hash::BuildHasher as _;
+        self.hasher.hash_one(s)
+    }
+
+    fn insert(&mut self, record: TicketRecord) -> RecordRef {
+        let index = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.slab.push(None);
+                self.generations.push(0);
+                (self.slab.len() - 1) as u32
+            }
+        };
+        let hash = self.hash(&record.id);
+        self.slab[index as usize] = Some(record);
+        let Records { slab, by_id, hasher, .. } = self;
+        by_id.insert_unique(hash, index, |&i| {
+            use std::hash::BuildHasher as _;
+            hasher.hash_one(&*slab[i as usize].as_ref().expect("indexed records exist").id)
+        });
+        self.reference(index)
+    }
+
+    fn reference(&self, index: u32) -> RecordRef {
+        RecordRef { index, generation: self.generations[index as usize] }
+    }
+
+    fn find(&self, id: &str) -> Option<u32> {
+        let slab = &self.slab;
+        self.by_id.find(self.hash(id), |&i| slab[i as usize].as_ref().is_some_and(|r| &*r.id == id)).copied()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (u32, &TicketRecord)> {
+        self.slab.iter().enumerate().filter_map(|(i, r)| r.as_ref().map(|r| (i as u32, r)))
+    }
+
+    fn get(&self, index: u32) -> Option<&TicketRecord> {
+        self.slab.get(index as usize)?.as_ref()
+    }
+
+    fn get_mut(&mut self, index: u32) -> Option<&mut TicketRecord> {
+        self.slab.get_mut(index as usize)?.as_mut()
+    }
+
+    fn get_ref(&self, r: RecordRef) -> Option<&TicketRecord> {
+        self.get(r.index).filter(|_| self.generations[r.index as usize] == r.generation)
+    }
+
+    fn get_mut_ref(&mut self, r: RecordRef) -> Option<&mut TicketRecord> {
+        let current = self.generations.get(r.index as usize) == Some(&r.generation);
+        self.get_mut(r.index).filter(|_| current)
+    }
+
+    /// The player id an `active_players` entry stands for.
+    fn player_id(slab: &[Option<TicketRecord>], entry: u64) -> &str {
+        let record = slab[(entry >> 8) as usize].as_ref().expect("indexed records exist");
+        &record.player_ids[(entry & 0xFF) as usize]
+    }
+
+    /// The record of `player`'s active ticket.
+    fn active_ticket_of(&self, player: &str) -> Option<u32> {
+        let slab = &self.slab;
+        self.active_players.find(self.hash(player), |&e| Self::player_id(slab, e) == player).map(|&e| (e >> 8) as u32)
+    }
+
+    /// Makes `index` the active ticket of each of its players.
+    fn set_active_players(&mut self, index: u32) {
+        let n = self.get(index).map_or(0, |r| r.player_ids.len());
+        for k in 0..n {
+            let id = &self.slab[index as usize].as_ref().expect("exists").player_ids[k];
+            let hash = self.hash(id);
+            let entry = u64::from(index) << 8 | k as u64;
+            let Records { slab, active_players, hasher, .. } = self;
+            let id = &slab[index as usize].as_ref().expect("exists").player_ids[k];
+            match active_players.find_mut(hash, |&e| Self::player_id(slab, e) == &**id) {
+                Some(e) => *e = entry,
+                None => {
+                    active_players.insert_unique(hash, entry, |&e| {
+                        use std::hash::BuildHasher as _;
+                        hasher.hash_one(Self::player_id(slab, e))
+                    });
+                }
+            }
+        }
+    }
+
+    /// Removes the players of `index` from the active players, where `index` is still
+    /// their active ticket.
+    fn clear_active_players(&mut self, index: u32) {
+        let n = self.get(index).map_or(0, |r| r.player_ids.len());
+        for k in 0..n {
+            let hash = self.hash(&self.slab[index as usize].as_ref().expect("exists").player_ids[k]);
+            let entry = u64::from(index) << 8 | k as u64;
+            if let Ok(found) = self.active_players.find_entry(hash, |&e| e == entry) {
+                found.remove();
+            }
+        }
+    }
+
+    fn remove(&mut self, index: u32) {
+        let Some(r) = self.slab[index as usize].as_ref() else { return };
+        let hash = self.hash(&r.id);
+        if let Ok(found) = self.by_id.find_entry(hash, |&i| i == index) {
+            found.remove();
+        }
+        self.slab[index as usize] = None;
+        // (A cancelled unmatchable ticket's message changed, so check the map itself.)
+        if !self.unmatchable.is_empty() {
+            self.unmatchable.remove(&index);
+        }
+        self.generations[index as usize] = self.generations[index as usize].wrapping_add(1);
+        self.free.push(index);
+    }
 }
 
 /// Samples kept for wait estimates, and the fewest that give one.
@@ -220,8 +427,7 @@ impl Matchmaker {
             options,
             configs: Vec::new(),
             by_name: HashMap::default(),
-            records: HashMap::default(),
-            active_players: HashMap::default(),
+            records: Records::default(),
             finished: VecDeque::new(),
             events: tx,
             ids,
@@ -289,6 +495,7 @@ impl Matchmaker {
             deadlines: VecDeque::new(),
             slot_ticket: Vec::new(),
             waits: VecDeque::new(),
+            estimate: None,
             rules,
             name,
             arn,
@@ -353,7 +560,7 @@ impl Matchmaker {
                         "TicketId '{id}' must be 1 to 128 characters of letters, digits, '-' and '.'"
                     )));
                 }
-                if self.records.contains_key(id.as_str()) {
+                if self.records.find(id).is_some() {
                     return Err(ApiError::InvalidRequest(format!("a ticket with id '{id}' already exists")));
                 }
                 id.as_str().into()
@@ -363,50 +570,60 @@ impl Matchmaker {
         // Convert and check the players against the rule set before changing any state.
         let state = &mut self.configs[config_index];
         let (new_players, unmatchable) = convert_players(state, &request.players)?;
+        let encoded = stored::encode(&request.players, &state.tables());
 
         // Duplicate players cancel their older tickets, silently.
         for p in &request.players {
-            if let Some(old) = self.active_players.get(p.player_id.as_str()).cloned() {
-                self.finish(
-                    &old,
-                    now,
-                    TicketStatus::Cancelled,
-                    Some(events::DUPLICATE_PLAYER_REASON.to_owned()),
-                    None,
-                    None,
-                );
+            if let Some(old) = self.records.active_ticket_of(&p.player_id) {
+                self.finish(old, now, TicketStatus::Cancelled, Reason::DuplicatePlayer, Message::None, None);
             }
         }
         let state = &mut self.configs[config_index];
-        let player_ids: Vec<Arc<str>> = request.players.iter().map(|p| Arc::from(p.player_id.as_str())).collect();
-        for id in &player_ids {
-            self.active_players.insert(id.clone(), ticket_id.clone());
-        }
-        let deadline = now.plus_secs(f64::from(state.config.request_timeout_seconds));
-        state.deadlines.push_back((deadline, ticket_id.clone()));
-        state.queued.push(ticket_id.clone());
-        let mut record = TicketRecord {
-            config: config_index,
-            status: TicketStatus::Queued,
-            status_reason: None,
-            status_message: unmatchable.clone(),
+        let player_ids: Box<[Arc<str>]> = request.players.iter().map(|p| Arc::from(p.player_id.as_str())).collect();
+        let slot = match unmatchable {
+            None => state.pool.insert(now, &new_players),
+            Some(_) => NO_SLOT,
+        };
+        let rec = self.records.insert(TicketRecord {
+            id: ticket_id.clone(),
+            player_ids,
+            players: encoded,
             start: now,
             end: None,
-            players: request.players,
-            player_ids,
-            slot: None,
-            metrics: vec![(0, 0); state.rule_names.len()],
-        };
-        if unmatchable.is_none() {
-            let slot = state.pool.insert(now, &new_players);
-            if state.slot_ticket.len() <= slot as usize {
-                state.slot_ticket.resize(slot as usize + 1, None);
-            }
-            state.slot_ticket[slot as usize] = Some(ticket_id.clone());
-            record.slot = Some(slot);
+            slot,
+            config: config_index as u32,
+            team: NO_TEAM,
+            status: TicketStatus::Queued,
+            reason: Reason::None,
+            message: if unmatchable.is_some() { Message::Unmatchable } else { Message::None },
+        });
+        self.records.set_active_players(rec.index);
+        if let Some(message) = &unmatchable {
+            self.records.unmatchable.insert(rec.index, message.as_str().into());
         }
-        self.records.insert(ticket_id.clone(), record);
-        Ok(self.ticket(&ticket_id).expect("just inserted"))
+        let deadline = now.plus_secs(f64::from(state.config.request_timeout_seconds));
+        state.deadlines.push_back((deadline, rec));
+        state.queued.push(rec);
+        if slot != NO_SLOT {
+            if state.slot_ticket.len() <= slot as usize {
+                state.slot_ticket.resize(slot as usize + 1, NO_RECORD);
+            }
+            state.slot_ticket[slot as usize] = rec.index;
+        }
+        // The response shows the players as sent: the request's own, moved rather than
+        // rebuilt from the stored form.
+        Ok(MatchmakingTicket {
+            ticket_id: ticket_id.to_string(),
+            configuration_name: state.config.name.clone(),
+            configuration_arn: state.arn.clone(),
+            status: TicketStatus::Queued,
+            status_reason: None,
+            status_message: unmatchable,
+            start_time: now,
+            end_time: None,
+            players: request.players,
+            estimated_wait_time: state.estimate,
+        })
     }
 
     /// `StopMatchmaking`: cancels a ticket (`MatchmakingCancelled`).
@@ -414,10 +631,11 @@ impl Matchmaker {
     /// # Errors
     /// `NotFound` for an unknown ticket; `InvalidRequest` if it already finished.
     pub fn stop_matchmaking(&mut self, now: Time, ticket_id: &str) -> Result<(), ApiError> {
-        let record = self
+        let rec = self
             .records
-            .get(ticket_id)
+            .find(ticket_id)
             .ok_or_else(|| ApiError::NotFound(format!("no ticket with id '{ticket_id}'")))?;
+        let record = self.records.get(rec).expect("indexed records exist");
         match record.status {
             TicketStatus::Queued | TicketStatus::Searching | TicketStatus::RequiresAcceptance => {}
             TicketStatus::Placing => {
@@ -432,15 +650,7 @@ impl Matchmaker {
                 )));
             }
         }
-        let id: Arc<str> = self.records.get_key_value(ticket_id).expect("exists").0.clone();
-        let event = self.finish(
-            &id,
-            now,
-            TicketStatus::Cancelled,
-            Some("Cancelled".into()),
-            Some(events::CANCELLED_MESSAGE.into()),
-            Some(true),
-        );
+        let event = self.finish(rec, now, TicketStatus::Cancelled, Reason::Cancelled, Message::Cancelled, Some(true));
         if let Some(e) = event {
             let _ = self.events.send(e);
         }
@@ -449,22 +659,30 @@ impl Matchmaker {
 
     /// `DescribeMatchmaking` for one ticket.
     pub fn ticket(&self, ticket_id: &str) -> Option<MatchmakingTicket> {
-        let (id, r) = self.records.get_key_value(ticket_id)?;
-        let state = &self.configs[r.config];
+        self.describe(self.records.find(ticket_id)?)
+    }
+
+    fn describe(&self, rec: u32) -> Option<MatchmakingTicket> {
+        let r = self.records.get(rec)?;
+        let state = &self.configs[r.config as usize];
         let estimate = match r.status {
-            TicketStatus::Queued | TicketStatus::Searching => wait_estimate(&state.waits),
+            TicketStatus::Queued | TicketStatus::Searching => state.estimate,
             _ => None,
         };
+        let team = (r.team != NO_TEAM).then(|| &*state.team_names[r.team as usize]);
         Some(MatchmakingTicket {
-            ticket_id: id.to_string(),
+            ticket_id: r.id.to_string(),
             configuration_name: state.config.name.clone(),
             configuration_arn: state.arn.clone(),
             status: r.status,
-            status_reason: r.status_reason.clone(),
-            status_message: r.status_message.clone(),
+            status_reason: r.reason.text().map(str::to_owned),
+            status_message: match r.message {
+                Message::Unmatchable => self.records.unmatchable.get(&rec).map(|m| m.to_string()),
+                m => m.text().map(str::to_owned),
+            },
             start_time: r.start,
             end_time: r.end,
-            players: r.players.clone(),
+            players: stored::decode(&r.players, &r.player_ids, team, &state.tables()),
             estimated_wait_time: estimate,
         })
     }
@@ -483,9 +701,9 @@ impl Matchmaker {
     /// Every ticket still known (active, or finished within the retention period), sorted
     /// by start time and id.
     pub fn all_tickets(&self) -> Vec<MatchmakingTicket> {
-        let mut ids: Vec<(&Time, &Arc<str>)> = self.records.iter().map(|(id, r)| (&r.start, id)).collect();
+        let mut ids: Vec<(Time, &Arc<str>, u32)> = self.records.iter().map(|(rec, r)| (r.start, &r.id, rec)).collect();
         ids.sort();
-        ids.into_iter().filter_map(|(_, id)| self.ticket(id)).collect()
+        ids.into_iter().filter_map(|(_, _, rec)| self.describe(rec)).collect()
     }
 
     /// Tickets waiting in the pools.
@@ -547,19 +765,19 @@ impl Matchmaker {
 
     fn tick_config(&mut self, c: usize, now: Time, stats: &mut CycleStats) {
         // 1. QUEUED → SEARCHING.
-        let estimate = match wait_estimate(&self.configs[c].waits) {
+        let estimate = match self.configs[c].estimate {
             Some(s) => WaitEstimate::Seconds(s),
             None => WaitEstimate::NotAvailable,
         };
         let queued = std::mem::take(&mut self.configs[c].queued);
-        for id in queued {
-            let Some(r) = self.records.get_mut(&id) else { continue };
+        for &rec in &queued {
+            let Some(r) = self.records.get_mut_ref(rec) else { continue };
             if r.status != TicketStatus::Queued {
                 continue;
             }
             r.status = TicketStatus::Searching;
             stats.searching += 1;
-            let ticket = event_ticket(&id, r, None);
+            let ticket = event_ticket(r, None);
             let event = self.event(
                 c,
                 now,
@@ -567,24 +785,29 @@ impl Matchmaker {
             );
             self.send(event);
         }
+        // Keep the buffer for the next cycle's arrivals, but not a burst's worth of it.
+        let mut queued = queued;
+        queued.clear();
+        queued.shrink_to((self.configs[c].pool.len() / 8).max(4096));
+        self.configs[c].queued = queued;
         // 2. Timeouts, in submission order.
         while let Some((deadline, _)) = self.configs[c].deadlines.front() {
             if *deadline > now {
                 break;
             }
-            let (_, id) = self.configs[c].deadlines.pop_front().expect("non-empty");
+            let (_, rec) = self.configs[c].deadlines.pop_front().expect("non-empty");
             let active = self
                 .records
-                .get(&id)
+                .get_ref(rec)
                 .is_some_and(|r| matches!(r.status, TicketStatus::Queued | TicketStatus::Searching));
             if active {
                 stats.timed_out += 1;
                 if let Some(e) = self.finish(
-                    &id,
+                    rec.index,
                     now,
                     TicketStatus::TimedOut,
-                    Some("TimedOut".into()),
-                    Some(events::TIMED_OUT_MESSAGE.into()),
+                    Reason::TimedOut,
+                    Message::TimedOut,
                     Some(false),
                 ) {
                     self.send(e);
@@ -601,18 +824,25 @@ impl Matchmaker {
             let plugins = &state.plugins;
             self.workers.install(|| search::search_cycle(pool, rules, plugins, now))
         };
+        let n_rules = self.configs[c].rule_names.len();
         for (slot, rule, pass, fail) in output.anchor_metrics {
-            let id = self.configs[c].slot_ticket.get(slot as usize).cloned().flatten();
-            if let Some(r) = id.and_then(|id| self.records.get_mut(&id)) {
-                r.metrics[rule as usize].0 += u64::from(pass);
-                r.metrics[rule as usize].1 += u64::from(fail);
+            let rec = self.configs[c].slot_ticket.get(slot as usize).copied().unwrap_or(NO_RECORD);
+            if self.records.get(rec).is_some() {
+                let metrics =
+                    self.records.metrics.entry(rec).or_insert_with(|| vec![(0, 0); n_rules].into_boxed_slice());
+                metrics[rule as usize].0 += u64::from(pass);
+                metrics[rule as usize].1 += u64::from(fail);
             }
         }
         // 4. Emit matches.
-        for proposal in output.proposals {
+        for proposal in &output.proposals {
             stats.matches += 1;
             stats.matched_tickets += proposal.tickets.len();
-            self.emit_match(c, now, &proposal);
+            self.emit_match(c, now, proposal);
+        }
+        if !output.proposals.is_empty() {
+            let state = &mut self.configs[c];
+            state.estimate = wait_estimate(&state.waits);
         }
     }
 
@@ -621,26 +851,23 @@ impl Matchmaker {
         let mut tickets = Vec::with_capacity(proposal.tickets.len());
         for &(slot, team) in &proposal.tickets {
             let state = &mut self.configs[c];
-            let id = state.slot_ticket[slot as usize].take().expect("proposed slot holds a ticket");
+            let rec = std::mem::replace(&mut state.slot_ticket[slot as usize], NO_RECORD);
             state.pool.remove(slot);
-            let team_name = state.team_names[team as usize].clone();
-            let wait = now.secs_since(self.records[&id].start).max(0.0) as u32;
+            let team_name = &state.team_names[team as usize];
+            let r = self.records.get_mut(rec).expect("proposed slot holds a ticket");
+            let wait = now.secs_since(r.start).max(0.0) as u32;
             if state.waits.len() == WAIT_SAMPLES {
                 state.waits.pop_front();
             }
             state.waits.push_back(wait);
-            let r = self.records.get_mut(&id).expect("record of a pooled ticket");
-            r.slot = None;
+            r.slot = NO_SLOT;
             r.status = TicketStatus::Completed;
             r.end = Some(now);
-            for p in &mut r.players {
-                p.team = Some(team_name.to_string());
-            }
-            for p in &r.player_ids {
-                self.active_players.remove(p);
-            }
-            tickets.push(event_ticket(&id, r, Some(&team_name)));
-            self.finished.push_back((now, id));
+            r.team = team;
+            tickets.push(event_ticket(r, Some(team_name)));
+            self.records.clear_active_players(rec);
+            self.records.metrics.remove(&rec);
+            self.finished.push_back((now, self.records.reference(rec)));
         }
         let state = &self.configs[c];
         let metrics = state
@@ -673,48 +900,54 @@ impl Matchmaker {
     /// (`Some(true)` cancelled, `Some(false)` timed out) and `None` for silent endings.
     fn finish(
         &mut self,
-        id: &Arc<str>,
+        rec: u32,
         now: Time,
         status: TicketStatus,
-        reason: Option<String>,
-        message: Option<String>,
+        reason: Reason,
+        message: Message,
         event: Option<bool>,
     ) -> Option<Event> {
-        let r = self.records.get_mut(id)?;
+        let r = self.records.get_mut(rec)?;
         r.status = status;
         r.end = Some(now);
-        r.status_reason = reason;
+        r.reason = reason;
         // A ticket that could never match keeps the message saying why: it is what a
         // client describing the timed-out ticket needs to know.
-        let never_matchable = status == TicketStatus::TimedOut && r.slot.is_none() && r.status_message.is_some();
-        if message.is_some() && !never_matchable {
-            r.status_message = message;
+        let never_matchable = status == TicketStatus::TimedOut && r.slot == NO_SLOT && r.message != Message::None;
+        if message != Message::None && !never_matchable {
+            r.message = message;
         }
-        let c = r.config;
-        if let Some(slot) = r.slot.take() {
+        let c = r.config as usize;
+        let slot = std::mem::replace(&mut r.slot, NO_SLOT);
+        if slot != NO_SLOT {
             let state = &mut self.configs[c];
             state.pool.remove(slot);
-            state.slot_ticket[slot as usize] = None;
+            state.slot_ticket[slot as usize] = NO_RECORD;
         }
-        for p in &r.player_ids {
-            if self.active_players.get(p).is_some_and(|t| t == id) {
-                self.active_players.remove(p);
-            }
-        }
-        self.finished.push_back((now, id.clone()));
-        let r = &self.records[id];
-        let metrics: Vec<RuleMetric> = self.configs[c]
-            .rule_names
-            .iter()
-            .zip(&r.metrics)
-            .map(|(name, &(passed_count, failed_count))| RuleMetric {
-                rule_name: name.clone(),
-                passed_count,
-                failed_count,
-            })
-            .collect();
-        let tickets = vec![event_ticket(id, r, None)];
-        let detail = match event? {
+        let ticket = event.map(|_| event_ticket(r, None));
+        self.records.clear_active_players(rec);
+        self.finished.push_back((now, self.records.reference(rec)));
+        let recorded = self.records.metrics.remove(&rec);
+        let kind = event?;
+        let metrics: Vec<RuleMetric> = match &recorded {
+            Some(m) => self.configs[c]
+                .rule_names
+                .iter()
+                .zip(m.iter())
+                .map(|(name, &(passed_count, failed_count))| RuleMetric {
+                    rule_name: name.clone(),
+                    passed_count,
+                    failed_count,
+                })
+                .collect(),
+            None => self.configs[c]
+                .rule_names
+                .iter()
+                .map(|name| RuleMetric { rule_name: name.clone(), passed_count: 0, failed_count: 0 })
+                .collect(),
+        };
+        let tickets = vec![ticket.expect("built when an event is wanted")];
+        let detail = match kind {
             true => EventDetail::MatchmakingCancelled { tickets, rule_evaluation_metrics: metrics, match_id: None },
             false => EventDetail::MatchmakingTimedOut { tickets, rule_evaluation_metrics: metrics, match_id: None },
         };
@@ -737,17 +970,17 @@ impl Matchmaker {
             if now.secs_since(*end) < retention {
                 break;
             }
-            let (_, id) = self.finished.pop_front().expect("non-empty");
-            if self.records.get(&id).is_some_and(|r| r.status.is_terminal()) {
-                self.records.remove(&id);
+            let (_, rec) = self.finished.pop_front().expect("non-empty");
+            if self.records.get_ref(rec).is_some_and(|r| r.status.is_terminal()) {
+                self.records.remove(rec.index);
             }
         }
     }
 }
 
-fn event_ticket(id: &Arc<str>, r: &TicketRecord, team: Option<&Arc<str>>) -> EventTicket {
+fn event_ticket(r: &TicketRecord, team: Option<&Arc<str>>) -> EventTicket {
     EventTicket {
-        ticket_id: id.clone(),
+        ticket_id: r.id.clone(),
         start_time: r.start,
         players: r
             .player_ids

@@ -57,10 +57,23 @@ pub(crate) enum PlayerValue {
     Map(Vec<(Sym, f64)>),
 }
 
-/// Variable-length per-ticket data, allocated once at ingest.
+/// Variable-length per-ticket data, allocated once at ingest. Kept small (40 bytes per
+/// slot): string, list and map values sit behind one optional box, since many rule sets
+/// (1v1 ladders) declare none.
 #[derive(Debug, Default)]
 pub(crate) struct TicketVar {
     pub(crate) player_ids: Box<[Sym]>,
+    /// Locations every party member reported and that some latency rule can accept at some
+    /// expansion level: `(location, [min, max, avg] ms)`. The search only looks up
+    /// locations of the tickets' acceptable-location masks, so the others are not kept.
+    pub(crate) latency: Box<[(u8, [f32; 3])]>,
+    /// String, list and map attribute values; `None` when the rule set declares none.
+    pub(crate) values: Option<Box<TicketValues>>,
+}
+
+/// A ticket's string, list and map attribute values.
+#[derive(Debug, Default)]
+pub(crate) struct TicketValues {
     /// `[string_attr_index * n_players + player]`.
     pub(crate) strings: Box<[Sym]>,
     pub(crate) lists: Box<[Sym]>,
@@ -69,8 +82,6 @@ pub(crate) struct TicketVar {
     pub(crate) maps: Box<[(Sym, f64)]>,
     /// `[map_attr_index] -> (start, len)` into `maps` (values averaged over the party).
     pub(crate) map_ranges: Box<[(u32, u32)]>,
-    /// Locations every party member reported: `(location, [min, max, avg] ms)`.
-    pub(crate) latency: Box<[(u8, [f32; 3])]>,
 }
 
 /// Per-configuration facts derived from the compiled rules.
@@ -276,14 +287,15 @@ impl Pool {
     #[inline]
     pub(crate) fn string(&self, slot: u32, p: usize, attr: usize) -> Sym {
         let var = &self.var[slot as usize];
+        let Some(values) = &var.values else { return Sym(u32::MAX) };
         let k = self.layout.string_index[attr].unwrap_or(0);
-        var.strings.get(k * var.player_ids.len() + p).copied().unwrap_or(Sym(u32::MAX))
+        values.strings.get(k * var.player_ids.len() + p).copied().unwrap_or(Sym(u32::MAX))
     }
 
     /// The party's aggregated list for list attribute `attr` (`agg`: 0 union, 1 intersection).
     #[inline]
     pub(crate) fn list(&self, slot: u32, attr: usize, agg: usize) -> &[Sym] {
-        let var = &self.var[slot as usize];
+        let Some(var) = &self.var[slot as usize].values else { return &[] };
         let Some(k) = self.layout.list_index[attr] else { return &[] };
         let (start, len) = var.list_ranges[k * 2 + agg];
         &var.lists[start as usize..(start + len) as usize]
@@ -292,7 +304,7 @@ impl Pool {
     /// The party's averaged map for map attribute `attr`.
     #[inline]
     pub(crate) fn map(&self, slot: u32, attr: usize) -> &[(Sym, f64)] {
-        let var = &self.var[slot as usize];
+        let Some(var) = &self.var[slot as usize].values else { return &[] };
         let Some(k) = self.layout.map_index[attr] else { return &[] };
         let (start, len) = var.map_ranges[k];
         &var.maps[start as usize..(start + len) as usize]
@@ -437,6 +449,7 @@ impl Pool {
         }
         latency.sort_by_key(|(l, _)| *l);
         let base = s * layout.masks_per_ticket;
+        let mut acceptable = 0u64;
         for (r, (_, schedule, agg)) in layout.latency_rules.iter().enumerate() {
             let levels = std::iter::once(schedule.base).chain(schedule.steps.iter().map(|(_, v)| *v));
             for (level, max) in levels.enumerate() {
@@ -447,27 +460,34 @@ impl Pool {
                     }
                 }
                 self.masks[base + layout.mask_offsets[r] + level] = mask;
+                acceptable |= mask;
             }
         }
-        self.var[s] = TicketVar {
-            player_ids,
-            strings: strings.into(),
-            lists: lists.into(),
-            list_ranges: list_ranges.into(),
-            maps: maps.into(),
-            map_ranges: map_ranges.into(),
-            latency: latency.into(),
-        };
-
+        latency.retain(|(loc, _)| acceptable & (1 << loc) != 0);
         // Shard and key.
         let shard_key: Box<[Sym]> = layout
             .shard_attrs
             .iter()
             .map(|&a| {
                 let k = layout.string_index[a].unwrap_or(0);
-                self.var[s].strings.get(k * n).copied().unwrap_or(Sym(u32::MAX))
+                strings.get(k * n).copied().unwrap_or(Sym(u32::MAX))
             })
             .collect();
+        let has_values = layout.n_strings + layout.n_lists + layout.n_maps > 0;
+        self.var[s] = TicketVar {
+            player_ids,
+            latency: latency.into(),
+            values: has_values.then(|| {
+                Box::new(TicketValues {
+                    strings: strings.into(),
+                    lists: lists.into(),
+                    list_ranges: list_ranges.into(),
+                    maps: maps.into(),
+                    map_ranges: map_ranges.into(),
+                })
+            }),
+        };
+
         let next_id = self.shards.len() as u32;
         let shard = *self.shard_ids.entry(shard_key).or_insert(next_id);
         if shard == next_id {
@@ -494,25 +514,38 @@ impl Pool {
         }
     }
 
-    /// Merges arrivals into every shard's sorted entries and drops departed tickets.
+    /// Merges arrivals into every shard's sorted entries and drops departed tickets, in
+    /// place: the entries are filtered, grown by the arrivals, and merged from the back, so
+    /// a cycle neither allocates a second copy of the index nor touches fresh pages.
     pub(crate) fn refresh(&mut self) {
         let in_search = &self.in_search;
         let seqs = &self.seq;
         let live = |&(_, seq, slot): &(f64, u64, u32)| in_search[slot as usize] && seqs[slot as usize] == seq;
+        let order = |a: &(f64, u64, u32), b: &(f64, u64, u32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
         for shard in &mut self.shards {
             shard.pending.retain(live);
-            shard.pending.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            let old = std::mem::take(&mut shard.entries);
-            let mut merged = Vec::with_capacity(old.len() + shard.pending.len());
-            let mut pending = shard.pending.drain(..).peekable();
-            for e in old.into_iter().filter(live) {
-                while let Some(p) = pending.next_if(|p| p.0.total_cmp(&e.0).then(p.1.cmp(&e.1)).is_lt()) {
-                    merged.push(p);
-                }
-                merged.push(e);
+            shard.pending.sort_by(order);
+            shard.entries.retain(live);
+            let (n, p) = (shard.entries.len(), shard.pending.len());
+            if p == 0 {
+                continue;
             }
-            merged.extend(pending);
-            shard.entries = merged;
+            shard.entries.resize(n + p, (0.0, 0, 0));
+            let (entries, pending) = (&mut shard.entries, &shard.pending);
+            let (mut i, mut j) = (n, p);
+            while j > 0 {
+                let k = i + j - 1;
+                if i > 0 && order(&entries[i - 1], &pending[j - 1]).is_gt() {
+                    entries[k] = entries[i - 1];
+                    i -= 1;
+                } else {
+                    entries[k] = pending[j - 1];
+                    j -= 1;
+                }
+            }
+            shard.pending.clear();
+            // Keep the buffer for the next arrivals, but not a burst's worth of it.
+            shard.pending.shrink_to((shard.entries.len() / 8).max(4096));
         }
     }
 }

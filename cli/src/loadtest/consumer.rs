@@ -101,6 +101,58 @@ pub(crate) struct Consumer {
     pub(crate) unfinished_tickets: usize,
     /// Events received.
     pub(crate) events: usize,
+    /// Heap bytes of `pending`'s entries (allocator block sizes).
+    pending_bytes: u64,
+    /// Published after every batch: the bytes the consumer holds for tickets still
+    /// waiting, so the memory figures can leave them out.
+    held: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+unsafe extern "C" {
+    /// mimalloc's: the size of the block behind a pointer it allocated (mimalloc is the
+    /// binary's global allocator).
+    fn mi_usable_size(p: *const std::ffi::c_void) -> usize;
+}
+
+/// Allocator bytes of a heap buffer (0 for an empty, unallocated one).
+fn block<T>(ptr: *const T, capacity: usize) -> u64 {
+    if capacity == 0 || size_of::<T>() == 0 {
+        return 0;
+    }
+    // SAFETY: a non-empty Vec/String/Box buffer was allocated by the global allocator,
+    // which is mimalloc, and is still alive.
+    unsafe { mi_usable_size(ptr.cast()) as u64 }
+}
+
+fn string_bytes(s: &str, capacity: usize) -> u64 {
+    block(s.as_ptr(), capacity)
+}
+
+/// Heap bytes of one pending ticket: its id, its box and its players' data.
+fn ticket_bytes(id: &String, pending: &Pending) -> u64 {
+    let mut n = string_bytes(id, id.capacity()) + block(pending as *const Pending, 1);
+    n += block(pending.players.as_ptr(), pending.players.capacity());
+    for p in &pending.players {
+        n += string_bytes(&p.player_id, p.player_id.capacity());
+        n += p.team.as_ref().map_or(0, |t| string_bytes(t, t.capacity()));
+        n += block(p.attributes.as_ptr(), p.attributes.capacity());
+        for (name, value) in &p.attributes {
+            n += string_bytes(name, name.capacity());
+            n += match value {
+                AttributeValue::S(v) => string_bytes(v, v.capacity()),
+                AttributeValue::N(_) => 0,
+                AttributeValue::SL(l) => {
+                    block(l.as_ptr(), l.capacity()) + l.iter().map(|v| string_bytes(v, v.capacity())).sum::<u64>()
+                }
+                AttributeValue::SDM(m) => {
+                    block(m.as_ptr(), m.capacity()) + m.iter().map(|(k, _)| string_bytes(k, k.capacity())).sum::<u64>()
+                }
+            };
+        }
+        n += block(p.latency_in_ms.as_ptr(), p.latency_in_ms.capacity());
+        n += p.latency_in_ms.iter().map(|(l, _)| string_bytes(l, l.capacity())).sum::<u64>();
+    }
+    n
 }
 
 /// `Pending` behind a box so `Consumer` can derive `Debug` without the players' noise.
@@ -113,7 +165,12 @@ impl std::fmt::Debug for PendingBox {
 }
 
 impl Consumer {
-    pub(crate) fn new(setup: ConsumerSetup, base: Time, real: Option<Instant>) -> Consumer {
+    pub(crate) fn new(
+        setup: ConsumerSetup,
+        base: Time,
+        real: Option<Instant>,
+        held: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    ) -> Consumer {
         Consumer {
             setup,
             base,
@@ -131,13 +188,25 @@ impl Consumer {
             failed_tickets: 0,
             unfinished_tickets: 0,
             events: 0,
+            pending_bytes: 0,
+            held,
         }
+    }
+
+    /// Publishes the bytes held for waiting tickets: their entries, and the map's table.
+    pub(crate) fn publish_held(&self) {
+        let table = self.pending.capacity() * (size_of::<(String, PendingBox)>() + 1);
+        self.held.store(self.pending_bytes + table as u64, std::sync::atomic::Ordering::Release);
     }
 
     /// Takes the ticket descriptions sent so far.
     pub(crate) fn take_tickets(&mut self, rx: &crossbeam_channel::Receiver<TicketMsg>) {
         for msg in rx.try_iter() {
-            self.pending.insert(msg.ticket_id, PendingBox(Box::new(Pending { players: msg.players })));
+            let pending = Box::new(Pending { players: msg.players });
+            self.pending_bytes += ticket_bytes(&msg.ticket_id, &pending);
+            if let Some(old) = self.pending.insert(msg.ticket_id.clone(), PendingBox(pending)) {
+                self.pending_bytes -= ticket_bytes(&msg.ticket_id, &old.0);
+            }
         }
     }
 
@@ -169,7 +238,8 @@ impl Consumer {
     }
 
     fn end_ticket(&mut self, ticket: &EventTicket, outcome: Outcome, wait: f32) -> Option<Vec<Player>> {
-        let pending = self.pending.remove(&*ticket.ticket_id)?;
+        let (id, pending) = self.pending.remove_entry(&*ticket.ticket_id)?;
+        self.pending_bytes -= ticket_bytes(&id, &pending.0);
         let players = pending.0.players;
         let party = players.len().min(255) as u8;
         for p in &players {
@@ -308,6 +378,8 @@ impl Consumer {
     /// Marks the players of tickets that never ended as unfinished.
     pub(crate) fn finish(&mut self) {
         let pending = std::mem::take(&mut self.pending);
+        self.pending_bytes = 0;
+        self.publish_held();
         for (_, p) in pending {
             let party = p.0.players.len().min(255) as u8;
             for player in &p.0.players {

@@ -212,7 +212,9 @@ pub(crate) struct Resources {
     pub(crate) cpu_seconds_per_1k_tickets: Option<f64>,
     pub(crate) baseline_rss_bytes: Option<u64>,
     pub(crate) peak_rss_bytes: Option<u64>,
-    /// (peak RSS − RSS before the run) / most tickets waiting at once.
+    /// What the engine holds per waiting ticket: at the largest pool sampled, (RSS − RSS
+    /// before the run − the consumer's data for waiting tickets) / tickets waiting, measured
+    /// after the consumer caught up and the allocator returned freed pages.
     pub(crate) bytes_per_waiting_ticket: Option<f64>,
 }
 
@@ -306,10 +308,7 @@ pub(crate) fn build(facts: &RunFacts, o: &Outcome, cpu: Option<f64>, memory: Mem
     let ticks = pct(o.tick_seconds.iter().map(|s| s * 1000.0));
     let cycles =
         Cycles { count: ticks.count, mean_ms: ticks.mean, p50_ms: ticks.p50, p99_ms: ticks.p99, max_ms: ticks.max };
-    let grown = match (memory.peak_rss_bytes, memory.baseline_rss_bytes) {
-        (Some(p), Some(b)) if o.peak_waiting > 0 => Some(p.saturating_sub(b) as f64 / o.peak_waiting as f64),
-        _ => None,
-    };
+    let grown = o.engine_bytes_per_waiting_ticket;
     let resources = Resources {
         cpu_seconds: cpu,
         cpu_seconds_per_1k_tickets: cpu.filter(|_| o.accepted > 0).map(|s| s * 1000.0 / o.accepted as f64),

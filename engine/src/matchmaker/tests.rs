@@ -178,3 +178,35 @@ fn wait_estimate_is_the_median_of_recent_waits_once_five_tickets_matched() {
     mm.tick(Time(5000));
     assert_eq!(estimates(&events), vec!["Seconds(4)"]);
 }
+
+#[test]
+fn described_tickets_show_the_players_exactly_as_sent() {
+    let mut options = MatchmakerOptions::new(1);
+    options.retention_seconds = Some(0.5);
+    let (mut mm, _) = Matchmaker::new(options);
+    mm.add_configuration(configuration(""), &rule_set(DUEL)).unwrap();
+    let mut a = request("a", "pa", 1000.5);
+    a.players[0].attributes.push(("note".to_owned(), AttributeValue::S("undeclared".to_owned())));
+    a.players[0].attributes.push(("tags".to_owned(), AttributeValue::SL(vec!["x".to_owned(), "y".to_owned()])));
+    a.players[0].team = Some("input-team".to_owned());
+    // More locations than the pool tracks: the extra ones are kept on the ticket.
+    a.players[0].latency_in_ms = (0..70).map(|i| (format!("loc-{i}"), 10 + i)).collect();
+    let sent = a.players.clone();
+    let response = mm.start_matchmaking(Time(0), a).unwrap();
+    assert_eq!(response.players, sent);
+    assert_eq!(mm.ticket("a").unwrap(), response);
+    mm.start_matchmaking(Time(0), request("b", "pb", 1001.0)).unwrap();
+    mm.tick(Time(1000));
+    let matched = mm.ticket("a").unwrap();
+    assert_eq!(matched.status, TicketStatus::Completed);
+    let mut expected = sent;
+    expected[0].team = Some("duelist_1".to_owned());
+    assert_eq!(matched.players, expected);
+    // Records are reused once expired; the id index and old references stay consistent.
+    mm.tick(Time(2000));
+    assert!(mm.ticket("a").is_none() && mm.all_tickets().is_empty());
+    mm.start_matchmaking(Time(2000), request("c", "pc", 5000.0)).unwrap();
+    mm.start_matchmaking(Time(2000), request("a", "pa", 9000.0)).unwrap();
+    let ids: Vec<String> = mm.all_tickets().into_iter().map(|t| t.ticket_id).collect();
+    assert_eq!(ids, ["a", "c"]);
+}
