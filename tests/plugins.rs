@@ -68,7 +68,7 @@ fn matches_of(rule_set_file: &str, items: &[WorkloadItem], threads: usize) -> Ve
     let (mut mm, events) = Matchmaker::new(options(threads));
     mm.add_configuration(configuration(Profile::FiveVFive.name(), 90), &rule_set(&text))
         .expect("configuration accepted");
-    run_simulated(&mut mm, items, 1.0, 150.0);
+    run_simulated(&mut mm, items.iter().cloned(), 1.0, 150.0);
     let status = mm.plugin_status();
     assert!(status.iter().all(|s| s.health.failures == 0), "a well-behaved plugin failed: {status:?}");
     drop(mm);

@@ -1,7 +1,8 @@
 //! Shared helpers for the criterion benches and the `probe` example.
 
-use rallypoint::matchmaker::{Matchmaker, MatchmakerOptions};
-use rallypoint::time::Time;
+use rallypoint::matchmaker::{Matchmaker, MatchmakerOptions, PluginModules};
+use rallypoint::ruleset::RuleSet;
+use rallypoint_bench_data::drive::run_simulated;
 use rallypoint_bench_data::generate::{WorkloadItem, WorkloadRequest, WorkloadSpec, generate};
 use rallypoint_bench_data::profiles::Profile;
 
@@ -30,39 +31,33 @@ pub fn end_to_end_workload(profile: Profile) -> (Vec<WorkloadItem>, usize) {
 /// threads. Returns the tickets the consumer saw in `MatchmakingSucceeded` events.
 pub fn end_to_end(profile: Profile, items: Vec<WorkloadItem>, until: f64) -> usize {
     let rule_set = rallypoint::ruleset::check(profile.rule_set_json()).value.expect("profile is valid");
+    end_to_end_with(&rule_set, profile.name(), PluginModules::default(), items, until)
+}
+
+/// [`end_to_end`] with any rule set, under configuration name `configuration` (the one
+/// the workload's requests name), with `plugins` for its plugin rules.
+pub fn end_to_end_with(
+    rule_set: &RuleSet,
+    configuration: &str,
+    plugins: PluginModules,
+    items: Vec<WorkloadItem>,
+    until: f64,
+) -> usize {
     let config = rallypoint::config::check(&format!(
-        r#"{{"Name": "{}", "RuleSetName": "bench", "RequestTimeoutSeconds": 120, "AcceptanceRequired": false}}"#,
-        profile.name()
+        r#"{{"Name": "{configuration}", "RuleSetName": "bench", "RequestTimeoutSeconds": 120, "AcceptanceRequired": false}}"#
     ))
     .value
     .expect("valid configuration");
     let mut options = MatchmakerOptions::new(1);
     options.threads = 2;
     options.retention_seconds = Some(0.0);
+    options.plugins = plugins;
     let (mut mm, events) = Matchmaker::new(options);
-    mm.add_configuration(config, &rule_set).expect("supported");
+    mm.add_configuration(config, rule_set).expect("supported");
     let consumer = std::thread::spawn(move || {
         events.iter().filter(|e| e.type_name() == "MatchmakingSucceeded").map(|e| e.tickets().len()).sum::<usize>()
     });
-    let start = Time(1_767_225_600_000);
-    let mut items = items.into_iter().peekable();
-    let mut k = 0u64;
-    while (k as f64) <= until {
-        let tick = k as f64;
-        while let Some(item) = items.next_if(|i| i.at <= tick) {
-            let now = start.plus_secs(item.at);
-            match item.request {
-                WorkloadRequest::Start(r) => {
-                    let _ = mm.start_matchmaking(now, r);
-                }
-                WorkloadRequest::Stop { ticket_id } => {
-                    let _ = mm.stop_matchmaking(now, &ticket_id);
-                }
-            }
-        }
-        mm.tick(start.plus_secs(tick));
-        k += 1;
-    }
+    run_simulated(&mut mm, items, 1.0, until);
     drop(mm);
     consumer.join().expect("consumer")
 }
