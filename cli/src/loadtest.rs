@@ -257,6 +257,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
     let report = report::build(&facts, &outcome, cpu, memory);
     print!("{}", report::text(&report));
+    crate::plugins::print_status(&report.plugins);
     if let Some(path) = &args.report {
         let body = match report::Format::of(path) {
             Some(report::Format::Json) => serde_json::to_string_pretty(&report)? + "\n",
@@ -302,6 +303,8 @@ pub(crate) struct Outcome {
     pub(crate) engine_bytes_per_waiting_ticket: Option<f64>,
     /// The consumer's measurements.
     pub(crate) consumer: Consumer,
+    /// Health of each plugin rule at the end of the run.
+    pub(crate) plugins: Vec<rallypoint::matchmaker::PluginStatus>,
 }
 
 fn progress_bar(len: u64) -> indicatif::ProgressBar {
@@ -495,6 +498,7 @@ fn run_simulated(
     bar.finish_and_clear();
     let total_wall = started.elapsed().as_secs_f64();
     drop(ticket_tx);
+    let plugins = mm.plugin_status();
     // Dropping the matchmaker closes the event channel, which ends the consumer.
     drop(mm);
     let consumer = consumer.join().map_err(|_| anyhow::anyhow!("the event consumer panicked"))?;
@@ -510,6 +514,7 @@ fn run_simulated(
         peak_waiting,
         engine_bytes_per_waiting_ticket: memory.bytes_per_waiting_ticket(),
         consumer,
+        plugins,
     })
 }
 
@@ -625,6 +630,7 @@ fn run_real(
     bar.finish_and_clear();
     let total_wall = started.elapsed().as_secs_f64();
     let (stops, _) = producer.join().map_err(|_| anyhow::anyhow!("the producer panicked"))?;
+    let plugins = mm.plugin_status();
     drop(mm);
     let consumer = consumer.join().map_err(|_| anyhow::anyhow!("the event consumer panicked"))?;
     let _ = timed_out;
@@ -640,5 +646,6 @@ fn run_real(
         peak_waiting,
         engine_bytes_per_waiting_ticket: memory.bytes_per_waiting_ticket(),
         consumer,
+        plugins,
     })
 }

@@ -119,3 +119,42 @@ fn large_profile_is_refused_clearly() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("large") && err.contains("not supported"), "{err}");
 }
+
+#[test]
+fn a_rule_set_with_a_plugin_rule_runs_and_reports_the_plugins_health() {
+    let json = temp("plugin.json");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let plugin_dir = rallypoint_tests::plugin_dir();
+    let out = bin()
+        .current_dir(&root)
+        .args(["loadtest", "--profile", "bench-data/profiles/5v5-odds-plugin.json", "--tickets", "2000"])
+        .args(["--duration", "10", "--threads", "2", "--plugin-dir", plugin_dir.to_str().unwrap(), "--report"])
+        .arg(&json)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("plugin rule 'EvenOdds' (win_probability) in '5v5': "), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let plugin = &report["plugins"][0];
+    assert_eq!(plugin["rule"], "EvenOdds");
+    assert!(num(plugin, &["health", "calls"]) > 100.0, "{plugin}");
+    assert_eq!(num(plugin, &["health", "failures"]), 0.0, "{plugin}");
+    assert!(num(&report, &["tickets", "matched"]) > 1000.0, "{}", report["tickets"]);
+}
+
+#[test]
+fn a_plugin_that_cannot_be_found_is_a_clear_error() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = bin()
+        .current_dir(&root)
+        .args(["loadtest", "--profile", "bench-data/profiles/5v5-odds-plugin.json", "--tickets", "100"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("rule 'EvenOdds': plugin 'win_probability' was not found: no win_probability.wasm in"),
+        "{stderr}"
+    );
+}

@@ -277,6 +277,8 @@ pub(crate) struct Report {
     pub(crate) quality: Quality,
     pub(crate) series: Series,
     pub(crate) histograms: Histograms,
+    /// Health of each plugin rule (calls, failures by kind, breaker trips, last error).
+    pub(crate) plugins: Vec<rallypoint::matchmaker::PluginStatus>,
 }
 
 pub(crate) fn build(facts: &RunFacts, o: &Outcome, cpu: Option<f64>, memory: Memory) -> Report {
@@ -422,7 +424,17 @@ pub(crate) fn build(facts: &RunFacts, o: &Outcome, cpu: Option<f64>, memory: Mem
         skill_spread: histogram(&spread, 30),
         delta_ping_ms: histogram(&delta, 30),
     };
-    Report { run: facts.clone(), tickets, throughput, cycles, resources, quality, series, histograms }
+    Report {
+        run: facts.clone(),
+        tickets,
+        throughput,
+        cycles,
+        resources,
+        quality,
+        series,
+        histograms,
+        plugins: o.plugins.clone(),
+    }
 }
 
 fn bytes(b: Option<u64>) -> String {
