@@ -199,7 +199,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut options = MatchmakerOptions::new(args.seed);
     options.threads = args.threads;
     let rule_set_dir = if from_file { Path::new(&args.profile).parent() } else { None };
-    options.plugins = args.plugins.modules(&rule_set, rule_set_dir)?;
+    options.plugins = args.plugins.modules(rule_set_dir);
     // Finished tickets are forgotten at once: the load test reads outcomes from events, and
     // retained records would blur the memory figures.
     options.retention_seconds = Some(0.0);

@@ -4,9 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
 use rallypoint::matchmaker::{PluginModules, PluginStatus};
-use rallypoint::ruleset::{RuleKind, RuleSet};
 
 /// The `--plugin-dir` option, shared by the commands that run rule sets.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -18,21 +16,13 @@ pub(crate) struct PluginDirs {
 }
 
 impl PluginDirs {
-    /// The modules for `rule_set`, whose file (if any) lives in `rule_set_dir`.
-    pub(crate) fn modules(&self, rule_set: &RuleSet, rule_set_dir: Option<&Path>) -> anyhow::Result<PluginModules> {
+    /// The modules for a rule set whose file (if any) lives in `rule_set_dir`: the
+    /// `--plugin-dir` directories, then `rule_set_dir`; paths in rules are relative to it.
+    pub(crate) fn modules(&self, rule_set_dir: Option<&Path>) -> PluginModules {
         let mut modules = PluginModules { dirs: self.dirs.clone(), ..PluginModules::default() };
         modules.dirs.extend(rule_set_dir.map(Path::to_path_buf));
-        for rule in &rule_set.rules {
-            let RuleKind::Plugin(p) = &rule.kind else { continue };
-            if !p.is_path() || modules.modules.contains_key(&p.plugin) {
-                continue;
-            }
-            let path = rule_set_dir.unwrap_or(Path::new(".")).join(&p.plugin);
-            let wasm = std::fs::read(&path)
-                .with_context(|| format!("rule '{}': cannot read plugin file {}", rule.name, path.display()))?;
-            modules.insert(p.plugin.clone(), wasm);
-        }
-        Ok(modules)
+        modules.base_dir = rule_set_dir.map(Path::to_path_buf);
+        modules
     }
 }
 

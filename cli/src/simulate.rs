@@ -67,7 +67,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
             }
         }
     };
-    let plugins = args.plugins.modules(&rule_set, Some(&rule_set_dir))?;
+    let plugins = args.plugins.modules(Some(&rule_set_dir));
     simulate(args, &scenario, &rule_set, plugins, &file)
 }
 

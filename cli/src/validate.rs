@@ -5,8 +5,11 @@ use std::process::ExitCode;
 
 use rallypoint::config::{self, MatchmakingConfiguration, RuleSetSource};
 use rallypoint::diagnostic::render;
+use rallypoint::ruleset::RuleKind;
 use rallypoint::{Diagnostic, json, ruleset};
 use serde::Serialize;
+
+use crate::plugins::PluginDirs;
 
 /// Arguments of `rallypoint validate`.
 #[derive(clap::Args, Debug)]
@@ -21,6 +24,12 @@ pub(crate) struct Args {
     /// What the files are; `auto` decides from their fields.
     #[arg(long, value_enum, default_value_t = DocKind::Auto)]
     kind: DocKind,
+    /// Also find and load the modules of `plugin` rules (as `simulate` and `loadtest`
+    /// would, searching these directories and then the rule set's own), and report a
+    /// plugin that is missing or refused (imports, ABI, its init rejecting the rule's
+    /// attributes or parameters). Without it, plugin rules are checked as text only.
+    #[command(flatten)]
+    plugins: PluginDirs,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,7 +67,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut io_error = false;
     for path in &args.files {
         match std::fs::read_to_string(path) {
-            Ok(text) => reports.extend(check_file(path, text, args.kind)),
+            Ok(text) => {
+                let mut file_reports = check_file(path, text, args.kind);
+                if !args.plugins.dirs.is_empty() {
+                    file_reports.iter_mut().for_each(|r| check_plugins(r, path, &args.plugins));
+                }
+                reports.extend(file_reports);
+            }
             Err(err) => {
                 eprintln!("error: cannot read {}: {err}", path.display());
                 io_error = true;
@@ -177,6 +192,33 @@ fn check_file(path: &Path, text: String, kind: DocKind) -> Vec<Report> {
 fn rule_set_report(file: String, text: String, configuration: &MatchmakingConfiguration) -> Report {
     let rs = ruleset::check_with_configuration(&text, rallypoint::source::Span::new(0, text.len()), configuration);
     Report { file, kind: DocKind::Ruleset, valid: rs.is_valid(), diagnostics: rs.diagnostics, text }
+}
+
+/// With `--plugin-dir`: loads the plugins of a valid rule set's plugin rules and reports
+/// each one that cannot be loaded at the rule's `plugin` field.
+fn check_plugins(report: &mut Report, path: &Path, dirs: &PluginDirs) {
+    if report.kind != DocKind::Ruleset || !report.valid {
+        return;
+    }
+    let Some(rule_set) = ruleset::check(&report.text).value else { return };
+    let lines = rallypoint::source::LineIndex::new(&report.text);
+    let problems = dirs.modules(path.parent()).check(&rule_set);
+    for (index, problem) in problems {
+        let (span, at) = match rule_set.rules.get(index).map(|r| &r.kind) {
+            Some(RuleKind::Plugin(p)) => (p.plugin_span, format!("rules[{index}].plugin")),
+            _ => (rallypoint::source::Span::default(), String::new()),
+        };
+        report.diagnostics.push(Diagnostic {
+            severity: rallypoint::Severity::Error,
+            code: "plugin-not-loadable",
+            path: at,
+            span,
+            location: lines.line_col(&report.text, span.start),
+            message: problem,
+            help: Some("build the plugin (scripts/build-plugins, or cargo build --release in its crate) and pass the directory holding NAME.wasm with --plugin-dir".to_owned()),
+        });
+        report.valid = false;
+    }
 }
 
 fn io_diagnostic(text: &str, rel: &str, target: &Path, err: &std::io::Error) -> Diagnostic {

@@ -179,3 +179,27 @@ fn simulate_rejects_a_bad_scenario_naming_the_request() {
     assert!(err.contains("requests[1]"), "{err}");
     assert!(err.contains("AcceptMatch"), "{err}");
 }
+
+#[test]
+fn validate_with_plugin_dirs_loads_each_plugin_and_points_at_the_one_that_fails() {
+    let plugins = rallypoint_tests::plugin_dir();
+    let dir = plugins.to_str().unwrap();
+    let good = rallypoint(&["validate", "--plugin-dir", dir, &repo("bench-data/profiles/5v5-odds-plugin.json")]);
+    assert_eq!(good.status.code(), Some(0), "{}", String::from_utf8_lossy(&good.stderr));
+
+    let tmp = temp_dir("plugin-validate");
+    std::fs::create_dir_all(&tmp.0).unwrap();
+    let text = std::fs::read_to_string(repo("bench-data/profiles/5v5-odds-plugin.json"))
+        .unwrap()
+        .replace(r#""plugin": "win_probability""#, r#""plugin": "misbehaving_forbidden_import""#);
+    let file = tmp.join("imports.json");
+    std::fs::write(&file, text).unwrap();
+    let bad = rallypoint(&["validate", "--plugin-dir", dir, file.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error[plugin-not-loadable]: rule 'EvenOdds': plugin 'misbehaving_forbidden_import' could not be loaded: it imports `env::env_clock`, but plugins may import nothing"), "{stderr}");
+    assert!(stderr.contains("= path: rules[4].plugin"), "{stderr}");
+    // Without --plugin-dir the rule is checked as text only.
+    let text_only = rallypoint(&["validate", file.to_str().unwrap()]);
+    assert_eq!(text_only.status.code(), Some(0));
+}

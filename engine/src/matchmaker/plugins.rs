@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::api::ApiError;
 use crate::plugin::abi::{Setup, SetupParameter};
 use crate::plugin::{Limits, PluginHost};
-use crate::ruleset::{CompiledKind, CompiledRules, RuleKind};
+use crate::ruleset::{CompiledKind, CompiledRules, RuleKind, RuleSet};
 use crate::search::plugins::{BoundPlugin, PluginRules, attr_kind};
 
 /// The WebAssembly modules plugin rules may use.
@@ -15,7 +15,7 @@ use crate::search::plugins::{BoundPlugin, PluginRules, attr_kind};
 /// A rule's `plugin` field is looked up first among the modules added with
 /// [`PluginModules::insert`] (by the exact text the rule writes), then, for a plain name
 /// such as `role_queue`, as `<dir>/role_queue.wasm` in each of [`PluginModules::dirs`] in
-/// order; a path (`plugins/x.wasm`) is read as written, relative to the current directory.
+/// order; a path (`plugins/x.wasm`) is read relative to [`PluginModules::base_dir`].
 /// Modules are read and compiled once, when a configuration is added, never during a cycle.
 #[derive(Debug, Clone, Default)]
 pub struct PluginModules {
@@ -23,6 +23,9 @@ pub struct PluginModules {
     pub dirs: Vec<PathBuf>,
     /// Modules supplied by the embedder, by the name or path rules write.
     pub modules: HashMap<String, Arc<[u8]>>,
+    /// What relative plugin paths are relative to (the CLI: the rule set's directory);
+    /// `None` is the current directory.
+    pub base_dir: Option<PathBuf>,
     /// Sandbox limits for every plugin this matchmaker loads.
     pub limits: Limits,
 }
@@ -40,7 +43,8 @@ impl PluginModules {
         }
         let read = |path: &Path| std::fs::read(path).map(Arc::<[u8]>::from);
         if is_path {
-            return read(Path::new(written)).map_err(|e| format!("cannot read plugin file '{written}': {e}"));
+            let path = self.base_dir.as_deref().unwrap_or(Path::new(".")).join(written);
+            return read(&path).map_err(|e| format!("cannot read plugin file '{}': {e}", path.display()));
         }
         for dir in &self.dirs {
             let path = dir.join(format!("{written}.wasm"));
@@ -54,6 +58,32 @@ impl PluginModules {
             let dirs: Vec<String> = self.dirs.iter().map(|d| d.display().to_string()).collect();
             format!("plugin '{written}' was not found: no {written}.wasm in {}", dirs.join(", "))
         })
+    }
+}
+
+impl PluginModules {
+    /// Finds and loads the plugin of every plugin rule of `rule_set`, as adding a
+    /// configuration would, without keeping them: `(rule index, what went wrong)` for each
+    /// rule whose plugin cannot be found or is refused. For `rallypoint validate`.
+    pub fn check(&self, rule_set: &RuleSet) -> Vec<(usize, String)> {
+        let rules = crate::ruleset::compile(rule_set);
+        let mut host: Option<PluginHost> = None;
+        let mut problems = Vec::new();
+        for (index, rule) in rule_set.rules.iter().enumerate() {
+            let RuleKind::Plugin(source) = &rule.kind else { continue };
+            let loaded = self.find(&source.plugin, source.is_path()).and_then(|wasm| {
+                if host.is_none() {
+                    host = Some(PluginHost::new(self.limits.clone()).map_err(|e| e.to_string())?);
+                }
+                let setup = plugin_setup(&rules, index).expect("a plugin rule");
+                let host = host.as_ref().expect("created above");
+                host.load(plugin_name(&source.plugin), &wasm, &setup, 1).map(drop).map_err(|e| e.to_string())
+            });
+            if let Err(problem) = loaded {
+                problems.push((index, format!("rule '{}': {problem}", rule.name)));
+            }
+        }
+        problems
     }
 }
 
