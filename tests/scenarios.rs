@@ -176,6 +176,10 @@ fn simulate(scenario: &Scenario, rule_set: &RuleSet, threads: usize) -> Result<R
     let mut options = MatchmakerOptions::new(SEED);
     options.threads = threads;
     options.retention_seconds = None;
+    // Scenarios with plugin rules use the example plugins, built from rules-plugins/.
+    if rule_set.rules.iter().any(|r| matches!(r.kind, ruleset::RuleKind::Plugin(_))) {
+        options.plugins.dirs.push(rallypoint_tests::plugin_dir());
+    }
     let envelope = rallypoint::events::EnvelopeContext::for_configuration(&scenario.configuration);
     let compiled = ruleset::compile(rule_set);
     let team_names: Vec<String> = compiled.teams().iter().map(|t| t.name.clone()).collect();
