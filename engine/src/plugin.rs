@@ -64,10 +64,10 @@ pub struct Limits {
     /// How often the epoch ticker advances (default 1 ms).
     pub epoch_tick: Duration,
     /// Deadline of a `rallypoint_score` or `rallypoint_filter` call, in ticks (default 4).
-    /// The deadline is wall time; a call past it is stopped as soon as it has also spent
-    /// half a tick of the following tick on the CPU, so a thread the OS paused is not
-    /// mistaken for a runaway plugin, and an infinite loop stops about one tick after the
-    /// deadline (about 5 ms by default).
+    /// The deadline is wall time; a call past it is stopped once it has also spent one
+    /// more tick on the CPU, so a thread the OS paused is not mistaken for a runaway
+    /// plugin, and an infinite loop stops about one tick after the deadline (about 5 ms by
+    /// default on a quiet machine; later in wall time when the CPU is contended).
     pub call_deadline_ticks: u64,
     /// Deadline of instantiation, `rallypoint_init` and `rallypoint_load_players`, in ticks
     /// (default 50).

@@ -432,7 +432,9 @@ impl Worker {
         );
         store.limiter(|limiter| limiter);
         let tick = limits.epoch_tick;
-        store.epoch_deadline_callback(move |mut ctx| Ok(on_deadline(&mut ctx.data_mut().overtime, tick)));
+        store.epoch_deadline_callback(move |mut ctx| {
+            Ok(on_deadline(&mut ctx.data_mut().overtime, tick, thread_cpu_time()))
+        });
         arm(&mut store, plugin, cold_ticks, FUEL_COLD).map_err(|err| (Stage::Instantiate, err))?;
         let instance =
             plugin.pre.instantiate(&mut store).map_err(|err| (Stage::Instantiate, plugin.classify(err, cold_ticks)))?;
@@ -801,17 +803,15 @@ const MAX_EXTENSION_TICKS: u64 = 200;
 
 /// The epoch deadline was reached. The deadline is wall time, and a thread the OS has
 /// paused (another process, a busy machine) reaches it without having run: so the call
-/// gets one more tick, and is stopped only if it spent most of that tick on the CPU. An
-/// infinite loop is therefore cut off one tick after its deadline; a healthy call that was
-/// merely descheduled finishes.
-fn on_deadline(overtime: &mut Overtime, tick: Duration) -> UpdateDeadline {
-    let now = thread_cpu_time();
-    match overtime.cpu_mark {
-        Some(mark) if now.saturating_sub(mark) >= tick / 2 => return UpdateDeadline::Interrupt,
-        _ if overtime.extensions >= MAX_EXTENSION_TICKS => return UpdateDeadline::Interrupt,
-        _ => {}
+/// is given more time, tick by tick, and stopped once it has spent one more tick on the
+/// CPU since it first overran. An infinite loop is therefore cut off one tick of its own
+/// CPU time after the deadline (sooner in wall time on a quiet machine than on a busy
+/// one); a healthy call that was merely descheduled finishes.
+fn on_deadline(overtime: &mut Overtime, tick: Duration, now: Duration) -> UpdateDeadline {
+    let mark = *overtime.cpu_mark.get_or_insert(now);
+    if now.saturating_sub(mark) >= tick || overtime.extensions >= MAX_EXTENSION_TICKS {
+        return UpdateDeadline::Interrupt;
     }
-    overtime.cpu_mark = Some(now);
     overtime.extensions += 1;
     UpdateDeadline::Continue(1)
 }
@@ -882,3 +882,47 @@ impl fmt::Display for TableLimitHit {
 }
 
 impl std::error::Error for TableLimitHit {}
+
+#[cfg(test)]
+mod deadline_tests {
+    use super::*;
+
+    fn continues(u: UpdateDeadline) -> bool {
+        matches!(u, UpdateDeadline::Continue(1))
+    }
+
+    #[test]
+    fn an_overrun_is_stopped_after_one_more_tick_of_cpu_however_long_that_takes() {
+        let tick = Duration::from_millis(1);
+        let mut o = Overtime::default();
+        let t0 = Duration::from_secs(7);
+        assert!(continues(on_deadline(&mut o, tick, t0)), "the first overrun only marks the CPU clock");
+        // Descheduled: ticks pass with little CPU; the call keeps running.
+        assert!(continues(on_deadline(&mut o, tick, t0 + Duration::from_micros(200))));
+        assert!(continues(on_deadline(&mut o, tick, t0 + Duration::from_micros(900))));
+        // One tick of CPU since the first overrun, accumulated over several ticks: stop.
+        assert!(matches!(on_deadline(&mut o, tick, t0 + tick), UpdateDeadline::Interrupt));
+    }
+
+    #[test]
+    fn a_starved_call_is_still_stopped_after_the_extension_cap() {
+        let tick = Duration::from_millis(1);
+        let mut o = Overtime::default();
+        let t0 = Duration::from_secs(1);
+        for _ in 0..MAX_EXTENSION_TICKS {
+            assert!(continues(on_deadline(&mut o, tick, t0)));
+        }
+        assert!(matches!(on_deadline(&mut o, tick, t0), UpdateDeadline::Interrupt));
+    }
+
+    #[test]
+    fn the_thread_cpu_clock_advances_with_work() {
+        let (before, wall) = (thread_cpu_time(), std::time::Instant::now());
+        let mut x = 0u64;
+        while thread_cpu_time() < before + Duration::from_millis(2) {
+            x = std::hint::black_box(x.wrapping_add(1));
+            assert!(wall.elapsed() < Duration::from_secs(10), "the CPU clock does not advance");
+        }
+        assert!(x > 0);
+    }
+}
