@@ -311,7 +311,7 @@ impl Pool {
     }
 
     /// The acceptable-location mask of latency rule `latency_rule` at expansion `level`.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn mask(&self, slot: u32, latency_rule: usize, level: usize) -> u64 {
         self.masks[slot as usize * self.layout.masks_per_ticket + self.layout.mask_offsets[latency_rule] + level]
     }

@@ -8,6 +8,8 @@
 //! checked as a complete match. If no assignment passes, the newest additions are dropped
 //! one by one until one does or only the anchor is left.
 
+use std::cmp::Ordering;
+
 use rayon::prelude::*;
 
 use crate::expr::Candidate;
@@ -49,24 +51,35 @@ pub(crate) struct CycleOutput {
     pub(crate) anchor_metrics: Vec<(u32, u16, u32, u32)>,
 }
 
+/// A segment of a shard's entries.
+#[derive(Debug, Clone, Copy)]
+struct Segment {
+    shard: usize,
+    start: usize,
+    end: usize,
+}
+
 /// Runs one search cycle. `pool.refresh()` must have been called since the last change.
 pub(crate) fn search_cycle(pool: &Pool, rules: &CompiledRules, plugins: &PluginRules, now: Time) -> CycleOutput {
-    let mut work: Vec<(usize, usize, usize)> = Vec::new();
-    for (shard_index, shard) in pool.shards.iter().enumerate() {
-        let n = shard.entries.len();
+    let mut work: Vec<Segment> = Vec::new();
+    for (shard, s) in pool.shards.iter().enumerate() {
+        let n = s.entries.len();
         let mut start = 0;
         while start < n {
             let end = (start + SEGMENT).min(n);
-            work.push((shard_index, start, end));
+            work.push(Segment { shard, start, end });
             start = end;
         }
     }
+    let newest = rules.rule_set().algorithm.expansion_age_selection == ExpansionAgeSelection::Newest;
     let results: Vec<CycleOutput> = work
         .par_iter()
         .map_init(
-            || Workspace::new(rules, plugins),
-            |ws, &(shard, start, end)| {
-                search_segment(pool, rules, plugins, now, &pool.shards[shard].entries[start..end], ws)
+            || Workspace::new(pool, rules, plugins),
+            |ws, seg| {
+                let entries = &pool.shards[seg.shard].entries;
+                let ctx = Ctx { pool, rules, plugins, entries: &entries[seg.start..seg.end], now, newest };
+                search_segment(&ctx, ws)
             },
         )
         .collect();
@@ -87,15 +100,25 @@ struct Workspace {
     assignments: Assignments,
     parties: Vec<Party>,
     slots: Vec<TeamSlots>,
-    batch: Vec<(SortKey, u32, u32)>,
+    /// The anchor's batch, in sort order once `order_batch` ran.
+    batch: Vec<Cand>,
+    /// Sort keys after the first, by position in the segment (only with several sort rules).
+    more_keys: Vec<[u64; MAX_SORT_KEYS - 1]>,
+    /// The sort rules, and their anchor-side values for the current anchor.
+    sort_specs: Vec<SortSpec>,
+    anchor_values: Vec<AnchorValue>,
+    /// Whether a batch in scan order is close to sort order (the first sort rule measures
+    /// the primary key's attribute): then insertion sort is cheapest.
+    nearly_sorted: bool,
     order: Vec<u32>,
     used: Vec<bool>,
+    /// Teams to try for the ticket being seated: `(-open slots, team)`.
+    teams: Vec<(i64, u16)>,
     metrics: Vec<(u32, u32)>,
     /// Gating rules other than batchDistance and latency (checked through `Candidate`).
     expr_rules: Vec<usize>,
     /// Numeric batchDistance rules: `(rule, attribute, aggregation)`.
     batch_rules: Vec<(usize, usize, usize)>,
-    sort_rules: Vec<usize>,
     balance: Option<(usize, usize)>,
     /// Whether some rule names a team (`teams[red]`): then mirrored assignments of
     /// identical teams are not equivalent and are tried too.
@@ -114,10 +137,38 @@ struct Workspace {
     alternatives: Vec<u32>,
 }
 
-type SortKey = [f64; MAX_SORT_KEYS + 1];
+/// A batch candidate: its first sort key (as ordered bits) and seq, which with
+/// `Workspace::more_keys` order the batch.
+#[derive(Debug, Clone, Copy)]
+struct Cand {
+    key: u64,
+    seq: u64,
+    slot: u32,
+    pos: u32,
+}
+
+/// A sort rule, resolved against the pool's layout.
+#[derive(Debug, Clone, Copy)]
+enum SortSpec {
+    /// A number attribute: `sign * value` (absolute) or `sign * |value - anchor's|`.
+    Number { attr: usize, agg: usize, sign: f64, absolute: bool },
+    /// A string attribute: 0 when equal to the anchor's (first player's), else 1.
+    String { attr: usize },
+    /// A map attribute, at the anchor's key with the highest or lowest value.
+    Map { attr: usize, map_key: MapKey, sign: f64, absolute: bool },
+}
+
+/// A sort rule's anchor side, computed once per anchor.
+#[derive(Debug, Clone, Copy)]
+enum AnchorValue {
+    Number(f64),
+    String(Sym),
+    /// The chosen key and the anchor's value there; `None` when the anchor's map is empty.
+    Map(Option<(Sym, Option<f64>)>),
+}
 
 impl Workspace {
-    fn new(rules: &CompiledRules, plugins: &PluginRules) -> Workspace {
+    fn new(pool: &Pool, rules: &CompiledRules, plugins: &PluginRules) -> Workspace {
         let mut expr_rules = Vec::new();
         let mut batch_rules = Vec::new();
         for &r in rules.gating_rules() {
@@ -129,29 +180,42 @@ impl Workspace {
                 _ => expr_rules.push(r),
             }
         }
-        let sort_rules = rules
+        let sort_specs: Vec<SortSpec> = rules
             .rules()
             .iter()
-            .enumerate()
-            .filter(|(_, r)| matches!(r.kind, CompiledKind::Sort { .. }))
-            .map(|(i, _)| i)
+            .filter_map(|r| match &r.kind {
+                CompiledKind::Sort { absolute, rule } => Some(sort_spec(pool, *absolute, rule)),
+                _ => None,
+            })
+            .take(MAX_SORT_KEYS)
             .collect();
+        let nearly_sorted = match (sort_specs.first(), pool.layout.key) {
+            (Some(SortSpec::Number { attr, absolute: false, sign, .. }), Some((key_attr, _))) => {
+                *attr == key_attr && *sign > 0.0
+            }
+            _ => false,
+        };
         let balance = balance_attribute(rules);
         let team_specific = names_a_team(rules);
+        let bound_attrs = batch_rules.iter().map(|&(_, attr, agg)| (attr, agg)).collect();
         Workspace {
-            build: Build::new(rules.teams().len()),
+            build: Build::new(rules.teams().len(), bound_attrs, pool.layout.masks_per_ticket),
             rule_scratch: RuleScratch::default(),
             team_scratch: TeamScratch::default(),
             assignments: Assignments::default(),
             parties: Vec::new(),
             slots: Vec::new(),
             batch: Vec::new(),
+            more_keys: Vec::new(),
+            anchor_values: Vec::with_capacity(sort_specs.len()),
+            sort_specs,
+            nearly_sorted,
             order: Vec::new(),
             used: Vec::new(),
+            teams: Vec::new(),
             metrics: vec![(0, 0); rules.rules().len()],
             expr_rules,
             batch_rules,
-            sort_rules,
             balance,
             team_specific,
             mirrored: Vec::new(),
@@ -167,6 +231,15 @@ impl Workspace {
     }
 }
 
+fn sort_spec(pool: &Pool, absolute: bool, sort: &crate::ruleset::SortRule) -> SortSpec {
+    let attr = sort.attribute;
+    let sign = if sort.direction == SortDirection::Ascending { 1.0 } else { -1.0 };
+    match sort.map_key {
+        Some(map_key) => SortSpec::Map { attr, map_key, sign, absolute },
+        None if pool.layout.string_index[attr].is_some() => SortSpec::String { attr },
+        None => SortSpec::Number { attr, agg: number_agg_index(sort.party_aggregation), sign, absolute },
+    }
+}
 /// The number attribute team assignment balances: `balancedAttribute` when set; else the
 /// attribute of the first team-average rule (`avg(teams[*]...attributes[x])`, the usual
 /// "fair teams" rule); else the first numeric `batchDistance` attribute (a skill band); else
@@ -244,26 +317,67 @@ struct Build {
     /// Players per concrete team: `(slot, player index)`.
     members: Vec<Vec<(u32, u8)>>,
     players: u32,
+    /// Running aggregates over the tickets, one frame per ticket (frame `k` covers tickets
+    /// `0..=k`), so a ticket's hard-rule check and match age cost no pass over the build:
+    /// `(lo, hi)` per numeric batchDistance rule, folded in ticket order as a full pass
+    /// would;
+    bounds: Vec<(f64, f64)>,
+    /// the AND of the tickets' latency masks, per mask word;
+    masks: Vec<u64>,
+    /// the earliest and latest start.
+    starts: Vec<(u64, u64)>,
+    /// `(attribute, aggregation)` of each numeric batchDistance rule.
+    bound_attrs: Vec<(usize, usize)>,
+    n_masks: usize,
 }
 
 impl Build {
-    fn new(n_teams: usize) -> Build {
-        Build { tickets: Vec::new(), members: vec![Vec::new(); n_teams], players: 0 }
+    fn new(n_teams: usize, bound_attrs: Vec<(usize, usize)>, n_masks: usize) -> Build {
+        Build {
+            tickets: Vec::new(),
+            members: vec![Vec::new(); n_teams],
+            players: 0,
+            bounds: Vec::new(),
+            masks: Vec::new(),
+            starts: Vec::new(),
+            bound_attrs,
+            n_masks,
+        }
     }
 
     fn clear(&mut self) {
         self.tickets.clear();
         self.members.iter_mut().for_each(Vec::clear);
         self.players = 0;
+        self.bounds.clear();
+        self.masks.clear();
+        self.starts.clear();
     }
 
     fn push(&mut self, pool: &Pool, slot: u32, team: u16, pos: u32) {
         let n = pool.n_players[slot as usize];
+        let k = self.tickets.len();
         self.tickets.push((slot, team, pos));
         for p in 0..n {
             self.members[team as usize].push((slot, p));
         }
         self.players += u32::from(n);
+        let nb = self.bound_attrs.len();
+        for r in 0..nb {
+            let (attr, agg) = self.bound_attrs[r];
+            let v = pool.number(slot, attr, agg);
+            let (lo, hi) = if k == 0 { (f64::INFINITY, f64::NEG_INFINITY) } else { self.bounds[(k - 1) * nb + r] };
+            self.bounds.push((lo.min(v), hi.max(v)));
+        }
+        let nm = self.n_masks;
+        let own = &pool.masks[slot as usize * nm..(slot as usize + 1) * nm];
+        for (w, &m) in own.iter().enumerate() {
+            let prev = if k == 0 { u64::MAX } else { self.masks[(k - 1) * nm + w] };
+            self.masks.push(prev & m);
+        }
+        let start = pool.start[slot as usize].0;
+        let (lo, hi) = self.starts.last().copied().unwrap_or((u64::MAX, 0));
+        self.starts.push((lo.min(start), hi.max(start)));
     }
 
     fn pop(&mut self, pool: &Pool) {
@@ -272,6 +386,10 @@ impl Build {
             let members = &mut self.members[team as usize];
             members.truncate(members.len() - n as usize);
             self.players -= u32::from(n);
+            let k = self.tickets.len();
+            self.bounds.truncate(k * self.bound_attrs.len());
+            self.masks.truncate(k * self.n_masks);
+            self.starts.truncate(k);
         }
     }
 
@@ -336,6 +454,7 @@ struct Ctx<'a> {
     pool: &'a Pool,
     rules: &'a CompiledRules,
     plugins: &'a PluginRules,
+    /// The segment's entries.
     entries: &'a [(f64, u64, u32)],
     now: Time,
     newest: bool,
@@ -344,47 +463,51 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     /// The expansion age of the build plus, optionally, one more ticket.
     fn match_age(&self, build: &Build, extra: Option<u32>) -> f64 {
-        let starts = build.tickets.iter().map(|t| t.0).chain(extra).map(|s| self.pool.start[s as usize].0);
-        let start = if self.newest { starts.max() } else { starts.min() };
-        age_seconds(self.now, Time(start.unwrap_or(self.now.0)))
+        let extra = extra.map(|s| self.pool.start[s as usize].0);
+        let start = match (build.starts.last(), extra) {
+            (None, None) => self.now.0,
+            (None, Some(e)) => e,
+            (Some(&(lo, hi)), e) => match (self.newest, e) {
+                (true, Some(e)) => hi.max(e),
+                (true, None) => hi,
+                (false, Some(e)) => lo.min(e),
+                (false, None) => lo,
+            },
+        };
+        age_seconds(self.now, Time(start))
     }
 
     /// Checks batchDistance and latency rules for the build (already including a new ticket).
-    /// Returns the first failing rule, or the chosen location on success.
-    fn hard_rules(&self, ws: &Workspace, age: f64) -> Result<Option<u8>, usize> {
+    /// Returns the first failing rule.
+    fn hard_rules(&self, ws: &Workspace, age: f64) -> Result<(), usize> {
         let pool = self.pool;
         let build = &ws.build;
-        for &(rule, attr, agg) in &ws.batch_rules {
+        let k = build.tickets.len() - 1;
+        let nb = build.bound_attrs.len();
+        for (r, &(rule, _, _)) in ws.batch_rules.iter().enumerate() {
             let CompiledKind::BatchDistance { max_distance, .. } = &self.rules.rules()[rule].kind else { continue };
-            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-            for &(slot, _, _) in &build.tickets {
-                let v = pool.number(slot, attr, agg);
-                lo = lo.min(v);
-                hi = hi.max(v);
-            }
+            let (lo, hi) = build.bounds[k * nb + r];
             if hi - lo > max_distance.at(age) {
                 return Err(rule);
             }
         }
-        let mut location = None;
         for (r, (rule, schedule, agg)) in pool.layout.latency_rules.iter().enumerate() {
             let level = schedule.level(age);
-            let mut mask = u64::MAX;
-            for &(slot, _, _) in &build.tickets {
-                mask &= pool.mask(slot, r, level);
-            }
+            let mask = build.masks[k * build.n_masks + pool.layout.mask_offsets[r] + level];
             if mask == 0 {
                 return Err(*rule);
             }
-            let CompiledKind::Latency { max_distance, distance_reference, .. } = &self.rules.rules()[*rule].kind else {
+            let CompiledKind::Latency { max_distance: Some(max_distance), distance_reference, .. } =
+                &self.rules.rules()[*rule].kind
+            else {
+                // Any location every ticket accepts will do.
                 continue;
             };
-            // Pick the acceptable location with the lowest average latency that also meets
-            // maxDistance from the reference.
-            let max_distance = max_distance.as_ref().map(|s| s.at(age));
-            let mut best: Option<(f64, u8)> = None;
+            // Some acceptable location must also meet maxDistance from the reference.
+            let max_distance = max_distance.at(age);
             let mut bits = mask;
-            while bits != 0 {
+            let mut found = false;
+            while bits != 0 && !found {
                 let loc = bits.trailing_zeros() as u8;
                 bits &= bits - 1;
                 let (mut sum, mut lo, mut hi, mut n) = (0.0, f64::INFINITY, f64::NEG_INFINITY, 0.0);
@@ -398,29 +521,20 @@ impl Ctx<'_> {
                         n += 1.0;
                     }
                 }
-                let avg = sum / n;
-                if let Some(d) = max_distance {
-                    let reference = match distance_reference {
-                        Some(DistanceReference::Avg) => avg,
-                        _ => lo,
-                    };
-                    let worst = (hi - reference).max(reference - lo);
-                    if worst > d {
-                        continue;
-                    }
-                }
-                if best.is_none_or(|(b, _)| avg < b) {
-                    best = Some((avg, loc));
-                }
+                let reference = match distance_reference {
+                    Some(DistanceReference::Avg) => sum / n,
+                    _ => lo,
+                };
+                let worst = (hi - reference).max(reference - lo);
+                // Exactly "not beyond": a NaN spread (no data) does not fail the location.
+                found = !matches!(worst.partial_cmp(&max_distance), Some(Ordering::Greater));
             }
-            match best {
-                Some((_, loc)) => location = location.or(Some(loc)),
-                None => return Err(*rule),
+            if !found {
+                return Err(*rule);
             }
         }
-        Ok(location)
+        Ok(())
     }
-
     /// Checks the expression rules against `ws.build`; counts evaluations into `ws.metrics`.
     fn expr_rules(&self, ws: &mut Workspace, age: f64, phase: Phase, count: bool) -> bool {
         let Workspace { build, rule_scratch, metrics, expr_rules, .. } = ws;
@@ -477,30 +591,19 @@ impl Ctx<'_> {
     }
 }
 
-fn search_segment(
-    pool: &Pool,
-    rules: &CompiledRules,
-    plugins: &PluginRules,
-    now: Time,
-    entries: &[(f64, u64, u32)],
-    ws: &mut Workspace,
-) -> CycleOutput {
-    let ctx = Ctx {
-        pool,
-        rules,
-        plugins,
-        entries,
-        now,
-        newest: rules.rule_set().algorithm.expansion_age_selection == ExpansionAgeSelection::Newest,
-    };
+fn search_segment(ctx: &Ctx<'_>, ws: &mut Workspace) -> CycleOutput {
+    let (pool, entries, now) = (ctx.pool, ctx.entries, ctx.now);
     let mut out = CycleOutput::default();
     let n = entries.len();
     ws.used.clear();
     ws.used.resize(n, false);
+    if ws.sort_specs.len() > 1 {
+        ws.more_keys.resize(n, [0; MAX_SORT_KEYS - 1]);
+    }
     ws.plugin.begin_segment();
-    if !plugins.bound.is_empty() {
+    if !ctx.plugins.bound.is_empty() {
         ws.plugin.filter_segment(
-            plugins,
+            ctx.plugins,
             pool,
             entries,
             |slot| age_seconds(now, pool.start[slot as usize]),
@@ -512,11 +615,15 @@ fn search_segment(
     ws.order.sort_unstable_by_key(|&i| entries[i as usize].1);
     let order = std::mem::take(&mut ws.order);
     for &anchor_pos in &order {
-        if ws.used[anchor_pos as usize] {
+        let anchor_pos = anchor_pos as usize;
+        if ws.used[anchor_pos] {
             continue;
         }
+        scan_batch(ctx, anchor_pos, ws);
+        let slot = entries[anchor_pos].2;
         ws.metrics.iter_mut().for_each(|m| *m = (0, 0));
-        match build_match(&ctx, entries, anchor_pos as usize, ws) {
+        order_batch(ctx, anchor_pos, ws);
+        match build_match(ctx, anchor_pos, ws) {
             Some(proposal) => {
                 for &(_, _, pos) in &ws.build.tickets {
                     ws.used[pos as usize] = true;
@@ -524,7 +631,6 @@ fn search_segment(
                 out.proposals.push(proposal);
             }
             None => {
-                let slot = entries[anchor_pos as usize].2;
                 for (r, &(pass, fail)) in ws.metrics.iter().enumerate() {
                     if pass + fail > 0 {
                         out.anchor_metrics.push((slot, r as u16, pass, fail));
@@ -537,94 +643,156 @@ fn search_segment(
     out
 }
 
-fn gather_batch(ctx: &Ctx<'_>, entries: &[(f64, u64, u32)], anchor_pos: usize, ws: &mut Workspace) {
-    let pool = ctx.pool;
-    let anchor_slot = entries[anchor_pos].2;
-    let anchor_key = entries[anchor_pos].0;
-    let half = pool.layout.key_window.as_ref().map_or(f64::INFINITY, |s| {
+/// Collects the anchor's batch into `ws.batch`, in scan order: the `BATCH` entries nearest
+/// to it in primary key, not yet taken, within the key window its age allows (nearest
+/// first; the left one on ties).
+fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) {
+    let entries = ctx.entries;
+    let (anchor_key, _, anchor_slot) = entries[anchor_pos];
+    let half = ctx.pool.layout.key_window.as_ref().map_or(f64::INFINITY, |s| {
         // The anchor is the oldest ticket, so its age bounds every match's expansion age.
-        s.at(age_seconds(ctx.now, pool.start[anchor_slot as usize]))
+        s.at(age_seconds(ctx.now, ctx.pool.start[anchor_slot as usize]))
     });
     ws.batch.clear();
     let (mut lo, mut hi) = (anchor_pos, anchor_pos + 1);
     while ws.batch.len() < BATCH {
-        let left = (lo > 0).then(|| entries[lo - 1]).filter(|e| anchor_key - e.0 <= half);
-        let right = (hi < entries.len()).then(|| entries[hi]).filter(|e| e.0 - anchor_key <= half);
-        let take_left = match (left, right) {
+        let left = if lo > 0 { Some(anchor_key - entries[lo - 1].0).filter(|&d| d <= half) } else { None };
+        let right = if hi < entries.len() { Some(entries[hi].0 - anchor_key).filter(|&d| d <= half) } else { None };
+        let pos = match (left, right) {
             (None, None) => break,
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            (Some(l), Some(r)) => anchor_key - l.0 <= r.0 - anchor_key,
-        };
-        let pos = if take_left {
-            lo -= 1;
-            lo
-        } else {
-            hi += 1;
-            hi - 1
-        };
-        if !ws.used[pos] {
-            ws.batch.push(([0.0; MAX_SORT_KEYS + 1], entries[pos].2, pos as u32));
-        }
-    }
-    // Order: sort rules relative to the anchor, then age.
-    for item in ws.batch.iter_mut() {
-        let slot = item.1;
-        for (k, &r) in ws.sort_rules.iter().take(MAX_SORT_KEYS).enumerate() {
-            item.0[k] = sort_key(ctx, r, anchor_slot, slot);
-        }
-        item.0[MAX_SORT_KEYS] = pool.seq[slot as usize] as f64;
-    }
-    ws.batch.sort_by(|a, b| {
-        a.0.iter().zip(b.0.iter()).map(|(x, y)| x.total_cmp(y)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
-    });
-}
-
-/// A sort rule's key for `slot` relative to the anchor (smaller sorts first).
-fn sort_key(ctx: &Ctx<'_>, rule: usize, anchor: u32, slot: u32) -> f64 {
-    let CompiledKind::Sort { absolute, rule: sort } = &ctx.rules.rules()[rule].kind else { return 0.0 };
-    let pool = ctx.pool;
-    let agg = number_agg_index(sort.party_aggregation);
-    let attr = sort.attribute;
-    let sign = if sort.direction == SortDirection::Ascending { 1.0 } else { -1.0 };
-    let value_of = |s: u32| -> Option<f64> {
-        match sort.map_key {
-            Some(map_key) => {
-                let anchor_map = pool.map(anchor, attr);
-                let pick = match map_key {
-                    MapKey::MaxValue => anchor_map.iter().max_by(|a, b| a.1.total_cmp(&b.1)),
-                    MapKey::MinValue => anchor_map.iter().min_by(|a, b| a.1.total_cmp(&b.1)),
-                };
-                let key = pick?.0;
-                pool.map(s, attr).iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+            (Some(l), Some(r)) if l <= r => {
+                lo -= 1;
+                lo
             }
-            None => match pool.layout.string_index[attr] {
-                Some(_) => Some(if pool.string(s, 0, attr) == pool.string(anchor, 0, attr) { 0.0 } else { 1.0 }),
-                None => Some(pool.number(s, attr, agg)),
-            },
+            (Some(_), None) => {
+                lo -= 1;
+                lo
+            }
+            (_, Some(_)) => {
+                hi += 1;
+                hi - 1
+            }
+        };
+        let (_, seq, slot) = entries[pos];
+        if !ws.used[pos] {
+            ws.batch.push(Cand { key: 0, seq, slot, pos: pos as u32 });
         }
-    };
-    let is_string = sort.map_key.is_none() && pool.layout.string_index[attr].is_some();
-    match (value_of(slot), value_of(anchor)) {
-        (None, _) => f64::INFINITY,
-        (Some(v), _) if is_string => v,
-        (Some(v), Some(a)) if !absolute => sign * (v - a).abs(),
-        (Some(v), _) => sign * v,
     }
 }
 
-fn build_match(ctx: &Ctx<'_>, entries: &[(f64, u64, u32)], anchor_pos: usize, ws: &mut Workspace) -> Option<Proposal> {
+/// Orders `ws.batch` by the sort rules relative to the anchor, then by seq (age).
+fn order_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) {
+    let pool = ctx.pool;
+    let anchor = ctx.entries[anchor_pos].2;
+    let Workspace { batch, more_keys, sort_specs, anchor_values, nearly_sorted, .. } = ws;
+    anchor_values.clear();
+    anchor_values.extend(sort_specs.iter().map(|spec| anchor_value(pool, spec, anchor)));
+    for c in batch.iter_mut() {
+        let mut keys = sort_specs.iter().zip(anchor_values.iter()).map(|(spec, a)| sort_key(pool, spec, a, c.slot));
+        c.key = keys.next().unwrap_or(0);
+        if sort_specs.len() > 1 {
+            let more = &mut more_keys[c.pos as usize];
+            for (m, k) in more.iter_mut().zip(keys) {
+                *m = k;
+            }
+        }
+    }
+    if sort_specs.len() <= 1 {
+        let less = |a: &Cand, b: &Cand| (a.key, a.seq) < (b.key, b.seq);
+        if *nearly_sorted {
+            insertion_sort(batch, less);
+        } else {
+            batch.sort_unstable_by_key(|c| (c.key, c.seq));
+        }
+    } else {
+        let n = sort_specs.len() - 1;
+        let more_keys = &*more_keys;
+        let cmp = |a: &Cand, b: &Cand| {
+            a.key
+                .cmp(&b.key)
+                .then_with(|| more_keys[a.pos as usize][..n].cmp(&more_keys[b.pos as usize][..n]))
+                .then(a.seq.cmp(&b.seq))
+        };
+        batch.sort_unstable_by(cmp);
+    }
+}
+
+/// Sorts a short, nearly sorted slice.
+fn insertion_sort(v: &mut [Cand], less: impl Fn(&Cand, &Cand) -> bool) {
+    for i in 1..v.len() {
+        let x = v[i];
+        let mut j = i;
+        while j > 0 && less(&x, &v[j - 1]) {
+            v[j] = v[j - 1];
+            j -= 1;
+        }
+        v[j] = x;
+    }
+}
+
+fn anchor_value(pool: &Pool, spec: &SortSpec, anchor: u32) -> AnchorValue {
+    match *spec {
+        SortSpec::Number { attr, agg, .. } => AnchorValue::Number(pool.number(anchor, attr, agg)),
+        SortSpec::String { attr } => AnchorValue::String(pool.string(anchor, 0, attr)),
+        SortSpec::Map { attr, map_key, .. } => {
+            let map = pool.map(anchor, attr);
+            let pick = match map_key {
+                MapKey::MaxValue => map.iter().max_by(|a, b| a.1.total_cmp(&b.1)),
+                MapKey::MinValue => map.iter().min_by(|a, b| a.1.total_cmp(&b.1)),
+            };
+            AnchorValue::Map(pick.map(|&(key, _)| (key, map.iter().find(|(k, _)| *k == key).map(|(_, v)| *v))))
+        }
+    }
+}
+
+/// A sort rule's key for `slot` relative to the anchor (smaller sorts first), as bits that
+/// order like `f64::total_cmp` orders the key.
+fn sort_key(pool: &Pool, spec: &SortSpec, anchor: &AnchorValue, slot: u32) -> u64 {
+    let key = match (*spec, *anchor) {
+        (SortSpec::Number { attr, agg, sign, absolute }, AnchorValue::Number(a)) => {
+            let v = pool.number(slot, attr, agg);
+            if absolute { sign * v } else { sign * (v - a).abs() }
+        }
+        (SortSpec::String { attr }, AnchorValue::String(a)) => {
+            if pool.string(slot, 0, attr) == a {
+                0.0
+            } else {
+                1.0
+            }
+        }
+        (SortSpec::Map { attr, sign, absolute, .. }, AnchorValue::Map(Some((key, a)))) => {
+            match pool.map(slot, attr).iter().find(|(k, _)| *k == key) {
+                None => f64::INFINITY,
+                Some(&(_, v)) => match a {
+                    Some(a) if !absolute => sign * (v - a).abs(),
+                    _ => sign * v,
+                },
+            }
+        }
+        _ => f64::INFINITY,
+    };
+    ordered_bits(key)
+}
+
+/// `x`'s bits, mapped so that unsigned order is `f64::total_cmp` order.
+fn ordered_bits(x: f64) -> u64 {
+    let b = x.to_bits();
+    if b >> 63 == 1 { !b } else { b | 1 << 63 }
+}
+
+fn build_match(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Option<Proposal> {
     let pool = ctx.pool;
     let rules = ctx.rules;
     let teams = rules.teams();
-    let anchor_slot = entries[anchor_pos].2;
-    gather_batch(ctx, entries, anchor_pos, ws);
+    let anchor_slot = ctx.entries[anchor_pos].2;
     ws.build.clear();
 
     // Seat the anchor.
     let age = ctx.match_age(&ws.build, Some(anchor_slot));
+    let mut order = std::mem::take(&mut ws.teams);
+    team_order(&ws.build, rules, age, pool.n_players[anchor_slot as usize], &mut order);
     let mut seated = false;
-    for team in team_order(&ws.build, rules, age, pool.n_players[anchor_slot as usize]) {
+    for &(_, team) in &order {
         ws.build.push(pool, anchor_slot, team, anchor_pos as u32);
         if ctx.hard_rules(ws, age).is_ok() && ctx.partial_rules(ws, age, true) {
             seated = true;
@@ -633,20 +801,23 @@ fn build_match(ctx: &Ctx<'_>, entries: &[(f64, u64, u32)], anchor_pos: usize, ws
         ws.build.pop(pool);
     }
     if !seated {
+        ws.teams = order;
         return None;
     }
     let capacity = |age: f64| teams.iter().map(|t| t.max_players.at(age) as u32).sum::<u32>();
 
     // Greedy fill.
     let batch = std::mem::take(&mut ws.batch);
-    for &(_, slot, pos) in &batch {
+    for c in &batch {
+        let (slot, pos) = (c.slot, c.pos);
         let size = pool.n_players[slot as usize];
         let age = ctx.match_age(&ws.build, Some(slot));
         if ws.build.players + u32::from(size) > capacity(age) {
             continue;
         }
         let mut accepted = false;
-        for team in team_order(&ws.build, rules, age, size) {
+        team_order(&ws.build, rules, age, size, &mut order);
+        for &(_, team) in &order {
             ws.build.push(pool, slot, team, pos);
             match ctx.hard_rules(ws, age) {
                 Err(rule) => {
@@ -654,7 +825,7 @@ fn build_match(ctx: &Ctx<'_>, entries: &[(f64, u64, u32)], anchor_pos: usize, ws
                     ws.build.pop(pool);
                     break; // Team choice cannot fix batch or latency rules.
                 }
-                Ok(_) => {
+                Ok(()) => {
                     if ctx.partial_rules(ws, age, true) {
                         accepted = true;
                         break;
@@ -668,6 +839,7 @@ fn build_match(ctx: &Ctx<'_>, entries: &[(f64, u64, u32)], anchor_pos: usize, ws
         }
     }
     ws.batch = batch;
+    ws.teams = order;
 
     // Finalize: the best balanced assignment that passes every rule.
     let proposal = |ws: &Workspace| Proposal {
@@ -721,9 +893,7 @@ fn repair(ctx: &Ctx<'_>, ws: &mut Workspace) -> bool {
     original.clear();
     original.extend(ws.build.tickets.iter().map(|&(slot, _, pos)| (slot, pos)));
     spare.clear();
-    spare.extend(
-        ws.batch.iter().map(|&(_, slot, pos)| (slot, pos)).filter(|(slot, _)| !original.iter().any(|(s, _)| s == slot)),
-    );
+    spare.extend(ws.batch.iter().map(|c| (c.slot, c.pos)).filter(|(slot, _)| !original.iter().any(|(s, _)| s == slot)));
     let mut attempts = 0;
     let mut repaired = false;
     'search: for out in (1..original.len()).rev() {
@@ -758,10 +928,13 @@ fn repair(ctx: &Ctx<'_>, ws: &mut Workspace) -> bool {
 fn seat_all(ctx: &Ctx<'_>, ws: &mut Workspace, list: &[(u32, u32)]) -> bool {
     let pool = ctx.pool;
     ws.build.clear();
+    let mut order = std::mem::take(&mut ws.teams);
+    let mut all = true;
     for &(slot, pos) in list {
         let age = ctx.match_age(&ws.build, Some(slot));
         let mut seated = false;
-        for team in team_order(&ws.build, ctx.rules, age, pool.n_players[slot as usize]) {
+        team_order(&ws.build, ctx.rules, age, pool.n_players[slot as usize], &mut order);
+        for &(_, team) in &order {
             ws.build.push(pool, slot, team, pos);
             if ctx.hard_rules(ws, age).is_ok() && ctx.partial_rules(ws, age, false) {
                 seated = true;
@@ -770,26 +943,27 @@ fn seat_all(ctx: &Ctx<'_>, ws: &mut Workspace, list: &[(u32, u32)]) -> bool {
             ws.build.pop(pool);
         }
         if !seated {
-            return false;
+            all = false;
+            break;
         }
     }
-    true
+    ws.teams = order;
+    all
 }
 
-/// Teams to try for a party of `size`, most open slots first (FlexMatch's fill order).
-fn team_order(build: &Build, rules: &CompiledRules, age: f64, size: u8) -> impl Iterator<Item = u16> + use<> {
-    let teams = rules.teams();
-    let mut best: [(i64, u16); 64] = [(0, 0); 64];
-    let mut n = 0;
-    for (i, t) in teams.iter().enumerate().take(64) {
+/// Teams to try for a party of `size`, most open slots first (FlexMatch's fill order), as
+/// `(-open slots, team)`.
+fn team_order(build: &Build, rules: &CompiledRules, age: f64, size: u8, out: &mut Vec<(i64, u16)>) {
+    out.clear();
+    for (i, t) in rules.teams().iter().enumerate().take(64) {
         let open = t.max_players.at(age) as i64 - build.members[i].len() as i64;
         if open >= i64::from(size) {
-            best[n] = (-open, i as u16);
-            n += 1;
+            out.push((-open, i as u16));
         }
     }
-    best[..n].sort_unstable();
-    (0..n).map(move |i| best[i].1)
+    if out.len() > 1 {
+        out.sort_unstable();
+    }
 }
 
 /// Tries balanced assignments of the build's tickets, then the greedy one; on success the
