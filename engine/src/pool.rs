@@ -11,6 +11,10 @@
 //! Slots are reused through a free list. A shard keeps `(key, seq, slot)` entries sorted;
 //! arrivals are sorted and merged in once per cycle (O(A log A + N)), and departures are
 //! filtered out in the same pass, so the pool is never re-sorted.
+//!
+//! The pool also keeps [`SearchMemory`]: what the search needs to know about its previous
+//! cycle to skip anchors whose neighbourhood did not change. `refresh` logs departures into
+//! it; the search fills in the rest.
 
 use crate::expr::AttrType;
 use crate::intern::Sym;
@@ -19,6 +23,9 @@ use crate::time::Time;
 
 /// Most distinct latency locations per configuration (one bit each in a `u64` mask).
 pub(crate) const MAX_LOCATIONS: usize = 64;
+
+/// Tickets per search segment. Fixed, so results do not depend on the thread count.
+pub(crate) const SEGMENT: usize = 4096;
 
 /// Index of a party aggregation in the per-attribute `[min, max, avg]` triple.
 pub(crate) fn number_agg_index(a: NumberAggregation) -> usize {
@@ -220,6 +227,48 @@ fn all_equal_string_attribute(rule_set: &crate::ruleset::RuleSet, rule: &crate::
     (all_players && rule_set.attributes[attr].ty == AttrType::String).then_some(attr)
 }
 
+/// What the last search cycle left for the next one, so that an anchor that failed and whose
+/// neighbourhood did not change can be skipped (see `search::cycle`). Only the search reads
+/// and writes it, besides `refresh`, which logs departures.
+#[derive(Debug, Default)]
+pub(crate) struct SearchMemory {
+    /// Whether the rest describes the previous search of this pool.
+    pub(crate) valid: bool,
+    /// Whether `refresh` ran since that search (and logged its departures).
+    pub(crate) refreshed: bool,
+    /// The seq of the next ticket when `refresh` last ran: the entries hold every waiting
+    /// ticket with a smaller seq.
+    pub(crate) merged_below: u64,
+    /// The time of that search.
+    pub(crate) now: Time,
+    /// Tickets with a smaller seq were in that search (its refresh had merged them).
+    pub(crate) watermark: u64,
+    /// Per shard, that search's segments in key order.
+    pub(crate) segments: Vec<Vec<SegmentBounds>>,
+    /// Per shard, tickets that left the shard since, in key order: `(key, threshold)`. A
+    /// departure changed what anchor `a` saw iff `seq(a) < threshold`: the threshold is the
+    /// seq of the anchor whose match took the ticket, or `u64::MAX` (cancelled, timed out).
+    pub(crate) departures: Vec<Vec<(f64, u64)>>,
+    /// Tickets that search put in matches: `(seq, anchor seq)`, sorted by seq. Consumed by
+    /// the next `refresh`.
+    pub(crate) matched: Vec<(u64, u64)>,
+    /// That search's failed-anchor rule metrics `(slot, rule, passed, failed)`, and
+    /// `(anchor seq, start, len)` into them, sorted by seq.
+    pub(crate) metrics: Vec<(u32, u16, u32, u32)>,
+    pub(crate) metrics_index: Vec<(u64, u32, u32)>,
+}
+
+/// One segment of a search: its first entry and the keys of the entries just outside it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SegmentBounds {
+    /// `(key, seq)` of its first entry.
+    pub(crate) first: (f64, u64),
+    /// Key of the entry before it in the shard, if any.
+    pub(crate) before: Option<f64>,
+    /// Key of the entry after it in the shard, if any.
+    pub(crate) after: Option<f64>,
+}
+
 /// A shard: tickets that share every hard-key value (string `batchDistance` attributes and
 /// attributes of "all players equal" comparisons).
 #[derive(Debug, Default)]
@@ -249,6 +298,15 @@ pub(crate) struct Pool {
     pub(crate) shard_of: Vec<u32>,
     next_seq: u64,
     live: usize,
+    /// The previous search cycle, for skipping unchanged anchors. Locked once per cycle.
+    pub(crate) memory: std::sync::Mutex<SearchMemory>,
+    /// Whether the search may skip unchanged failed anchors (tests turn it off to compare).
+    pub(crate) skip_unchanged: bool,
+    /// Whether the search still searches the anchors it could skip, and asserts that they
+    /// fail exactly as recorded (debug builds: every test run checks the skip rule).
+    pub(crate) verify_skips: bool,
+    /// Tickets per search segment (tests use small segments to exercise their edges).
+    pub(crate) segment_size: usize,
 }
 
 impl Pool {
@@ -269,6 +327,10 @@ impl Pool {
             shard_of: Vec::new(),
             next_seq: 0,
             live: 0,
+            memory: Default::default(),
+            skip_unchanged: true,
+            verify_skips: cfg!(debug_assertions),
+            segment_size: SEGMENT,
         }
     }
 
@@ -517,15 +579,41 @@ impl Pool {
     /// Merges arrivals into every shard's sorted entries and drops departed tickets, in
     /// place: the entries are filtered, grown by the arrivals, and merged from the back, so
     /// a cycle neither allocates a second copy of the index nor touches fresh pages.
+    /// Departures are logged into the search memory.
     pub(crate) fn refresh(&mut self) {
         let in_search = &self.in_search;
         let seqs = &self.seq;
         let live = |&(_, seq, slot): &(f64, u64, u32)| in_search[slot as usize] && seqs[slot as usize] == seq;
         let order = |a: &(f64, u64, u32), b: &(f64, u64, u32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
-        for shard in &mut self.shards {
+        let memory = self.memory.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let logging = memory.valid;
+        if logging {
+            memory.departures.resize_with(self.shards.len(), Vec::new);
+        }
+        let mut matched_found = 0;
+        for (shard_index, shard) in self.shards.iter_mut().enumerate() {
             shard.pending.retain(live);
             shard.pending.sort_by(order);
-            shard.entries.retain(live);
+            if logging {
+                let departures = &mut memory.departures[shard_index];
+                let matched = &memory.matched;
+                shard.entries.retain(|e| {
+                    if live(e) {
+                        return true;
+                    }
+                    let threshold = match matched.binary_search_by_key(&e.1, |m| m.0) {
+                        Ok(i) => {
+                            matched_found += 1;
+                            matched[i].1
+                        }
+                        Err(_) => u64::MAX,
+                    };
+                    departures.push((e.0, threshold));
+                    false
+                });
+            } else {
+                shard.entries.retain(live);
+            }
             let (n, p) = (shard.entries.len(), shard.pending.len());
             if p == 0 {
                 continue;
@@ -547,6 +635,14 @@ impl Pool {
             // Keep the buffer for the next arrivals, but not a burst's worth of it.
             shard.pending.shrink_to((shard.entries.len() / 8).max(4096));
         }
+        if logging && matched_found != memory.matched.len() {
+            // A ticket the last search matched is still waiting (not something the
+            // matchmaker does today): what that search saw can no longer be inferred.
+            memory.valid = false;
+        }
+        memory.matched.clear();
+        memory.refreshed = true;
+        memory.merged_below = self.next_seq;
     }
 }
 

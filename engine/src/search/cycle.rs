@@ -7,14 +7,38 @@
 //! the finished set of tickets is then re-assigned to teams by the balancing solver and
 //! checked as a complete match. If no assignment passes, the newest additions are dropped
 //! one by one until one does or only the anchor is left.
+//!
+//! **Skipping unchanged anchors.** An anchor's search is a function of the anchor, its batch
+//! (the set of tickets, since their order follows from them) and the expansion step each of
+//! those tickets is at, nothing else (plugin rules aside, which turn skipping off). A ticket
+//! still waiting from the previous cycle failed there as an anchor, so it fails again, with
+//! the same rule metrics, if its batch and those steps are the same. Let D be the distance
+//! (in primary key) of the batch's farthest ticket when the batch is full, else the window's
+//! half-width. The batch is the same if:
+//!
+//! - the anchor and every ticket of the batch were in the previous search (seq below the
+//!   previous refresh's watermark) and are at the same expansion step (the same number of
+//!   expansion `waitTimeSeconds` at or below their age) as then;
+//! - no ticket within D that was in the previous search is taken by an older anchor before
+//!   this one is visited (then it was free in the previous search and is not now), and
+//!   every ticket within D that is new is taken (a new free one would join the batch);
+//! - no ticket within D left the shard since, unless an older anchor of the previous search
+//!   matched it (then that search's scan had skipped it as taken);
+//! - every ticket within D is in this anchor's segment, now and in the previous search.
+//!
+//! Under these conditions the free tickets within D are the same in both searches, and so
+//! are the first `BATCH` of them in scan order. The scan itself is redone (it is cheap);
+//! ordering, filling and finalizing are not. Debug builds search skipped anchors anyway and
+//! assert that the outcome is what was skipped.
 
 use std::cmp::Ordering;
+use std::sync::PoisonError;
 
 use rayon::prelude::*;
 
 use crate::expr::Candidate;
 use crate::intern::Sym;
-use crate::pool::{Pool, list_agg_index, number_agg_index};
+use crate::pool::{Pool, SearchMemory, SegmentBounds, list_agg_index, number_agg_index};
 use crate::ruleset::{
     CompiledKind, CompiledRules, DistanceReference, ExpansionAgeSelection, MapKey, Phase, RuleScratch, SortDirection,
 };
@@ -22,8 +46,6 @@ use crate::search::plugins::{PluginRules, PluginScratch, Seat};
 use crate::search::teams::{self, Assignments, Party, TeamScratch, TeamSlots};
 use crate::time::Time;
 
-/// Tickets per segment. Fixed, so results do not depend on the thread count.
-const SEGMENT: usize = 4096;
 /// Tickets per anchor batch (besides the anchor).
 const BATCH: usize = 48;
 /// Alternative team assignments checked against the rules before giving up on a ticket set.
@@ -49,6 +71,9 @@ pub(crate) struct CycleOutput {
     pub(crate) proposals: Vec<Proposal>,
     /// Rule evaluations of failed anchor attempts: `(slot, rule, passed, failed)`.
     pub(crate) anchor_metrics: Vec<(u32, u16, u32, u32)>,
+    /// Anchors searched, and anchors skipped as unchanged.
+    pub(crate) searched: usize,
+    pub(crate) skipped: usize,
 }
 
 /// A segment of a shard's entries.
@@ -61,24 +86,42 @@ struct Segment {
 
 /// Runs one search cycle. `pool.refresh()` must have been called since the last change.
 pub(crate) fn search_cycle(pool: &Pool, rules: &CompiledRules, plugins: &PluginRules, now: Time) -> CycleOutput {
+    let segment = pool.segment_size.max(1);
     let mut work: Vec<Segment> = Vec::new();
     for (shard, s) in pool.shards.iter().enumerate() {
         let n = s.entries.len();
         let mut start = 0;
         while start < n {
-            let end = (start + SEGMENT).min(n);
+            let end = (start + segment).min(n);
             work.push(Segment { shard, start, end });
             start = end;
         }
     }
+    let mut memory = std::mem::take(&mut *pool.memory.lock().unwrap_or_else(PoisonError::into_inner));
+    let skipping = pool.skip_unchanged && memory.valid && memory.refreshed && plugins.bound.is_empty();
+    let expansion_times = expansion_times(rules);
     let newest = rules.rule_set().algorithm.expansion_age_selection == ExpansionAgeSelection::Newest;
+    let previous = skipping.then_some(&memory);
     let results: Vec<CycleOutput> = work
         .par_iter()
         .map_init(
             || Workspace::new(pool, rules, plugins),
             |ws, seg| {
                 let entries = &pool.shards[seg.shard].entries;
-                let ctx = Ctx { pool, rules, plugins, entries: &entries[seg.start..seg.end], now, newest };
+                let ctx = Ctx {
+                    pool,
+                    rules,
+                    plugins,
+                    entries: &entries[seg.start..seg.end],
+                    now,
+                    newest,
+                    expansion_times: &expansion_times,
+                    previous,
+                    watermark: previous.map_or(0, |m| m.watermark),
+                    verify: pool.verify_skips,
+                    shard: seg.shard,
+                    bounds: bounds(entries, seg),
+                };
                 search_segment(&ctx, ws)
             },
         )
@@ -87,9 +130,74 @@ pub(crate) fn search_cycle(pool: &Pool, rules: &CompiledRules, plugins: &PluginR
     for r in results {
         out.proposals.extend(r.proposals);
         out.anchor_metrics.extend(r.anchor_metrics);
+        out.searched += r.searched;
+        out.skipped += r.skipped;
     }
     out.proposals.sort_by_key(|p| p.anchor_seq);
+    remember(pool, plugins, now, &work, &out, &mut memory);
+    *pool.memory.lock().unwrap_or_else(PoisonError::into_inner) = memory;
     out
+}
+
+/// The first entry of a segment and the keys just outside it.
+fn bounds(entries: &[(f64, u64, u32)], seg: &Segment) -> SegmentBounds {
+    SegmentBounds {
+        first: (entries[seg.start].0, entries[seg.start].1),
+        before: (seg.start > 0).then(|| entries[seg.start - 1].0),
+        after: (seg.end < entries.len()).then(|| entries[seg.end].0),
+    }
+}
+
+/// Every expansion step time of the rule set, ascending: a ticket's expansion step for
+/// every schedule is fixed by how many of these its age has reached.
+fn expansion_times(rules: &CompiledRules) -> Vec<f64> {
+    let mut times: Vec<f64> =
+        rules.rule_set().expansions.iter().flat_map(|e| e.steps.iter().map(|s| s.wait_time_seconds)).collect();
+    times.sort_by(f64::total_cmp);
+    times.dedup();
+    times
+}
+
+/// Records what this search saw, for the next one (see the module documentation).
+fn remember(
+    pool: &Pool,
+    plugins: &PluginRules,
+    now: Time,
+    work: &[Segment],
+    out: &CycleOutput,
+    memory: &mut SearchMemory,
+) {
+    memory.valid = memory.refreshed && plugins.bound.is_empty();
+    memory.refreshed = false;
+    memory.now = now;
+    memory.watermark = memory.merged_below;
+    let n_shards = pool.shards.len();
+    memory.segments.resize_with(n_shards, Vec::new);
+    memory.segments.iter_mut().for_each(Vec::clear);
+    memory.departures.resize_with(n_shards, Vec::new);
+    memory.departures.iter_mut().for_each(Vec::clear);
+    memory.matched.clear();
+    memory.metrics.clear();
+    memory.metrics_index.clear();
+    if !memory.valid {
+        return;
+    }
+    for seg in work {
+        memory.segments[seg.shard].push(bounds(&pool.shards[seg.shard].entries, seg));
+    }
+    for p in &out.proposals {
+        memory.matched.extend(p.tickets.iter().map(|&(slot, _)| (pool.seq[slot as usize], p.anchor_seq)));
+    }
+    memory.matched.sort_unstable();
+    memory.metrics.extend_from_slice(&out.anchor_metrics);
+    let mut start = 0;
+    while start < memory.metrics.len() {
+        let slot = memory.metrics[start].0;
+        let len = memory.metrics[start..].iter().take_while(|m| m.0 == slot).count();
+        memory.metrics_index.push((pool.seq[slot as usize], start as u32, len as u32));
+        start += len;
+    }
+    memory.metrics_index.sort_unstable();
 }
 
 /// Reusable per-worker buffers.
@@ -458,6 +566,16 @@ struct Ctx<'a> {
     entries: &'a [(f64, u64, u32)],
     now: Time,
     newest: bool,
+    /// See [`expansion_times`].
+    expansion_times: &'a [f64],
+    /// The previous search, when anchors may be skipped.
+    previous: Option<&'a SearchMemory>,
+    /// Tickets with a smaller seq were in the previous search (0 when not skipping).
+    watermark: u64,
+    /// Search skippable anchors anyway and check that skipping them was right.
+    verify: bool,
+    shard: usize,
+    bounds: SegmentBounds,
 }
 
 impl Ctx<'_> {
@@ -475,6 +593,17 @@ impl Ctx<'_> {
             },
         };
         age_seconds(self.now, Time(start))
+    }
+
+    /// How many expansion step times a ticket's age has reached at `now`.
+    fn step(&self, now: Time, slot: u32) -> usize {
+        let age = age_seconds(now, self.pool.start[slot as usize]);
+        self.expansion_times.iter().take_while(|&&t| age >= t).count()
+    }
+
+    /// Whether a ticket is at the same expansion step as at `then`.
+    fn same_step(&self, then: Time, slot: u32) -> bool {
+        self.expansion_times.is_empty() || self.step(self.now, slot) == self.step(then, slot)
     }
 
     /// Checks batchDistance and latency rules for the build (already including a new ticket).
@@ -619,22 +748,40 @@ fn search_segment(ctx: &Ctx<'_>, ws: &mut Workspace) -> CycleOutput {
         if ws.used[anchor_pos] {
             continue;
         }
-        scan_batch(ctx, anchor_pos, ws);
+        let scan = scan_batch(ctx, anchor_pos, ws);
         let slot = entries[anchor_pos].2;
+        let replay = ctx.previous.filter(|previous| unchanged(ctx, previous, anchor_pos, &scan, ws));
+        if let Some(previous) = replay {
+            out.skipped += 1;
+            if !ctx.verify {
+                out.anchor_metrics.extend_from_slice(recorded_metrics(previous, entries[anchor_pos].1));
+                continue;
+            }
+        }
+        out.searched += 1;
         ws.metrics.iter_mut().for_each(|m| *m = (0, 0));
         order_batch(ctx, anchor_pos, ws);
         match build_match(ctx, anchor_pos, ws) {
             Some(proposal) => {
+                assert!(replay.is_none(), "an anchor skipped as unchanged formed a match");
                 for &(_, _, pos) in &ws.build.tickets {
                     ws.used[pos as usize] = true;
                 }
                 out.proposals.push(proposal);
             }
             None => {
+                let start = out.anchor_metrics.len();
                 for (r, &(pass, fail)) in ws.metrics.iter().enumerate() {
                     if pass + fail > 0 {
                         out.anchor_metrics.push((slot, r as u16, pass, fail));
                     }
+                }
+                if let Some(previous) = replay {
+                    assert_eq!(
+                        &out.anchor_metrics[start..],
+                        recorded_metrics(previous, entries[anchor_pos].1),
+                        "an anchor skipped as unchanged evaluated its rules differently"
+                    );
                 }
             }
         }
@@ -643,10 +790,30 @@ fn search_segment(ctx: &Ctx<'_>, ws: &mut Workspace) -> CycleOutput {
     out
 }
 
+/// The rule metrics the previous search recorded for the failed anchor with seq `seq`.
+fn recorded_metrics(previous: &SearchMemory, seq: u64) -> &[(u32, u16, u32, u32)] {
+    match previous.metrics_index.binary_search_by_key(&seq, |m| m.0) {
+        Ok(i) => {
+            let (_, start, len) = previous.metrics_index[i];
+            &previous.metrics[start as usize..(start + len) as usize]
+        }
+        Err(_) => &[],
+    }
+}
+
+/// What [`scan_batch`] saw besides the batch.
+struct Scan {
+    /// The batch's farthest distance in primary key when the batch is full, else the
+    /// window's half-width: every entry closer is in the batch or was taken.
+    radius: f64,
+    /// Whether a ticket of the previous search was passed over as taken.
+    took_old: bool,
+}
+
 /// Collects the anchor's batch into `ws.batch`, in scan order: the `BATCH` entries nearest
 /// to it in primary key, not yet taken, within the key window its age allows (nearest
 /// first; the left one on ties).
-fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) {
+fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
     let entries = ctx.entries;
     let (anchor_key, _, anchor_slot) = entries[anchor_pos];
     let half = ctx.pool.layout.key_window.as_ref().map_or(f64::INFINITY, |s| {
@@ -654,30 +821,64 @@ fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) {
         s.at(age_seconds(ctx.now, ctx.pool.start[anchor_slot as usize]))
     });
     ws.batch.clear();
+    let mut scan = Scan { radius: half, took_old: false };
     let (mut lo, mut hi) = (anchor_pos, anchor_pos + 1);
     while ws.batch.len() < BATCH {
         let left = if lo > 0 { Some(anchor_key - entries[lo - 1].0).filter(|&d| d <= half) } else { None };
         let right = if hi < entries.len() { Some(entries[hi].0 - anchor_key).filter(|&d| d <= half) } else { None };
-        let pos = match (left, right) {
+        let (pos, distance) = match (left, right) {
             (None, None) => break,
             (Some(l), Some(r)) if l <= r => {
                 lo -= 1;
-                lo
+                (lo, l)
             }
-            (Some(_), None) => {
+            (Some(l), None) => {
                 lo -= 1;
-                lo
+                (lo, l)
             }
-            (_, Some(_)) => {
+            (_, Some(r)) => {
                 hi += 1;
-                hi - 1
+                (hi - 1, r)
             }
         };
         let (_, seq, slot) = entries[pos];
-        if !ws.used[pos] {
-            ws.batch.push(Cand { key: 0, seq, slot, pos: pos as u32 });
+        if ws.used[pos] {
+            scan.took_old |= seq < ctx.watermark;
+            continue;
+        }
+        ws.batch.push(Cand { key: 0, seq, slot, pos: pos as u32 });
+        if ws.batch.len() == BATCH {
+            scan.radius = distance;
         }
     }
+    scan
+}
+
+/// Whether the anchor at `anchor_pos`, whose batch `scan_batch` just collected, would fail
+/// exactly as it did in the previous search (see the module documentation).
+fn unchanged(ctx: &Ctx<'_>, previous: &SearchMemory, anchor_pos: usize, scan: &Scan, ws: &Workspace) -> bool {
+    let (key, seq, slot) = ctx.entries[anchor_pos];
+    if seq >= previous.watermark || scan.took_old || !ctx.same_step(previous.now, slot) {
+        return false;
+    }
+    if !ws.batch.iter().all(|c| c.seq < previous.watermark && ctx.same_step(previous.now, c.slot)) {
+        return false;
+    }
+    let d = scan.radius;
+    let inside = |b: &SegmentBounds| b.before.is_none_or(|k| key - k > d) && b.after.is_none_or(|k| k - key > d);
+    if !inside(&ctx.bounds) {
+        return false;
+    }
+    let Some(segments) = previous.segments.get(ctx.shard) else { return false };
+    let i = segments.partition_point(|s| s.first.0.total_cmp(&key).then(s.first.1.cmp(&seq)).is_le());
+    if i == 0 || !inside(&segments[i - 1]) {
+        return false;
+    }
+    let departures = previous.departures.get(ctx.shard).map_or(&[][..], Vec::as_slice);
+    let mid = departures.partition_point(|e| e.0.total_cmp(&key).is_lt());
+    let left = departures[..mid].iter().rev().take_while(|e| key - e.0 <= d);
+    let right = departures[mid..].iter().take_while(|e| e.0 - key <= d);
+    left.chain(right).all(|&(_, threshold)| threshold <= seq)
 }
 
 /// Orders `ws.batch` by the sort rules relative to the anchor, then by seq (age).
@@ -1067,4 +1268,238 @@ fn finalize_with_plugins(ctx: &Ctx<'_>, ws: &mut Workspace, assignments: &Assign
     }
     ws.alternatives = alternatives;
     best.is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    //! Skipping unchanged anchors against searching every anchor: pools driven through the
+    //! same arrivals, cancellations, timeouts and matches must produce identical cycles.
+
+    use super::*;
+    use crate::pool::{NewPlayer, PlayerValue};
+
+    const DUEL: &str = r#"{"name": "duel", "ruleLanguageVersion": "1.0",
+        "playerAttributes": [{"name": "rating", "type": "number", "default": 1200}],
+        "teams": [{"name": "duelist", "minPlayers": 1, "maxPlayers": 1, "quantity": 2}],
+        "algorithm": {"expansionAgeSelection": "oldest"},
+        "rules": [
+          {"name": "Band", "type": "batchDistance", "batchAttribute": "rating", "maxDistance": 40},
+          {"name": "Ping", "type": "latency", "maxLatency": 60},
+          {"name": "Closest", "type": "distanceSort", "sortDirection": "ascending", "sortAttribute": "rating"}],
+        "expansions": [
+          {"target": "rules[Band].maxDistance", "steps": [{"waitTimeSeconds": 6, "value": 80}, {"waitTimeSeconds": 15, "value": 160}]},
+          {"target": "rules[Ping].maxLatency", "steps": [{"waitTimeSeconds": 10, "value": 120}]}]}"#;
+
+    const SQUADS: &str = r#"{"name": "squads", "ruleLanguageVersion": "1.0",
+        "playerAttributes": [{"name": "skill", "type": "number", "default": 1500},
+          {"name": "mode", "type": "string", "default": "conquest"},
+          {"name": "maps", "type": "string_list", "default": ["a", "b", "c"]}],
+        "teams": [{"name": "attackers", "minPlayers": 3, "maxPlayers": 3},
+                  {"name": "defenders", "minPlayers": 3, "maxPlayers": 3}],
+        "rules": [
+          {"name": "SameMode", "type": "batchDistance", "batchAttribute": "mode"},
+          {"name": "SkillBand", "type": "batchDistance", "batchAttribute": "skill", "maxDistance": 150, "partyAggregation": "max"},
+          {"name": "Ping", "type": "latency", "maxLatency": 100, "maxDistance": 30, "distanceReference": "min"},
+          {"name": "SharedMap", "type": "collection", "operation": "intersection", "measurements": "flatten(teams[*].players.attributes[maps])", "minCount": 1, "partyAggregation": "intersection"},
+          {"name": "Balanced", "type": "distance", "measurements": "avg(teams[*].players.attributes[skill])", "referenceValue": "avg(flatten(teams[*].players.attributes[skill]))", "maxDistance": 40},
+          {"name": "Closest", "type": "distanceSort", "sortDirection": "ascending", "sortAttribute": "skill"}],
+        "expansions": [
+          {"target": "rules[SkillBand].maxDistance", "steps": [{"waitTimeSeconds": 8, "value": 300}]},
+          {"target": "rules[Balanced].maxDistance", "steps": [{"waitTimeSeconds": 12, "value": 90}]},
+          {"target": "rules[Ping].maxLatency", "steps": [{"waitTimeSeconds": 9, "value": 160}]},
+          {"target": "rules[SharedMap].minCount", "steps": [{"waitTimeSeconds": 20, "value": 0}]}]}"#;
+
+    /// No numeric batchDistance (so no key window), several sort rules (string, map, number),
+    /// team-size expansions, a spread rule judged on every addition.
+    const MIXED: &str = r#"{"name": "mixed", "ruleLanguageVersion": "1.0",
+        "playerAttributes": [{"name": "skill", "type": "number", "default": 10},
+          {"name": "role", "type": "string", "default": "any"},
+          {"name": "maps", "type": "string_number_map", "default": {"a": 1}}],
+        "teams": [{"name": "red", "minPlayers": 2, "maxPlayers": 3}, {"name": "blue", "minPlayers": 2, "maxPlayers": 3}],
+        "algorithm": {"expansionAgeSelection": "oldest"},
+        "rules": [
+          {"name": "Close", "type": "distance", "measurements": "max(flatten(teams[*].players.attributes[skill]))", "referenceValue": "min(flatten(teams[*].players.attributes[skill]))", "maxDistance": 15},
+          {"name": "Role", "type": "absoluteSort", "sortDirection": "ascending", "sortAttribute": "role"},
+          {"name": "Fav", "type": "absoluteSort", "sortDirection": "descending", "sortAttribute": "maps", "mapKey": "maxValue"},
+          {"name": "Near", "type": "distanceSort", "sortDirection": "ascending", "sortAttribute": "skill"}],
+        "expansions": [
+          {"target": "rules[Close].maxDistance", "steps": [{"waitTimeSeconds": 5, "value": 40}]},
+          {"target": "teams[red].minPlayers", "steps": [{"waitTimeSeconds": 8, "value": 1}]},
+          {"target": "teams[blue].minPlayers", "steps": [{"waitTimeSeconds": 8, "value": 1}]}]}"#;
+
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            // splitmix64
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    fn player(values: Vec<Option<PlayerValue>>, latency: Vec<(u8, u32)>) -> NewPlayer {
+        NewPlayer { id_sym: Sym(u32::MAX), values, latency }
+    }
+
+    fn latencies(rng: &mut Rng, locations: u8) -> Vec<(u8, u32)> {
+        let mut out = Vec::new();
+        for l in 0..locations {
+            if rng.below(4) > 0 {
+                out.push((l, 20 + rng.below(140) as u32));
+            }
+        }
+        out
+    }
+
+    fn duelist(rng: &mut Rng) -> Vec<NewPlayer> {
+        let rating = 1000.0 + rng.below(600) as f64;
+        vec![player(vec![Some(PlayerValue::Number(rating))], latencies(rng, 4))]
+    }
+
+    fn squad(rng: &mut Rng) -> Vec<NewPlayer> {
+        let size = 1 + rng.below(3) as usize;
+        let mode = Sym(1 + rng.below(2) as u32);
+        let base = 1200.0 + rng.below(600) as f64;
+        let shared = latencies(rng, 3);
+        (0..size)
+            .map(|_| {
+                let maps: Vec<Sym> = (10..13).filter(|_| rng.below(3) > 0).map(Sym).collect();
+                let skill = base + rng.below(100) as f64;
+                let latency = shared.iter().map(|&(l, ms)| (l, ms + rng.below(20) as u32)).collect();
+                player(
+                    vec![
+                        Some(PlayerValue::Number(skill)),
+                        Some(PlayerValue::String(mode)),
+                        Some(PlayerValue::List(maps)),
+                    ],
+                    latency,
+                )
+            })
+            .collect()
+    }
+
+    fn mixed(rng: &mut Rng) -> Vec<NewPlayer> {
+        let size = 1 + rng.below(2) as usize;
+        (0..size)
+            .map(|_| {
+                let mut map: Vec<(Sym, f64)> = Vec::new();
+                for k in 20..23 {
+                    if rng.below(2) > 0 {
+                        map.push((Sym(k), rng.below(5) as f64));
+                    }
+                }
+                player(
+                    vec![
+                        Some(PlayerValue::Number(rng.below(200) as f64)),
+                        Some(PlayerValue::String(Sym(30 + rng.below(3) as u32))),
+                        Some(PlayerValue::Map(map)),
+                    ],
+                    Vec::new(),
+                )
+            })
+            .collect()
+    }
+
+    /// A ticket generator.
+    type Tickets = fn(&mut Rng) -> Vec<NewPlayer>;
+
+    type Outcome = (Vec<(u64, Vec<(u32, u16)>, Vec<(u32, u32)>)>, Vec<(u32, u16, u32, u32)>);
+
+    fn outcome(out: &CycleOutput) -> Outcome {
+        let proposals = out.proposals.iter().map(|p| (p.anchor_seq, p.tickets.clone(), p.metrics.clone())).collect();
+        (proposals, out.anchor_metrics.clone())
+    }
+
+    /// Drives three pools through the same events: one skipping, one skipping but searching
+    /// skipped anchors anyway to assert their outcome, one searching every anchor. Returns
+    /// how many anchors the skipping pool skipped.
+    fn compare(
+        text: &str,
+        tickets: fn(&mut Rng) -> Vec<NewPlayer>,
+        seed: u64,
+        segment: usize,
+        threads: usize,
+    ) -> usize {
+        let rule_set = crate::ruleset::check(text).value.expect("valid rule set");
+        let rules = crate::ruleset::compile(&rule_set);
+        let plugins = PluginRules::default();
+        let mut pools: Vec<Pool> = (0..3).map(|_| Pool::new(&rules)).collect();
+        for (i, pool) in pools.iter_mut().enumerate() {
+            pool.segment_size = segment;
+            pool.verify_skips = i == 1;
+            pool.skip_unchanged = i < 2;
+        }
+        let workers = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
+        let mut rng = Rng(seed);
+        let mut now = 1_000_000u64;
+        let mut waiting: Vec<(u32, u64)> = Vec::new();
+        let (mut skipped, mut matched) = (0, 0);
+        for cycle in 0..80 {
+            // Bursts, trickles and quiet cycles, so that some neighbourhoods stay unchanged.
+            let arrivals = match rng.below(4) {
+                0 => 0,
+                1 => rng.below(4),
+                _ => rng.below(40),
+            };
+            for _ in 0..arrivals {
+                let players = tickets(&mut rng);
+                let slots: Vec<u32> = pools.iter_mut().map(|p| p.insert(Time(now), &players)).collect();
+                assert!(slots.iter().all(|&s| s == slots[0]));
+                waiting.push((slots[0], now));
+            }
+            let cancel = rng.below(3) == 0;
+            let before = waiting.len();
+            waiting.retain(|&(slot, start)| {
+                let leaves = now - start > 30_000 || (cancel && slot % 17 == (cycle % 17) as u32);
+                if leaves {
+                    pools.iter_mut().for_each(|p| p.remove(slot));
+                }
+                !leaves
+            });
+            let departed = before - waiting.len();
+            let outputs: Vec<CycleOutput> = pools
+                .iter_mut()
+                .map(|p| {
+                    p.refresh();
+                    workers.install(|| search_cycle(p, &rules, &plugins, Time(now)))
+                })
+                .collect();
+            let expected = outcome(&outputs[2]);
+            for out in &outputs[..2] {
+                assert_eq!(outcome(out), expected, "cycle {cycle}: {arrivals} arrivals, {departed} departures");
+            }
+            assert_eq!(outputs[2].skipped, 0);
+            skipped += outputs[0].skipped;
+            for p in &outputs[2].proposals {
+                matched += p.tickets.len();
+                for &(slot, _) in &p.tickets {
+                    pools.iter_mut().for_each(|pool| pool.remove(slot));
+                    waiting.retain(|w| w.0 != slot);
+                }
+            }
+            now += 300 + rng.below(2500);
+        }
+        assert!(matched > 0, "the workload forms matches");
+        skipped
+    }
+
+    #[test]
+    fn skipping_unchanged_anchors_changes_nothing() {
+        let cases: [(&str, Tickets); 3] = [(DUEL, duelist), (SQUADS, squad), (MIXED, mixed)];
+        for (name, (text, tickets)) in ["duel", "squads", "mixed"].iter().zip(cases) {
+            let mut skipped = 0;
+            for seed in 0..4 {
+                for (segment, threads) in [(4096, 1), (7, 2), (32, 8), (64, 2)] {
+                    skipped += compare(text, tickets, seed, segment, threads);
+                }
+            }
+            assert!(skipped > 100, "{name}: only {skipped} anchors skipped");
+        }
+    }
 }
