@@ -38,7 +38,7 @@ use rayon::prelude::*;
 
 use crate::expr::Candidate;
 use crate::intern::Sym;
-use crate::pool::{Pool, SearchMemory, SegmentBounds, list_agg_index, number_agg_index};
+use crate::pool::{MAX_LOCATIONS, Pool, SearchMemory, SegmentBounds, list_agg_index, number_agg_index};
 use crate::ruleset::{
     CompiledKind, CompiledRules, DistanceReference, ExpansionAgeSelection, MapKey, Phase, RuleScratch, SortDirection,
 };
@@ -215,10 +215,12 @@ struct Workspace {
     /// The sort rules, and their anchor-side values for the current anchor.
     sort_specs: Vec<SortSpec>,
     anchor_values: Vec<AnchorValue>,
-    /// Whether a batch in scan order is close to sort order (the first sort rule measures
-    /// the primary key's attribute): then insertion sort is cheapest.
-    nearly_sorted: bool,
-    order: Vec<u32>,
+    /// How to order a batch.
+    order_by: Order,
+    /// `order_ties_by_seq`'s buffer.
+    ties: Vec<Cand>,
+    /// Positions in the segment, oldest ticket first.
+    order: Vec<u64>,
     used: Vec<bool>,
     /// Teams to try for the ticket being seated: `(-open slots, team)`.
     teams: Vec<(i64, u16)>,
@@ -253,6 +255,19 @@ struct Cand {
     seq: u64,
     slot: u32,
     pos: u32,
+}
+
+/// How a batch is put in sort order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Order {
+    /// The only sort rule is an ascending distance in the primary key (attribute and
+    /// aggregation): the scan's distances are the keys, already in order but for seq order
+    /// among equal keys.
+    Distance,
+    /// The first sort rule is an ascending distance in the primary key's attribute (another
+    /// aggregation): scan order is close to sort order.
+    NearlySorted,
+    General,
 }
 
 /// A sort rule, resolved against the pool's layout.
@@ -297,17 +312,33 @@ impl Workspace {
             })
             .take(MAX_SORT_KEYS)
             .collect();
-        let nearly_sorted = match (sort_specs.first(), pool.layout.key) {
-            (Some(SortSpec::Number { attr, absolute: false, sign, .. }), Some((key_attr, _))) => {
-                *attr == key_attr && *sign > 0.0
+        let order_by = match (sort_specs.as_slice(), pool.layout.key) {
+            ([SortSpec::Number { attr, agg, absolute: false, sign }], Some(key))
+                if (*attr, *agg) == key && *sign > 0.0 =>
+            {
+                Order::Distance
             }
-            _ => false,
+            ([SortSpec::Number { attr, absolute: false, sign, .. }, ..], Some((key, _)))
+                if *attr == key && *sign > 0.0 =>
+            {
+                Order::NearlySorted
+            }
+            _ => Order::General,
         };
         let balance = balance_attribute(rules);
         let team_specific = names_a_team(rules);
         let bound_attrs = batch_rules.iter().map(|&(_, attr, agg)| (attr, agg)).collect();
+        let latency_aggs = pool
+            .layout
+            .latency_rules
+            .iter()
+            .filter(|(rule, _, _)| {
+                matches!(rules.rules()[*rule].kind, CompiledKind::Latency { max_distance: Some(_), .. })
+            })
+            .map(|&(_, _, agg)| agg)
+            .collect();
         Workspace {
-            build: Build::new(rules.teams().len(), bound_attrs, pool.layout.masks_per_ticket),
+            build: Build::new(rules.teams().len(), bound_attrs, pool.layout.masks_per_ticket, latency_aggs),
             rule_scratch: RuleScratch::default(),
             team_scratch: TeamScratch::default(),
             assignments: Assignments::default(),
@@ -317,7 +348,8 @@ impl Workspace {
             more_keys: Vec::new(),
             anchor_values: Vec::with_capacity(sort_specs.len()),
             sort_specs,
-            nearly_sorted,
+            order_by,
+            ties: Vec::new(),
             order: Vec::new(),
             used: Vec::new(),
             teams: Vec::new(),
@@ -432,15 +464,39 @@ struct Build {
     bounds: Vec<(f64, f64)>,
     /// the AND of the tickets' latency masks, per mask word;
     masks: Vec<u64>,
-    /// the earliest and latest start.
+    /// the earliest and latest start;
     starts: Vec<(u64, u64)>,
+    /// and, for latency rules with a maxDistance, `(sum, lo, hi, count)` of the tickets'
+    /// latencies at each location the anchor reported (every acceptable location is one):
+    /// `[k][rule][location index]`.
+    latency: Vec<LatencyStats>,
     /// `(attribute, aggregation)` of each numeric batchDistance rule.
     bound_attrs: Vec<(usize, usize)>,
     n_masks: usize,
+    /// Aggregation index of each latency rule with a maxDistance, in `pool.layout` order.
+    latency_aggs: Vec<usize>,
+    /// The anchor's locations, and each location's index among them (`u8::MAX`: none).
+    locations: Vec<u8>,
+    location_index: [u8; MAX_LOCATIONS],
+}
+
+/// Latency at one location folded over tickets: `(sum, lo, hi, count)`.
+type LatencyStats = (f64, f64, f64, f64);
+
+const NO_LATENCY: LatencyStats = (0.0, f64::INFINITY, f64::NEG_INFINITY, 0.0);
+
+fn fold_latency((sum, lo, hi, n): LatencyStats, ms: f64) -> LatencyStats {
+    (sum + ms, lo.min(ms), hi.max(ms), n + 1.0)
+}
+
+/// A ticket's aggregated latency at `loc`, if it reported it (the first entry, as a lookup
+/// finds it).
+fn latency_at(pool: &Pool, slot: u32, loc: u8, agg: usize) -> Option<f64> {
+    pool.var[slot as usize].latency.iter().find(|(l, _)| *l == loc).map(|(_, v)| f64::from(v[agg]))
 }
 
 impl Build {
-    fn new(n_teams: usize, bound_attrs: Vec<(usize, usize)>, n_masks: usize) -> Build {
+    fn new(n_teams: usize, bound_attrs: Vec<(usize, usize)>, n_masks: usize, latency_aggs: Vec<usize>) -> Build {
         Build {
             tickets: Vec::new(),
             members: vec![Vec::new(); n_teams],
@@ -448,8 +504,12 @@ impl Build {
             bounds: Vec::new(),
             masks: Vec::new(),
             starts: Vec::new(),
+            latency: Vec::new(),
             bound_attrs,
             n_masks,
+            latency_aggs,
+            locations: Vec::new(),
+            location_index: [u8::MAX; MAX_LOCATIONS],
         }
     }
 
@@ -460,6 +520,7 @@ impl Build {
         self.bounds.clear();
         self.masks.clear();
         self.starts.clear();
+        self.latency.clear();
     }
 
     fn push(&mut self, pool: &Pool, slot: u32, team: u16, pos: u32) {
@@ -488,6 +549,61 @@ impl Build {
         self.starts.push((lo.min(start), hi.max(start)));
     }
 
+    /// Brings the latency stats up to date with the tickets. They are computed lazily, when
+    /// a check needs them: a ticket tried in several teams is pushed and popped each time,
+    /// but its latencies do not depend on the team.
+    fn sync_latency(&mut self, pool: &Pool) {
+        if self.latency_aggs.is_empty() {
+            return;
+        }
+        let width = |b: &Build| b.latency_aggs.len() * b.locations.len();
+        let mut k = if self.latency.is_empty() { 0 } else { self.latency.len() / width(self) };
+        while k < self.tickets.len() {
+            self.push_latency(pool, self.tickets[k].0, k);
+            k += 1;
+        }
+    }
+
+    /// Appends frame `k` of the latency stats, for ticket `slot`.
+    fn push_latency(&mut self, pool: &Pool, slot: u32, k: usize) {
+        let own = &pool.var[slot as usize].latency;
+        if k == 0 {
+            for &loc in &self.locations {
+                self.location_index[loc as usize] = u8::MAX;
+            }
+            self.locations.clear();
+            for &(loc, _) in own.iter() {
+                if self.location_index[loc as usize] == u8::MAX {
+                    self.location_index[loc as usize] = self.locations.len() as u8;
+                    self.locations.push(loc);
+                }
+            }
+        }
+        let width = self.latency_aggs.len() * self.locations.len();
+        if k == 0 {
+            self.latency.resize(width, NO_LATENCY);
+        } else {
+            self.latency.extend_from_within((k - 1) * width..k * width);
+        }
+        let frame = k * width;
+        let mut previous = None;
+        for &(loc, values) in own.iter() {
+            // Only the first entry of a location counts, as a lookup would find it.
+            if previous == Some(loc) {
+                continue;
+            }
+            previous = Some(loc);
+            let j = self.location_index[loc as usize];
+            if j == u8::MAX {
+                continue;
+            }
+            for (d, &agg) in self.latency_aggs.iter().enumerate() {
+                let cell = &mut self.latency[frame + d * self.locations.len() + j as usize];
+                *cell = fold_latency(*cell, f64::from(values[agg]));
+            }
+        }
+    }
+
     fn pop(&mut self, pool: &Pool) {
         if let Some((slot, team, _)) = self.tickets.pop() {
             let n = pool.n_players[slot as usize];
@@ -498,6 +614,10 @@ impl Build {
             self.bounds.truncate(k * self.bound_attrs.len());
             self.masks.truncate(k * self.n_masks);
             self.starts.truncate(k);
+            let width = self.latency_aggs.len() * self.locations.len();
+            if self.latency.len() > k * width {
+                self.latency.truncate(k * width);
+            }
         }
     }
 
@@ -606,23 +726,34 @@ impl Ctx<'_> {
         self.expansion_times.is_empty() || self.step(self.now, slot) == self.step(then, slot)
     }
 
-    /// Checks batchDistance and latency rules for the build (already including a new ticket).
-    /// Returns the first failing rule.
-    fn hard_rules(&self, ws: &Workspace, age: f64) -> Result<(), usize> {
+    /// Checks batchDistance and latency rules for the build plus, optionally, a ticket about
+    /// to be seated (they do not depend on its team). Returns the first failing rule.
+    fn hard_rules(&self, ws: &Workspace, extra: Option<u32>, age: f64) -> Result<(), usize> {
         let pool = self.pool;
         let build = &ws.build;
-        let k = build.tickets.len() - 1;
+        // The build's last frame, folded with `extra` as a pass over the build would.
+        let frame = build.tickets.len().checked_sub(1);
         let nb = build.bound_attrs.len();
-        for (r, &(rule, _, _)) in ws.batch_rules.iter().enumerate() {
+        for (r, &(rule, attr, agg)) in ws.batch_rules.iter().enumerate() {
             let CompiledKind::BatchDistance { max_distance, .. } = &self.rules.rules()[rule].kind else { continue };
-            let (lo, hi) = build.bounds[k * nb + r];
+            let (mut lo, mut hi) = frame.map_or((f64::INFINITY, f64::NEG_INFINITY), |k| build.bounds[k * nb + r]);
+            if let Some(slot) = extra {
+                let v = pool.number(slot, attr, agg);
+                lo = lo.min(v);
+                hi = hi.max(v);
+            }
             if hi - lo > max_distance.at(age) {
                 return Err(rule);
             }
         }
+        let nm = build.n_masks;
+        let mut dist_rule = 0;
         for (r, (rule, schedule, agg)) in pool.layout.latency_rules.iter().enumerate() {
-            let level = schedule.level(age);
-            let mask = build.masks[k * build.n_masks + pool.layout.mask_offsets[r] + level];
+            let word = pool.layout.mask_offsets[r] + schedule.level(age);
+            let mut mask = frame.map_or(u64::MAX, |k| build.masks[k * nm + word]);
+            if let Some(slot) = extra {
+                mask &= pool.masks[slot as usize * nm + word];
+            }
             if mask == 0 {
                 return Err(*rule);
             }
@@ -634,22 +765,32 @@ impl Ctx<'_> {
             };
             // Some acceptable location must also meet maxDistance from the reference.
             let max_distance = max_distance.at(age);
+            let d = dist_rule;
+            dist_rule += 1;
             let mut bits = mask;
             let mut found = false;
             while bits != 0 && !found {
                 let loc = bits.trailing_zeros() as u8;
                 bits &= bits - 1;
-                let (mut sum, mut lo, mut hi, mut n) = (0.0, f64::INFINITY, f64::NEG_INFINITY, 0.0);
-                for &(slot, _, _) in &build.tickets {
-                    let var = &pool.var[slot as usize];
-                    if let Some((_, v)) = var.latency.iter().find(|(l, _)| *l == loc) {
-                        let ms = f64::from(v[*agg]);
-                        sum += ms;
-                        lo = lo.min(ms);
-                        hi = hi.max(ms);
-                        n += 1.0;
+                let j = build.location_index[loc as usize];
+                let mut stats = match frame {
+                    None => NO_LATENCY,
+                    Some(k) if j != u8::MAX => {
+                        let width = build.latency_aggs.len() * build.locations.len();
+                        debug_assert_eq!(build.latency.len(), (k + 1) * width, "latency stats in sync");
+                        build.latency[k * width + d * build.locations.len() + j as usize]
                     }
+                    // Not a location of the anchor (cannot be in the mask): fold it afresh.
+                    Some(_) => build
+                        .tickets
+                        .iter()
+                        .filter_map(|t| latency_at(pool, t.0, loc, *agg))
+                        .fold(NO_LATENCY, fold_latency),
+                };
+                if let Some(ms) = extra.and_then(|slot| latency_at(pool, slot, loc, *agg)) {
+                    stats = fold_latency(stats, ms);
                 }
+                let (sum, lo, hi, n) = stats;
                 let reference = match distance_reference {
                     Some(DistanceReference::Avg) => sum / n,
                     _ => lo,
@@ -739,9 +880,18 @@ fn search_segment(ctx: &Ctx<'_>, ws: &mut Workspace) -> CycleOutput {
             &mut ws.used,
         );
     }
+    // Anchors oldest first: positions by seq, sorted as `seq << 16 | position` when that
+    // fits (it always does in practice), which sorts plain integers.
     ws.order.clear();
-    ws.order.extend(0..n as u32);
-    ws.order.sort_unstable_by_key(|&i| entries[i as usize].1);
+    let packed = n <= 1 << 16 && entries.iter().all(|e| e.1 < 1 << 48);
+    if packed {
+        ws.order.extend(entries.iter().enumerate().map(|(i, e)| e.1 << 16 | i as u64));
+        ws.order.sort_unstable();
+        ws.order.iter_mut().for_each(|o| *o &= 0xFFFF);
+    } else {
+        ws.order.extend(0..n as u64);
+        ws.order.sort_unstable_by_key(|&i| entries[i as usize].1);
+    }
     let order = std::mem::take(&mut ws.order);
     for &anchor_pos in &order {
         let anchor_pos = anchor_pos as usize;
@@ -846,7 +996,9 @@ fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
             scan.took_old |= seq < ctx.watermark;
             continue;
         }
-        ws.batch.push(Cand { key: 0, seq, slot, pos: pos as u32 });
+        // The distance is the sort key when the batch is ordered by distance in the
+        // primary key (`Order::Distance`); otherwise `order_batch` replaces it.
+        ws.batch.push(Cand { key: ordered_bits(distance), seq, slot, pos: pos as u32 });
         if ws.batch.len() == BATCH {
             scan.radius = distance;
         }
@@ -885,7 +1037,18 @@ fn unchanged(ctx: &Ctx<'_>, previous: &SearchMemory, anchor_pos: usize, scan: &S
 fn order_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) {
     let pool = ctx.pool;
     let anchor = ctx.entries[anchor_pos].2;
-    let Workspace { batch, more_keys, sort_specs, anchor_values, nearly_sorted, .. } = ws;
+    let Workspace { batch, more_keys, sort_specs, anchor_values, order_by, ties, .. } = ws;
+    if *order_by == Order::Distance {
+        debug_assert!(batch.iter().all(|c| {
+            let a = anchor_value(pool, &sort_specs[0], anchor);
+            c.key == sort_key(pool, &sort_specs[0], &a, c.slot)
+        }));
+        order_ties_by_seq(batch, anchor_pos as u32, ties);
+        if !batch.is_sorted_by_key(|c| (c.key, c.seq)) {
+            batch.sort_unstable_by_key(|c| (c.key, c.seq));
+        }
+        return;
+    }
     anchor_values.clear();
     anchor_values.extend(sort_specs.iter().map(|spec| anchor_value(pool, spec, anchor)));
     for c in batch.iter_mut() {
@@ -899,9 +1062,8 @@ fn order_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) {
         }
     }
     if sort_specs.len() <= 1 {
-        let less = |a: &Cand, b: &Cand| (a.key, a.seq) < (b.key, b.seq);
-        if *nearly_sorted {
-            insertion_sort(batch, less);
+        if *order_by == Order::NearlySorted {
+            insertion_sort(batch);
         } else {
             batch.sort_unstable_by_key(|c| (c.key, c.seq));
         }
@@ -918,12 +1080,43 @@ fn order_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) {
     }
 }
 
+/// Orders a batch in scan order, keyed by distance, by (distance, seq). Scan order takes
+/// equal distances left of the anchor first, nearest first (so seq descending: entries are
+/// in (key, seq) order), then right of it (seq ascending): each run of equal keys is two
+/// sorted sequences, merged here in linear time.
+fn order_ties_by_seq(batch: &mut [Cand], anchor_pos: u32, tmp: &mut Vec<Cand>) {
+    let mut i = 0;
+    while i < batch.len() {
+        let mut j = i + 1;
+        while j < batch.len() && batch[j].key == batch[i].key {
+            j += 1;
+        }
+        let run = &mut batch[i..j];
+        let split = run.iter().position(|c| c.pos > anchor_pos).unwrap_or(run.len());
+        if split > 0 && run.len() > 1 {
+            tmp.clear();
+            tmp.extend_from_slice(run);
+            let (mut l, mut r) = (split, split);
+            for out in run.iter_mut() {
+                if l > 0 && (r == tmp.len() || tmp[l - 1].seq < tmp[r].seq) {
+                    l -= 1;
+                    *out = tmp[l];
+                } else {
+                    *out = tmp[r];
+                    r += 1;
+                }
+            }
+        }
+        i = j;
+    }
+}
+
 /// Sorts a short, nearly sorted slice.
-fn insertion_sort(v: &mut [Cand], less: impl Fn(&Cand, &Cand) -> bool) {
+fn insertion_sort(v: &mut [Cand]) {
     for i in 1..v.len() {
         let x = v[i];
         let mut j = i;
-        while j > 0 && less(&x, &v[j - 1]) {
+        while j > 0 && (x.key, x.seq) < (v[j - 1].key, v[j - 1].seq) {
             v[j] = v[j - 1];
             j -= 1;
         }
@@ -991,17 +1184,7 @@ fn build_match(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Option<P
     // Seat the anchor.
     let age = ctx.match_age(&ws.build, Some(anchor_slot));
     let mut order = std::mem::take(&mut ws.teams);
-    team_order(&ws.build, rules, age, pool.n_players[anchor_slot as usize], &mut order);
-    let mut seated = false;
-    for &(_, team) in &order {
-        ws.build.push(pool, anchor_slot, team, anchor_pos as u32);
-        if ctx.hard_rules(ws, age).is_ok() && ctx.partial_rules(ws, age, true) {
-            seated = true;
-            break;
-        }
-        ws.build.pop(pool);
-    }
-    if !seated {
+    if !seat(ctx, ws, (anchor_slot, anchor_pos as u32), age, (false, true), &mut order) {
         ws.teams = order;
         return None;
     }
@@ -1016,25 +1199,7 @@ fn build_match(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Option<P
         if ws.build.players + u32::from(size) > capacity(age) {
             continue;
         }
-        let mut accepted = false;
-        team_order(&ws.build, rules, age, size, &mut order);
-        for &(_, team) in &order {
-            ws.build.push(pool, slot, team, pos);
-            match ctx.hard_rules(ws, age) {
-                Err(rule) => {
-                    ws.metrics[rule].1 += 1;
-                    ws.build.pop(pool);
-                    break; // Team choice cannot fix batch or latency rules.
-                }
-                Ok(()) => {
-                    if ctx.partial_rules(ws, age, true) {
-                        accepted = true;
-                        break;
-                    }
-                    ws.build.pop(pool);
-                }
-            }
-        }
+        let accepted = seat(ctx, ws, (slot, pos), age, (true, true), &mut order);
         if accepted && ws.build.players >= capacity(ctx.match_age(&ws.build, None)) {
             break;
         }
@@ -1127,29 +1292,48 @@ fn repair(ctx: &Ctx<'_>, ws: &mut Workspace) -> bool {
 /// Rebuilds the match from `list` (anchor first), seating each ticket as the greedy fill
 /// would; false if some ticket fits no team.
 fn seat_all(ctx: &Ctx<'_>, ws: &mut Workspace, list: &[(u32, u32)]) -> bool {
-    let pool = ctx.pool;
     ws.build.clear();
     let mut order = std::mem::take(&mut ws.teams);
-    let mut all = true;
-    for &(slot, pos) in list {
+    let all = list.iter().all(|&(slot, pos)| {
         let age = ctx.match_age(&ws.build, Some(slot));
-        let mut seated = false;
-        team_order(&ws.build, ctx.rules, age, pool.n_players[slot as usize], &mut order);
-        for &(_, team) in &order {
-            ws.build.push(pool, slot, team, pos);
-            if ctx.hard_rules(ws, age).is_ok() && ctx.partial_rules(ws, age, false) {
-                seated = true;
-                break;
-            }
-            ws.build.pop(pool);
-        }
-        if !seated {
-            all = false;
-            break;
-        }
-    }
+        seat(ctx, ws, (slot, pos), age, (false, false), &mut order)
+    });
     ws.teams = order;
     all
+}
+
+/// Seats a ticket `(slot, position)` in the first team, most open slots first, where every
+/// rule still holds; false if there is none. Batch and latency rules do not depend on the
+/// team, so they are checked once, before any team is tried. `count`: whether to count a
+/// batch or latency failure, and the partial rules' evaluations, into the metrics.
+fn seat(
+    ctx: &Ctx<'_>,
+    ws: &mut Workspace,
+    (slot, pos): (u32, u32),
+    age: f64,
+    count: (bool, bool),
+    order: &mut Vec<(i64, u16)>,
+) -> bool {
+    let pool = ctx.pool;
+    team_order(&ws.build, ctx.rules, age, pool.n_players[slot as usize], order);
+    if order.is_empty() {
+        return false;
+    }
+    ws.build.sync_latency(pool);
+    if let Err(rule) = ctx.hard_rules(ws, Some(slot), age) {
+        if count.0 {
+            ws.metrics[rule].1 += 1;
+        }
+        return false;
+    }
+    for &(_, team) in order.iter() {
+        ws.build.push(pool, slot, team, pos);
+        if ctx.partial_rules(ws, age, count.1) {
+            return true;
+        }
+        ws.build.pop(pool);
+    }
+    false
 }
 
 /// Teams to try for a party of `size`, most open slots first (FlexMatch's fill order), as
@@ -1171,7 +1355,8 @@ fn team_order(build: &Build, rules: &CompiledRules, age: f64, size: u8, out: &mu
 /// build is left seated in the winning assignment.
 fn finalize(ctx: &Ctx<'_>, ws: &mut Workspace, age: f64) -> bool {
     let pool = ctx.pool;
-    if ctx.hard_rules(ws, age).is_err() {
+    ws.build.sync_latency(pool);
+    if ctx.hard_rules(ws, None, age).is_err() {
         return false;
     }
     ws.parties.clear();
