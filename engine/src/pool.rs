@@ -64,18 +64,42 @@ pub(crate) enum PlayerValue {
     Map(Vec<(Sym, f64)>),
 }
 
-/// Variable-length per-ticket data, allocated once at ingest. Kept small (40 bytes per
-/// slot): string, list and map values sit behind one optional box, since many rule sets
-/// (1v1 ladders) declare none.
+/// Variable-length per-ticket data, allocated once at ingest. Kept small (8 bytes per
+/// slot): everything sits behind one optional box, absent when a ticket has none of it
+/// (1v1 ladders: no player ids read, no string values, no latency `maxDistance`).
 #[derive(Debug, Default)]
-pub(crate) struct TicketVar {
+pub(crate) struct TicketVar(Option<Box<TicketExtra>>);
+
+impl TicketVar {
+    /// Interned player ids; empty when the rule set does not read them.
+    pub(crate) fn player_ids(&self) -> &[Sym] {
+        self.0.as_ref().map_or(&[], |e| &e.player_ids)
+    }
+
+    /// See [`TicketExtra::latency`].
+    pub(crate) fn latency(&self) -> &[(u8, [f32; 3])] {
+        self.0.as_ref().map_or(&[], |e| &e.latency)
+    }
+
+    /// String, list and map attribute values; `None` when the rule set declares none.
+    pub(crate) fn values(&self) -> Option<&TicketValues> {
+        self.0.as_ref().and_then(|e| e.values.as_ref())
+    }
+}
+
+/// The variable-length data of a ticket that has some.
+#[derive(Debug, Default)]
+pub(crate) struct TicketExtra {
+    /// Interned player ids; empty when the rule set does not read them (every id was
+    /// given as `Sym(u32::MAX)`).
     pub(crate) player_ids: Box<[Sym]>,
-    /// Locations every party member reported and that some latency rule can accept at some
-    /// expansion level: `(location, [min, max, avg] ms)`. The search only looks up
-    /// locations of the tickets' acceptable-location masks, so the others are not kept.
+    /// Locations every party member reported and that a latency rule with a `maxDistance`
+    /// can accept at some expansion level: `(location, [min, max, avg] ms)`. The search
+    /// only reads latencies to check `maxDistance`, at locations of those rules' masks, so
+    /// the others are not kept (a rule set without `maxDistance` keeps none).
     pub(crate) latency: Box<[(u8, [f32; 3])]>,
     /// String, list and map attribute values; `None` when the rule set declares none.
-    pub(crate) values: Option<Box<TicketValues>>,
+    pub(crate) values: Option<TicketValues>,
 }
 
 /// A ticket's string, list and map attribute values.
@@ -114,6 +138,8 @@ pub(crate) struct Layout {
     pub(crate) masks_per_ticket: usize,
     /// Offset of each latency rule's first mask.
     pub(crate) mask_offsets: Vec<usize>,
+    /// Whether each latency rule has a `maxDistance` (and so reads per-location latencies).
+    pub(crate) latency_distance: Vec<bool>,
 }
 
 impl Layout {
@@ -185,6 +211,12 @@ impl Layout {
                 .map(|&a| (a, number_agg_index(NumberAggregation::Avg)));
             key = sort_attr.or(sorted_by);
         }
+        let latency_distance = latency_rules
+            .iter()
+            .map(|(rule, _, _)| {
+                matches!(rules.rules()[*rule].kind, CompiledKind::Latency { max_distance: Some(_), .. })
+            })
+            .collect();
         let mut mask_offsets = Vec::new();
         let mut masks_per_ticket = 0;
         for (_, schedule, _) in &latency_rules {
@@ -205,6 +237,7 @@ impl Layout {
             latency_rules,
             masks_per_ticket,
             mask_offsets,
+            latency_distance,
         }
     }
 }
@@ -288,14 +321,12 @@ pub(crate) struct Pool {
     pub(crate) start: Vec<Time>,
     pub(crate) n_players: Vec<u8>,
     pub(crate) in_search: Vec<bool>,
-    pub(crate) key: Vec<f64>,
     pub(crate) nums: Vec<f64>,
     pub(crate) masks: Vec<u64>,
     pub(crate) var: Vec<TicketVar>,
     free: Vec<u32>,
     shard_ids: std::collections::HashMap<Box<[Sym]>, u32, foldhash::fast::RandomState>,
     pub(crate) shards: Vec<Shard>,
-    pub(crate) shard_of: Vec<u32>,
     next_seq: u64,
     live: usize,
     /// The previous search cycle, for skipping unchanged anchors. Locked once per cycle.
@@ -317,14 +348,12 @@ impl Pool {
             start: Vec::new(),
             n_players: Vec::new(),
             in_search: Vec::new(),
-            key: Vec::new(),
             nums: Vec::new(),
             masks: Vec::new(),
             var: Vec::new(),
             free: Vec::new(),
             shard_ids: Default::default(),
             shards: Vec::new(),
-            shard_of: Vec::new(),
             next_seq: 0,
             live: 0,
             memory: Default::default(),
@@ -348,16 +377,16 @@ impl Pool {
     /// Player `p`'s value of string attribute `attr`.
     #[inline]
     pub(crate) fn string(&self, slot: u32, p: usize, attr: usize) -> Sym {
-        let var = &self.var[slot as usize];
-        let Some(values) = &var.values else { return Sym(u32::MAX) };
+        let Some(values) = self.var[slot as usize].values() else { return Sym(u32::MAX) };
         let k = self.layout.string_index[attr].unwrap_or(0);
-        values.strings.get(k * var.player_ids.len() + p).copied().unwrap_or(Sym(u32::MAX))
+        let n = usize::from(self.n_players[slot as usize]);
+        values.strings.get(k * n + p).copied().unwrap_or(Sym(u32::MAX))
     }
 
     /// The party's aggregated list for list attribute `attr` (`agg`: 0 union, 1 intersection).
     #[inline]
     pub(crate) fn list(&self, slot: u32, attr: usize, agg: usize) -> &[Sym] {
-        let Some(var) = &self.var[slot as usize].values else { return &[] };
+        let Some(var) = self.var[slot as usize].values() else { return &[] };
         let Some(k) = self.layout.list_index[attr] else { return &[] };
         let (start, len) = var.list_ranges[k * 2 + agg];
         &var.lists[start as usize..(start + len) as usize]
@@ -366,7 +395,7 @@ impl Pool {
     /// The party's averaged map for map attribute `attr`.
     #[inline]
     pub(crate) fn map(&self, slot: u32, attr: usize) -> &[(Sym, f64)] {
-        let Some(var) = &self.var[slot as usize].values else { return &[] };
+        let Some(var) = self.var[slot as usize].values() else { return &[] };
         let Some(k) = self.layout.map_index[attr] else { return &[] };
         let (start, len) = var.map_ranges[k];
         &var.maps[start as usize..(start + len) as usize]
@@ -388,11 +417,9 @@ impl Pool {
                 self.start.push(Time(0));
                 self.n_players.push(0);
                 self.in_search.push(false);
-                self.key.push(0.0);
                 self.nums.extend(std::iter::repeat_n(0.0, self.layout.n_attrs * 3));
                 self.masks.extend(std::iter::repeat_n(0, self.layout.masks_per_ticket));
                 self.var.push(TicketVar::default());
-                self.shard_of.push(0);
                 s
             }
         };
@@ -432,7 +459,11 @@ impl Pool {
         }
 
         // Variable data.
-        let player_ids: Box<[Sym]> = players.iter().map(|p| p.id_sym).collect();
+        let player_ids: Box<[Sym]> = if players.iter().all(|p| p.id_sym == Sym(u32::MAX)) {
+            Box::default()
+        } else {
+            players.iter().map(|p| p.id_sym).collect()
+        };
         let mut strings = vec![Sym(u32::MAX); layout.n_strings * n];
         let mut lists = Vec::new();
         let mut list_ranges = vec![(0u32, 0u32); layout.n_lists * 2];
@@ -511,7 +542,7 @@ impl Pool {
         }
         latency.sort_by_key(|(l, _)| *l);
         let base = s * layout.masks_per_ticket;
-        let mut acceptable = 0u64;
+        let mut located = 0u64;
         for (r, (_, schedule, agg)) in layout.latency_rules.iter().enumerate() {
             let levels = std::iter::once(schedule.base).chain(schedule.steps.iter().map(|(_, v)| *v));
             for (level, max) in levels.enumerate() {
@@ -522,10 +553,12 @@ impl Pool {
                     }
                 }
                 self.masks[base + layout.mask_offsets[r] + level] = mask;
-                acceptable |= mask;
+                if layout.latency_distance[r] {
+                    located |= mask;
+                }
             }
         }
-        latency.retain(|(loc, _)| acceptable & (1 << loc) != 0);
+        latency.retain(|(loc, _)| located & (1 << loc) != 0);
         // Shard and key.
         let shard_key: Box<[Sym]> = layout
             .shard_attrs
@@ -536,31 +569,25 @@ impl Pool {
             })
             .collect();
         let has_values = layout.n_strings + layout.n_lists + layout.n_maps > 0;
-        self.var[s] = TicketVar {
-            player_ids,
-            latency: latency.into(),
-            values: has_values.then(|| {
-                Box::new(TicketValues {
-                    strings: strings.into(),
-                    lists: lists.into(),
-                    list_ranges: list_ranges.into(),
-                    maps: maps.into(),
-                    map_ranges: map_ranges.into(),
-                })
-            }),
-        };
+        let values = has_values.then(|| TicketValues {
+            strings: strings.into(),
+            lists: lists.into(),
+            list_ranges: list_ranges.into(),
+            maps: maps.into(),
+            map_ranges: map_ranges.into(),
+        });
+        let extra = !player_ids.is_empty() || !latency.is_empty() || values.is_some();
+        self.var[s] = TicketVar(extra.then(|| Box::new(TicketExtra { player_ids, latency: latency.into(), values })));
 
         let next_id = self.shards.len() as u32;
         let shard = *self.shard_ids.entry(shard_key).or_insert(next_id);
         if shard == next_id {
             self.shards.push(Shard::default());
         }
-        self.shard_of[s] = shard;
         let key = match layout.key {
             Some((attr, agg)) => self.number(slot, attr, agg),
             None => seq as f64,
         };
-        self.key[s] = key;
         self.shards[shard as usize].pending.push((key, seq, slot));
         slot
     }
