@@ -127,6 +127,8 @@ pub(crate) fn search_cycle(pool: &Pool, rules: &CompiledRules, plugins: &PluginR
         )
         .collect();
     let mut out = CycleOutput::default();
+    out.proposals.reserve(results.iter().map(|r| r.proposals.len()).sum());
+    out.anchor_metrics.reserve(results.iter().map(|r| r.anchor_metrics.len()).sum());
     for r in results {
         out.proposals.extend(r.proposals);
         out.anchor_metrics.extend(r.anchor_metrics);
@@ -221,6 +223,8 @@ struct Workspace {
     ties: Vec<Cand>,
     /// Positions in the segment, oldest ticket first.
     order: Vec<u64>,
+    /// Per position, its segment in the previous search, 1-based (see `search_segment`).
+    previous_segment: Vec<u32>,
     used: Vec<bool>,
     /// Teams to try for the ticket being seated: `(-open slots, team)`.
     teams: Vec<(i64, u16)>,
@@ -351,6 +355,7 @@ impl Workspace {
             order_by,
             ties: Vec::new(),
             order: Vec::new(),
+            previous_segment: Vec::new(),
             used: Vec::new(),
             teams: Vec::new(),
             metrics: vec![(0, 0); rules.rules().len()],
@@ -870,6 +875,20 @@ fn search_segment(ctx: &Ctx<'_>, ws: &mut Workspace) -> CycleOutput {
     if ws.sort_specs.len() > 1 {
         ws.more_keys.resize(n, [0; MAX_SORT_KEYS - 1]);
     }
+    if let Some(previous) = ctx.previous {
+        // Each position's segment in the previous search (1-based; 0: before the first),
+        // by one merge of the two key orders.
+        let segments = previous.segments.get(ctx.shard).map_or(&[][..], Vec::as_slice);
+        ws.previous_segment.clear();
+        let mut i = 0;
+        for &(key, seq, _) in entries {
+            while i < segments.len() && segments[i].first.0.total_cmp(&key).then(segments[i].first.1.cmp(&seq)).is_le()
+            {
+                i += 1;
+            }
+            ws.previous_segment.push(i as u32);
+        }
+    }
     ws.plugin.begin_segment();
     if !ctx.plugins.bound.is_empty() {
         ws.plugin.filter_segment(
@@ -1021,10 +1040,11 @@ fn unchanged(ctx: &Ctx<'_>, previous: &SearchMemory, anchor_pos: usize, scan: &S
     if !inside(&ctx.bounds) {
         return false;
     }
-    let Some(segments) = previous.segments.get(ctx.shard) else { return false };
-    let i = segments.partition_point(|s| s.first.0.total_cmp(&key).then(s.first.1.cmp(&seq)).is_le());
-    if i == 0 || !inside(&segments[i - 1]) {
-        return false;
+    let segments = previous.segments.get(ctx.shard).map_or(&[][..], Vec::as_slice);
+    match ws.previous_segment[anchor_pos] {
+        0 => return false,
+        i if !inside(&segments[i as usize - 1]) => return false,
+        _ => {}
     }
     let departures = previous.departures.get(ctx.shard).map_or(&[][..], Vec::as_slice);
     let mid = departures.partition_point(|e| e.0.total_cmp(&key).is_lt());
