@@ -3,8 +3,11 @@
 //!
 //! - `fresh`: the first cycle over a pool of new tickets (searching events, search, match
 //!   formation and match events).
-//! - `standing`: a cycle over a pool where nothing can match (1v1 ratings spaced wider than
-//!   the rating band), the cost of a pass that finds nothing.
+//! - `standing`: a cycle over a pool where nothing can match (ratings or skills spaced wider
+//!   than the band), one second after the previous cycle: the steady cost of a pass that
+//!   finds nothing (anchors whose neighbourhood did not change are skipped).
+//! - `standing-expanded`: the same pool, but every ticket crossed an expansion step since
+//!   the previous cycle, so every anchor is searched again: a full pass.
 //!
 //! Setup (creating the matchmaker and submitting the tickets) is not timed.
 
@@ -69,25 +72,27 @@ fn bench_cycles(c: &mut Criterion) {
             )
         });
         let mut spaced = duel.clone();
-        for (i, r) in spaced.iter_mut().enumerate() {
-            r.players[0].attributes = vec![("rating".to_owned(), AttributeValue::N(i as f64 * 1000.0))];
+        space(&mut spaced, "rating");
+        // The rating band widens at 10 s of waiting; every ticket is younger than 1 s at the
+        // first cycle.
+        for (name, at) in [("standing", 1_003_000), ("standing-expanded", 1_012_000)] {
+            group.bench_function(format!("1v1/{name}/{n}"), |b| {
+                b.iter_batched(
+                    || {
+                        let (mut mm, rx) = setup(&one, "duel", &spaced);
+                        mm.tick(Time(1_002_000));
+                        (mm, rx)
+                    },
+                    |(mut mm, rx)| {
+                        let stats = mm.tick(Time(at));
+                        assert_eq!(stats.matches, 0);
+                        assert_eq!(stats.waiting, n);
+                        (mm, rx)
+                    },
+                    BatchSize::PerIteration,
+                )
+            });
         }
-        group.bench_function(format!("1v1/standing/{n}"), |b| {
-            b.iter_batched(
-                || {
-                    let (mut mm, rx) = setup(&one, "duel", &spaced);
-                    mm.tick(Time(1_002_000));
-                    (mm, rx)
-                },
-                |(mut mm, rx)| {
-                    let stats = mm.tick(Time(1_003_000));
-                    assert_eq!(stats.matches, 0);
-                    assert_eq!(stats.waiting, n);
-                    (mm, rx)
-                },
-                BatchSize::PerIteration,
-            )
-        });
         let squads = workload::tickets(&TicketSpec::five_v_five("squad"), n, 2);
         group.bench_function(format!("5v5/fresh/{n}"), |b| {
             b.iter_batched(
@@ -100,8 +105,39 @@ fn bench_cycles(c: &mut Criterion) {
                 BatchSize::PerIteration,
             )
         });
+        let mut spaced = squads.clone();
+        space(&mut spaced, "skill");
+        // The skill band widens at 15 s of waiting.
+        for (name, at) in [("standing", 1_003_000), ("standing-expanded", 1_017_000)] {
+            group.bench_function(format!("5v5/{name}/{n}"), |b| {
+                b.iter_batched(
+                    || {
+                        let (mut mm, rx) = setup(&five, "squad", &spaced);
+                        mm.tick(Time(1_002_000));
+                        (mm, rx)
+                    },
+                    |(mut mm, rx)| {
+                        let stats = mm.tick(Time(at));
+                        assert_eq!(stats.matches, 0);
+                        assert_eq!(stats.waiting, n);
+                        (mm, rx)
+                    },
+                    BatchSize::PerIteration,
+                )
+            });
+        }
     }
     group.finish();
+}
+
+/// Gives every player of ticket `i` the value `1000 i` for `attribute`, so that no two
+/// tickets are within any band of the profiles: nothing can match.
+fn space(requests: &mut [StartMatchmakingRequest], attribute: &str) {
+    for (i, r) in requests.iter_mut().enumerate() {
+        for p in &mut r.players {
+            p.attributes = vec![(attribute.to_owned(), AttributeValue::N(i as f64 * 1000.0))];
+        }
+    }
 }
 
 criterion_group!(benches, bench_cycles);

@@ -4,8 +4,11 @@
 //!   Run it under `perf stat -e instructions` or `valgrind --tool=callgrind` for
 //!   repeatable before/after comparisons.
 //! - `probe gen 1v1|5v5`: only the workload generation of `e2e`, to subtract.
-//! - `probe cycle 1v1-fresh|1v1-standing|5v5-fresh N`: the cycle bench's setup, then one
-//!   timed cycle.
+//! - `probe cycle 1v1|5v5-fresh|standing|standing-expanded N [R]`: the cycle bench's
+//!   setup, then one timed cycle (`standing`: a pool where nothing can match, one second
+//!   after the previous cycle; `standing-expanded`: after every ticket crossed an expansion
+//!   step, so that every anchor is searched). `standing` with `R`: R timed cycles, a second
+//!   apart (for profiling the steady pass).
 //! - `probe rss N`: resident memory per waiting ticket of a standing 1v1 pool of `N`
 //!   tickets (ratings spaced so that nothing matches): VmRSS after ingesting the tickets and
 //!   running two cycles, minus VmRSS before, over `N`. Requests are generated and submitted
@@ -81,20 +84,39 @@ fn main() {
             let (items, tickets) = end_to_end_workload(profile);
             println!("{name}: {tickets} tickets, {} items", items.len());
         }
-        ["cycle", which, n] => {
+        ["cycle", which, n, rest @ ..] => {
             let n: usize = n.parse().expect("a ticket count");
-            let (rules, name, mut requests) = match *which {
-                "1v1-fresh" | "1v1-standing" => {
-                    (profile("1v1-ranked.json"), "duel", workload::tickets(&TicketSpec::one_v_one("duel"), n, 1))
-                }
-                "5v5-fresh" => {
-                    (profile("5v5-party.json"), "squad", workload::tickets(&TicketSpec::five_v_five("squad"), n, 2))
-                }
+            let repeat: u64 = rest.first().map_or(1, |r| r.parse().expect("a repeat count"));
+            let (format, kind) = which.split_once('-').expect("1v1-… or 5v5-…");
+            let (rules, name, attribute, mut requests) = match format {
+                "1v1" => (
+                    profile("1v1-ranked.json"),
+                    "duel",
+                    "rating",
+                    workload::tickets(&TicketSpec::one_v_one("duel"), n, 1),
+                ),
+                "5v5" => (
+                    profile("5v5-party.json"),
+                    "squad",
+                    "skill",
+                    workload::tickets(&TicketSpec::five_v_five("squad"), n, 2),
+                ),
                 _ => panic!("unknown cycle {which}"),
             };
-            let standing = *which == "1v1-standing";
+            // The first expansion step: 10 s (1v1 rating band), 15 s (5v5 skill band).
+            let (standing, at) = match (kind, format) {
+                ("fresh", _) => (false, 1_003_000),
+                ("standing", _) => (true, 1_003_000),
+                ("standing-expanded", "1v1") => (true, 1_012_000),
+                ("standing-expanded", _) => (true, 1_017_000),
+                _ => panic!("unknown cycle {which}"),
+            };
             if standing {
-                spaced(&mut requests, 0);
+                for (i, r) in requests.iter_mut().enumerate() {
+                    for p in &mut r.players {
+                        p.attributes = vec![(attribute.to_owned(), AttributeValue::N(i as f64 * 1000.0))];
+                    }
+                }
             }
             let (mut mm, _rx) = matchmaker(&rules, name);
             for (i, r) in requests.into_iter().enumerate() {
@@ -103,9 +125,11 @@ fn main() {
             if standing {
                 mm.tick(Time(1_002_000));
             }
-            let t = Instant::now();
-            let stats = mm.tick(Time(1_003_000));
-            println!("{which}/{n}: {:.1} ms, {stats:?}", t.elapsed().as_secs_f64() * 1000.0);
+            for k in 0..repeat {
+                let t = Instant::now();
+                let stats = mm.tick(Time(at + 1000 * k));
+                println!("{which}/{n}: {:.1} ms, {stats:?}", t.elapsed().as_secs_f64() * 1000.0);
+            }
         }
         ["rss", n] => {
             let n: usize = n.parse().expect("a ticket count");
@@ -145,6 +169,8 @@ fn main() {
                 (after - before) as f64 / n as f64
             );
         }
-        _ => eprintln!("usage: probe e2e|gen 1v1|5v5 | probe cycle 1v1-fresh|1v1-standing|5v5-fresh N | probe rss N"),
+        _ => eprintln!(
+            "usage: probe e2e|gen 1v1|5v5 | probe cycle 1v1|5v5-fresh|standing|standing-expanded N [R] | probe rss N"
+        ),
     }
 }
