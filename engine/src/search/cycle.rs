@@ -991,22 +991,27 @@ fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
     });
     ws.batch.clear();
     let mut scan = Scan { radius: half, took_old: false };
+    // The next entry on each side and its distance, if within the window.
+    let left_of = |lo: usize| (lo > 0).then(|| anchor_key - entries[lo - 1].0).filter(|&d| d <= half);
+    let right_of = |hi: usize| (hi < entries.len()).then(|| entries[hi].0 - anchor_key).filter(|&d| d <= half);
     let (mut lo, mut hi) = (anchor_pos, anchor_pos + 1);
+    let (mut left, mut right) = (left_of(lo), right_of(hi));
     while ws.batch.len() < BATCH {
-        let left = if lo > 0 { Some(anchor_key - entries[lo - 1].0).filter(|&d| d <= half) } else { None };
-        let right = if hi < entries.len() { Some(entries[hi].0 - anchor_key).filter(|&d| d <= half) } else { None };
         let (pos, distance) = match (left, right) {
             (None, None) => break,
             (Some(l), Some(r)) if l <= r => {
                 lo -= 1;
+                left = left_of(lo);
                 (lo, l)
             }
             (Some(l), None) => {
                 lo -= 1;
+                left = left_of(lo);
                 (lo, l)
             }
             (_, Some(r)) => {
                 hi += 1;
+                right = right_of(hi);
                 (hi - 1, r)
             }
         };
