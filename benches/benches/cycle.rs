@@ -75,24 +75,7 @@ fn bench_cycles(c: &mut Criterion) {
         space(&mut spaced, "rating");
         // The rating band widens at 10 s of waiting; every ticket is younger than 1 s at the
         // first cycle.
-        for (name, at) in [("standing", 1_003_000), ("standing-expanded", 1_012_000)] {
-            group.bench_function(format!("1v1/{name}/{n}"), |b| {
-                b.iter_batched(
-                    || {
-                        let (mut mm, rx) = setup(&one, "duel", &spaced);
-                        mm.tick(Time(1_002_000));
-                        (mm, rx)
-                    },
-                    |(mut mm, rx)| {
-                        let stats = mm.tick(Time(at));
-                        assert_eq!(stats.matches, 0);
-                        assert_eq!(stats.waiting, n);
-                        (mm, rx)
-                    },
-                    BatchSize::PerIteration,
-                )
-            });
-        }
+        bench_standing(&mut group, "1v1", &one, "duel", &spaced, Time(1_012_000));
         let squads = workload::tickets(&TicketSpec::five_v_five("squad"), n, 2);
         group.bench_function(format!("5v5/fresh/{n}"), |b| {
             b.iter_batched(
@@ -108,26 +91,41 @@ fn bench_cycles(c: &mut Criterion) {
         let mut spaced = squads.clone();
         space(&mut spaced, "skill");
         // The skill band widens at 15 s of waiting.
-        for (name, at) in [("standing", 1_003_000), ("standing-expanded", 1_017_000)] {
-            group.bench_function(format!("5v5/{name}/{n}"), |b| {
-                b.iter_batched(
-                    || {
-                        let (mut mm, rx) = setup(&five, "squad", &spaced);
-                        mm.tick(Time(1_002_000));
-                        (mm, rx)
-                    },
-                    |(mut mm, rx)| {
-                        let stats = mm.tick(Time(at));
-                        assert_eq!(stats.matches, 0);
-                        assert_eq!(stats.waiting, n);
-                        (mm, rx)
-                    },
-                    BatchSize::PerIteration,
-                )
-            });
-        }
+        bench_standing(&mut group, "5v5", &five, "squad", &spaced, Time(1_017_000));
     }
     group.finish();
+}
+
+/// `standing` and `standing-expanded` for a pool of `requests` in which nothing can
+/// match: a cycle at 1,002 s, then the timed one a second later, or at `expanded`, past an
+/// expansion step of every ticket.
+fn bench_standing(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    label: &str,
+    rule_set: &RuleSet,
+    name: &str,
+    requests: &[StartMatchmakingRequest],
+    expanded: Time,
+) {
+    let n = requests.len();
+    for (kind, at) in [("standing", Time(1_003_000)), ("standing-expanded", expanded)] {
+        group.bench_function(format!("{label}/{kind}/{n}"), |b| {
+            b.iter_batched(
+                || {
+                    let (mut mm, rx) = setup(rule_set, name, requests);
+                    mm.tick(Time(1_002_000));
+                    (mm, rx)
+                },
+                |(mut mm, rx)| {
+                    let stats = mm.tick(at);
+                    assert_eq!(stats.matches, 0);
+                    assert_eq!(stats.waiting, n);
+                    (mm, rx)
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
 }
 
 /// Gives every player of ticket `i` the value `1000 i` for `attribute`, so that no two

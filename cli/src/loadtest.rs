@@ -363,15 +363,26 @@ impl MemorySampler {
     }
 }
 
+/// Starts the consumer thread on `events`; returns the channel that tells it each new
+/// ticket's players, the memory sampler that watches both channels and the consumer's
+/// holdings (baseline RSS `rss0`), and the thread.
 fn spawn_consumer(
     events: crossbeam_channel::Receiver<rallypoint::events::Event>,
-    tickets: crossbeam_channel::Receiver<TicketMsg>,
     setup: ConsumerSetup,
     base: Time,
     real: Option<Instant>,
-    held: Arc<AtomicU64>,
-) -> std::thread::JoinHandle<Consumer> {
-    std::thread::Builder::new()
+    rss0: Option<u64>,
+) -> (crossbeam_channel::Sender<TicketMsg>, MemorySampler, std::thread::JoinHandle<Consumer>) {
+    let (ticket_tx, tickets) = crossbeam_channel::unbounded();
+    let held = Arc::new(AtomicU64::new(0));
+    let memory = MemorySampler {
+        baseline_kib: rss0,
+        events: events.clone(),
+        tickets: tickets.clone(),
+        consumer_held: held.clone(),
+        best: None,
+    };
+    let thread = std::thread::Builder::new()
         .name("loadtest-consumer".into())
         .spawn(move || {
             let mut consumer = Consumer::new(setup, base, real, held);
@@ -384,7 +395,8 @@ fn spawn_consumer(
             consumer.finish();
             consumer
         })
-        .expect("cannot start the consumer thread")
+        .expect("cannot start the consumer thread");
+    (ticket_tx, memory, thread)
 }
 
 /// Simulated start: 2026-01-01T00:00:00Z.
@@ -402,16 +414,7 @@ fn run_simulated(
     expected: usize,
     rss0: Option<u64>,
 ) -> anyhow::Result<Outcome> {
-    let (ticket_tx, ticket_rx) = crossbeam_channel::unbounded();
-    let held = Arc::new(AtomicU64::new(0));
-    let mut memory = MemorySampler {
-        baseline_kib: rss0,
-        events: events.clone(),
-        tickets: ticket_rx.clone(),
-        consumer_held: held.clone(),
-        best: None,
-    };
-    let consumer = spawn_consumer(events, ticket_rx, setup, SIM_BASE, None, held);
+    let (ticket_tx, mut memory, consumer) = spawn_consumer(events, setup, SIM_BASE, None, rss0);
     let bar = progress_bar(span.ceil() as u64);
     let mut arrivals = source.items().peekable();
     let (mut accepted, mut rejected, mut stops, mut shown_errors) = (0usize, 0usize, 0usize, 0usize);
@@ -535,16 +538,7 @@ fn run_real(
     );
     let started = Instant::now();
     let now_time = move || base.plus_secs(started.elapsed().as_secs_f64());
-    let (ticket_tx, ticket_rx) = crossbeam_channel::unbounded();
-    let held = Arc::new(AtomicU64::new(0));
-    let mut memory = MemorySampler {
-        baseline_kib: rss0,
-        events: events.clone(),
-        tickets: ticket_rx.clone(),
-        consumer_held: held.clone(),
-        best: None,
-    };
-    let consumer = spawn_consumer(events, ticket_rx, setup, base, Some(started), held);
+    let (ticket_tx, mut memory, consumer) = spawn_consumer(events, setup, base, Some(started), rss0);
     let intake = mm.intake();
     let done = Arc::new(AtomicBool::new(false));
     let submitted = Arc::new(AtomicU64::new(0));
