@@ -1,6 +1,6 @@
 //! The `rallypoint` binary as a user runs it: exit codes, output formats, files.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn rallypoint(args: &[&str]) -> Output {
@@ -11,25 +11,10 @@ fn repo(path: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path).display().to_string()
 }
 
-/// A scratch directory removed when the test ends.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn join(&self, name: impl AsRef<Path>) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use rallypoint_tests::TempDir;
 
 fn temp_dir(name: &str) -> TempDir {
-    let dir = std::env::temp_dir().join(format!("rallypoint-cli-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    TempDir(dir)
+    TempDir::new(&format!("cli-{name}"))
 }
 
 fn stdout(o: &Output) -> String {

@@ -1,33 +1,17 @@
 //! `rallypoint plugin new` as a plugin author uses it: the scaffold builds, offline, into a
 //! module the plugin host accepts, and the command never overwrites anything.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn rallypoint(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rallypoint")).args(args).current_dir(dir).output().expect("the binary runs")
 }
 
-/// A scratch directory removed when the test ends.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn join(&self, name: impl AsRef<Path>) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use rallypoint_tests::TempDir;
 
 fn temp_dir(name: &str) -> TempDir {
-    let dir = std::env::temp_dir().join(format!("rallypoint-plugin-new-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    TempDir(dir)
+    TempDir::new(&format!("plugin-new-{name}"))
 }
 
 fn stdout(o: &Output) -> String {

@@ -652,3 +652,30 @@ pub fn plugin_dir() -> PathBuf {
     })
     .clone()
 }
+
+/// A scratch directory, emptied when created and removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// `<system temp>/rallypoint-<name>-<pid>`, created empty.
+    ///
+    /// # Panics
+    /// If the directory cannot be created.
+    pub fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("rallypoint-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+
+    /// A path inside the directory.
+    pub fn join(&self, name: impl AsRef<Path>) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
