@@ -178,6 +178,11 @@ struct ConfigState {
     deadlines: VecDeque<(Time, RecordRef)>,
     /// Pool slot → record index ([`NO_RECORD`] for a free slot).
     slot_ticket: Vec<u32>,
+    /// `(passed, failed)` per rule from the failed anchor attempts of the ticket in each
+    /// slot: `slot * rule_names.len() + rule`, zeroed when the slot is freed. Indexed by
+    /// slot, so folding a cycle's counts is an add per entry, not a hash-map lookup.
+    /// Counts saturate at `u32::MAX`.
+    slot_metrics: Vec<(u32, u32)>,
     /// Recent waits of matched tickets, in seconds.
     waits: VecDeque<u32>,
     /// `wait_estimate(&waits)`, refreshed whenever `waits` changes.
@@ -185,6 +190,25 @@ struct ConfigState {
 }
 
 impl ConfigState {
+    /// The recorded `(passed, failed)` counts per rule of the ticket in `slot`, which is
+    /// being freed; leaves the slot's counts at zero for its next ticket.
+    fn take_metrics(&mut self, slot: u32) -> Box<[(u32, u32)]> {
+        let n = self.rule_names.len();
+        let at = slot as usize * n;
+        let taken = self.slot_metrics.get(at..at + n).map_or_else(|| vec![(0, 0); n].into(), Box::from);
+        self.clear_metrics(slot);
+        taken
+    }
+
+    /// Zeroes the recorded counts of `slot`, which is being freed.
+    fn clear_metrics(&mut self, slot: u32) {
+        let n = self.rule_names.len();
+        let at = slot as usize * n;
+        if let Some(m) = self.slot_metrics.get_mut(at..at + n) {
+            m.fill((0, 0));
+        }
+    }
+
     /// The tables a ticket's stored players are encoded against.
     fn tables(&self) -> stored::Tables<'_> {
         stored::Tables { rule_set: self.rules.rule_set(), interner: &self.interner, locations: &self.locations }
@@ -279,9 +303,6 @@ struct Records {
     hasher: foldhash::fast::RandomState,
     /// `StatusMessage` of tickets that can never match, by record.
     unmatchable: HashMap<u32, Box<str>>,
-    /// `(passed, failed)` per rule from failed anchor attempts, by record of an active
-    /// ticket; an entry appears on a ticket's first such attempt.
-    metrics: HashMap<u32, Box<[(u64, u64)]>>,
 }
 
 impl Records {
@@ -494,6 +515,7 @@ impl Matchmaker {
             queued: Vec::new(),
             deadlines: VecDeque::new(),
             slot_ticket: Vec::new(),
+            slot_metrics: Vec::new(),
             waits: VecDeque::new(),
             estimate: None,
             rules,
@@ -607,6 +629,7 @@ impl Matchmaker {
         if slot != NO_SLOT {
             if state.slot_ticket.len() <= slot as usize {
                 state.slot_ticket.resize(slot as usize + 1, NO_RECORD);
+                state.slot_metrics.resize(state.slot_ticket.len() * state.rule_names.len(), (0, 0));
             }
             state.slot_ticket[slot as usize] = rec.index;
         }
@@ -824,15 +847,13 @@ impl Matchmaker {
             let plugins = &state.plugins;
             self.workers.install(|| search::search_cycle(pool, rules, plugins, now))
         };
-        let n_rules = self.configs[c].rule_names.len();
-        for (slot, rule, pass, fail) in output.anchor_metrics {
-            let rec = self.configs[c].slot_ticket.get(slot as usize).copied().unwrap_or(NO_RECORD);
-            if self.records.get(rec).is_some() {
-                let metrics =
-                    self.records.metrics.entry(rec).or_insert_with(|| vec![(0, 0); n_rules].into_boxed_slice());
-                metrics[rule as usize].0 += u64::from(pass);
-                metrics[rule as usize].1 += u64::from(fail);
-            }
+        let state = &mut self.configs[c];
+        let n_rules = state.rule_names.len();
+        for &(slot, rule, pass, fail) in &output.anchor_metrics {
+            // Anchors are slots of waiting tickets, so every index is in the table.
+            let m = &mut state.slot_metrics[slot as usize * n_rules + rule as usize];
+            m.0 = m.0.saturating_add(pass);
+            m.1 = m.1.saturating_add(fail);
         }
         // 4. Emit matches.
         for proposal in &output.proposals {
@@ -853,6 +874,7 @@ impl Matchmaker {
             let state = &mut self.configs[c];
             let rec = std::mem::replace(&mut state.slot_ticket[slot as usize], NO_RECORD);
             state.pool.remove(slot);
+            state.clear_metrics(slot);
             let team_name = &state.team_names[team as usize];
             let r = self.records.get_mut(rec).expect("proposed slot holds a ticket");
             let wait = now.secs_since(r.start).max(0.0) as u32;
@@ -866,7 +888,6 @@ impl Matchmaker {
             r.team = team;
             tickets.push(event_ticket(r, Some(team_name)));
             self.records.clear_active_players(rec);
-            self.records.metrics.remove(&rec);
             self.finished.push_back((now, self.records.reference(rec)));
         }
         let state = &self.configs[c];
@@ -919,33 +940,26 @@ impl Matchmaker {
         }
         let c = r.config as usize;
         let slot = std::mem::replace(&mut r.slot, NO_SLOT);
-        if slot != NO_SLOT {
-            let state = &mut self.configs[c];
+        let state = &mut self.configs[c];
+        let recorded = (slot != NO_SLOT).then(|| {
             state.pool.remove(slot);
             state.slot_ticket[slot as usize] = NO_RECORD;
-        }
+            state.take_metrics(slot)
+        });
         let ticket = event.map(|_| event_ticket(r, None));
         self.records.clear_active_players(rec);
         self.finished.push_back((now, self.records.reference(rec)));
-        let recorded = self.records.metrics.remove(&rec);
         let kind = event?;
-        let metrics: Vec<RuleMetric> = match &recorded {
-            Some(m) => self.configs[c]
-                .rule_names
-                .iter()
-                .zip(m.iter())
-                .map(|(name, &(passed_count, failed_count))| RuleMetric {
-                    rule_name: name.clone(),
-                    passed_count,
-                    failed_count,
-                })
-                .collect(),
-            None => self.configs[c]
-                .rule_names
-                .iter()
-                .map(|name| RuleMetric { rule_name: name.clone(), passed_count: 0, failed_count: 0 })
-                .collect(),
-        };
+        let state = &self.configs[c];
+        let metrics: Vec<RuleMetric> = state
+            .rule_names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let (passed, failed) = recorded.as_ref().map_or((0, 0), |m| m[i]);
+                RuleMetric { rule_name: name.clone(), passed_count: u64::from(passed), failed_count: u64::from(failed) }
+            })
+            .collect();
         let tickets = vec![ticket.expect("built when an event is wanted")];
         let detail = match kind {
             true => EventDetail::MatchmakingCancelled { tickets, rule_evaluation_metrics: metrics, match_id: None },
