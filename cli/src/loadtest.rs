@@ -483,6 +483,8 @@ fn run_simulated(
             matches: stats.matches,
             timed_out: stats.timed_out,
             waiting: stats.waiting,
+            searched: stats.searched,
+            skipped: stats.skipped,
         });
         if k.is_multiple_of(16) {
             bar.set_position(t.min(span).max(0.0) as u64);
@@ -605,6 +607,8 @@ fn run_real(
             matches: stats.matches,
             timed_out: stats.timed_out,
             waiting: stats.waiting,
+            searched: stats.searched,
+            skipped: stats.skipped,
         });
         bar.set_position(t.min(span) as u64);
         bar.set_message(format!(

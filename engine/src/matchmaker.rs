@@ -93,6 +93,11 @@ pub struct CycleStats {
     pub matched_tickets: usize,
     /// Tickets still waiting in the pools.
     pub waiting: usize,
+    /// Anchors the search tried to build a match around.
+    pub searched: usize,
+    /// Anchors not searched because nothing that decided their last failed search has
+    /// changed (the search's skip rule; see ARCHITECTURE.md).
+    pub skipped: usize,
 }
 
 /// A request submitted through an [`Intake`], with where to send the answer.
@@ -847,6 +852,8 @@ impl Matchmaker {
             let plugins = &state.plugins;
             self.workers.install(|| search::search_cycle(pool, rules, plugins, now))
         };
+        stats.searched += output.searched;
+        stats.skipped += output.skipped;
         let state = &mut self.configs[c];
         let n_rules = state.rule_names.len();
         for &(slot, rule, pass, fail) in &output.anchor_metrics {

@@ -37,6 +37,9 @@ pub(crate) struct CycleSample {
     pub(crate) matches: usize,
     pub(crate) timed_out: usize,
     pub(crate) waiting: usize,
+    /// Anchors searched, and skipped as unchanged since their last failed search.
+    pub(crate) searched: usize,
+    pub(crate) skipped: usize,
 }
 
 /// Process memory.
@@ -201,6 +204,10 @@ pub(crate) struct Cycles {
     pub(crate) p50_ms: f64,
     pub(crate) p99_ms: f64,
     pub(crate) max_ms: f64,
+    /// Anchors the search built a match around, over the run.
+    pub(crate) anchors_searched: usize,
+    /// Anchors skipped because nothing that decided their last failed search changed.
+    pub(crate) anchors_skipped: usize,
 }
 
 /// CPU and memory.
@@ -308,8 +315,15 @@ pub(crate) fn build(facts: &RunFacts, o: &Outcome, cpu: Option<f64>, memory: Mem
         matches_per_s: safe(c.matches.len() as f64, o.total_wall),
     };
     let ticks = pct(o.tick_seconds.iter().map(|s| s * 1000.0));
-    let cycles =
-        Cycles { count: ticks.count, mean_ms: ticks.mean, p50_ms: ticks.p50, p99_ms: ticks.p99, max_ms: ticks.max };
+    let cycles = Cycles {
+        count: ticks.count,
+        mean_ms: ticks.mean,
+        p50_ms: ticks.p50,
+        p99_ms: ticks.p99,
+        max_ms: ticks.max,
+        anchors_searched: o.samples.iter().map(|s| s.searched).sum(),
+        anchors_skipped: o.samples.iter().map(|s| s.skipped).sum(),
+    };
     let grown = o.engine_bytes_per_waiting_ticket;
     let resources = Resources {
         cpu_seconds: cpu,
@@ -489,8 +503,8 @@ pub(crate) fn text(r: &Report) -> String {
     let c = &r.cycles;
     let _ = writeln!(
         s,
-        "cycles:     {} ticks, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (peak {} waiting)",
-        c.count, c.p50_ms, c.p99_ms, c.max_ms, t.peak_waiting
+        "cycles:     {} ticks, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (peak {} waiting); {} anchors searched, {} skipped as unchanged",
+        c.count, c.p50_ms, c.p99_ms, c.max_ms, t.peak_waiting, c.anchors_searched, c.anchors_skipped
     );
     let res = &r.resources;
     let _ = writeln!(

@@ -210,3 +210,22 @@ fn described_tickets_show_the_players_exactly_as_sent() {
     let ids: Vec<String> = mm.all_tickets().into_iter().map(|t| t.ticket_id).collect();
     assert_eq!(ids, ["a", "c"]);
 }
+
+#[test]
+fn cycle_stats_count_anchors_searched_and_skipped_as_unchanged() {
+    let (mut mm, _events) = matchmaker();
+    // Three duelists too far apart in skill to match each other (band 50).
+    for (i, skill) in [1000.0, 1100.0, 1200.0].into_iter().enumerate() {
+        mm.start_matchmaking(Time(1000), request(&format!("t{i}"), &format!("p{i}"), skill)).unwrap();
+    }
+    let first = mm.tick(Time(2000));
+    assert_eq!((first.searched, first.skipped, first.matches), (3, 0, 0));
+    // Nothing changed: every anchor fails as before, so none is searched again.
+    let second = mm.tick(Time(3000));
+    assert_eq!((second.searched, second.skipped, second.matches), (0, 3, 0));
+    // A newcomer next to one of them: that anchor is searched again (and matches).
+    mm.start_matchmaking(Time(3500), request("t3", "p3", 1110.0)).unwrap();
+    let third = mm.tick(Time(4000));
+    assert_eq!(third.matches, 1);
+    assert!(third.searched >= 1 && third.skipped >= 1, "{third:?}");
+}
