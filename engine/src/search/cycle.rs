@@ -9,16 +9,19 @@
 //! one by one until one does or only the anchor is left.
 //!
 //! **Skipping unchanged anchors.** An anchor's search is a function of the anchor, its batch
-//! (the set of tickets, since their order follows from them) and the expansion step each of
-//! those tickets is at, nothing else (plugin rules aside, which turn skipping off). A ticket
-//! still waiting from the previous cycle failed there as an anchor, so it fails again, with
+//! (the set of tickets, since their order follows from them) and the expansion step of each
+//! build it tries (the step of the build's expansion age), nothing else (plugin rules
+//! aside, which turn skipping off). A ticket still waiting from the previous cycle failed there as an anchor, so it fails again, with
 //! the same rule metrics, if its batch and those steps are the same. Let D be the distance
 //! (in primary key) of the batch's farthest ticket when the batch is full, else the window's
 //! half-width. The batch is the same if:
 //!
 //! - the anchor and every ticket of the batch were in the previous search (seq below the
-//!   previous refresh's watermark) and are at the same expansion step (the same number of
-//!   expansion `waitTimeSeconds` at or below their age) as then;
+//!   previous refresh's watermark); the anchor, and every ticket of the batch that can set a
+//!   build's expansion age, are at the same expansion step (the same number of expansion
+//!   `waitTimeSeconds` at or below their age) as then. Every build of the search holds the
+//!   anchor, so its age is the oldest member's (the newest's, with `expansionAgeSelection`
+//!   newest): batch tickets newer (older) than the anchor never set it;
 //! - no ticket within D that was in the previous search is taken by an older anchor before
 //!   this one is visited (then it was free in the previous search and is not now), and
 //!   every ticket within D that is new is taken (a new free one would join the batch);
@@ -1038,7 +1041,15 @@ fn unchanged(ctx: &Ctx<'_>, previous: &SearchMemory, anchor_pos: usize, scan: &S
     if seq >= previous.watermark || scan.took_old || !ctx.same_step(previous.now, slot) {
         return false;
     }
-    if !ws.batch.iter().all(|c| c.seq < previous.watermark && ctx.same_step(previous.now, c.slot)) {
+    // Every build of this anchor's search holds the anchor, so its expansion age is the age
+    // of the anchor or of a batch ticket older than it (newer, with `expansionAgeSelection`
+    // newest): only those tickets' steps can change it.
+    let anchor_start = ctx.pool.start[slot as usize];
+    let sets_age = |c: &Cand| {
+        let start = ctx.pool.start[c.slot as usize];
+        if ctx.newest { start > anchor_start } else { start < anchor_start }
+    };
+    if !ws.batch.iter().all(|c| c.seq < previous.watermark && (!sets_age(c) || ctx.same_step(previous.now, c.slot))) {
         return false;
     }
     let d = scan.radius;
