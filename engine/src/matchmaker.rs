@@ -159,6 +159,8 @@ pub struct Matchmaker {
     finished: VecDeque<(Time, RecordRef)>,
     events: Sender<Event>,
     ids: UuidGen,
+    /// Reused by `start_matchmaking` to encode a ticket's players.
+    encode_scratch: Vec<u8>,
     workers: rayon::ThreadPool,
     /// Runs plugin rules; created when the first configuration with one is added.
     plugin_host: Option<crate::plugin::PluginHost>,
@@ -457,6 +459,7 @@ impl Matchmaker {
             finished: VecDeque::new(),
             events: tx,
             ids,
+            encode_scratch: Vec::new(),
             workers,
             plugin_host: None,
         };
@@ -597,7 +600,7 @@ impl Matchmaker {
         // Convert and check the players against the rule set before changing any state.
         let state = &mut self.configs[config_index];
         let (new_players, unmatchable) = convert_players(state, &request.players)?;
-        let encoded = stored::encode(&request.players, &state.tables());
+        let encoded = stored::encode(&request.players, &state.tables(), &mut self.encode_scratch);
 
         // Duplicate players cancel their older tickets, silently.
         for p in &request.players {
@@ -1047,7 +1050,7 @@ fn convert_players(state: &mut ConfigState, players: &[Player]) -> Result<(Vec<N
             };
             values.push(value);
         }
-        let mut latency = Vec::new();
+        let mut latency = Vec::with_capacity(p.latency_in_ms.len());
         for (location, ms) in &p.latency_in_ms {
             let loc = match state.locations.get(location) {
                 Some(s) => s,

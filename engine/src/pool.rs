@@ -338,6 +338,9 @@ pub(crate) struct Pool {
     pub(crate) verify_skips: bool,
     /// Tickets per search segment (tests use small segments to exercise their edges).
     pub(crate) segment_size: usize,
+    /// Reused by `insert`, so that ingest allocates only what a ticket keeps.
+    latency_scratch: Vec<(u8, [f32; 3])>,
+    shard_key_scratch: Vec<Sym>,
 }
 
 impl Pool {
@@ -360,6 +363,8 @@ impl Pool {
             skip_unchanged: true,
             verify_skips: cfg!(debug_assertions),
             segment_size: SEGMENT,
+            latency_scratch: Vec::new(),
+            shard_key_scratch: Vec::new(),
         }
     }
 
@@ -525,18 +530,21 @@ impl Pool {
             }
         }
         // Latency: locations every member reported, aggregated.
-        let mut latency: Vec<(u8, [f32; 3])> = Vec::new();
+        let mut latency = std::mem::take(&mut self.latency_scratch);
+        latency.clear();
         if let Some(first) = players.first() {
             for &(loc, _) in &first.latency {
-                let values: Vec<u32> = players
-                    .iter()
-                    .filter_map(|p| p.latency.iter().find(|(l, _)| *l == loc).map(|(_, ms)| *ms))
-                    .collect();
-                if values.len() == n {
-                    let lo = *values.iter().min().expect("non-empty") as f32;
-                    let hi = *values.iter().max().expect("non-empty") as f32;
-                    let avg = values.iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64;
-                    latency.push((loc, [lo, hi, avg as f32]));
+                let (mut lo, mut hi, mut sum, mut count) = (u32::MAX, 0, 0.0, 0);
+                for p in players {
+                    if let Some(&(_, ms)) = p.latency.iter().find(|(l, _)| *l == loc) {
+                        lo = lo.min(ms);
+                        hi = hi.max(ms);
+                        sum += f64::from(ms);
+                        count += 1;
+                    }
+                }
+                if count == n {
+                    latency.push((loc, [lo as f32, hi as f32, (sum / n as f64) as f32]));
                 }
             }
         }
@@ -560,14 +568,12 @@ impl Pool {
         }
         latency.retain(|(loc, _)| located & (1 << loc) != 0);
         // Shard and key.
-        let shard_key: Box<[Sym]> = layout
-            .shard_attrs
-            .iter()
-            .map(|&a| {
-                let k = layout.string_index[a].unwrap_or(0);
-                strings.get(k * n).copied().unwrap_or(Sym(u32::MAX))
-            })
-            .collect();
+        let mut shard_key = std::mem::take(&mut self.shard_key_scratch);
+        shard_key.clear();
+        shard_key.extend(layout.shard_attrs.iter().map(|&a| {
+            let k = layout.string_index[a].unwrap_or(0);
+            strings.get(k * n).copied().unwrap_or(Sym(u32::MAX))
+        }));
         let has_values = layout.n_strings + layout.n_lists + layout.n_maps > 0;
         let values = has_values.then(|| TicketValues {
             strings: strings.into(),
@@ -577,13 +583,20 @@ impl Pool {
             map_ranges: map_ranges.into(),
         });
         let extra = !player_ids.is_empty() || !latency.is_empty() || values.is_some();
-        self.var[s] = TicketVar(extra.then(|| Box::new(TicketExtra { player_ids, latency: latency.into(), values })));
+        self.var[s] =
+            TicketVar(extra.then(|| Box::new(TicketExtra { player_ids, latency: latency[..].into(), values })));
+        self.latency_scratch = latency;
 
-        let next_id = self.shards.len() as u32;
-        let shard = *self.shard_ids.entry(shard_key).or_insert(next_id);
-        if shard == next_id {
-            self.shards.push(Shard::default());
-        }
+        let shard = match self.shard_ids.get(&shard_key[..]) {
+            Some(&shard) => shard,
+            None => {
+                let shard = self.shards.len() as u32;
+                self.shard_ids.insert(shard_key[..].into(), shard);
+                self.shards.push(Shard::default());
+                shard
+            }
+        };
+        self.shard_key_scratch = shard_key;
         let key = match layout.key {
             Some((attr, agg)) => self.number(slot, attr, agg),
             None => seq as f64,

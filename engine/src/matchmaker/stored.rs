@@ -41,15 +41,17 @@ const LOCATION_INLINE: u64 = 64;
 /// Player flag: the request gave a `Team`.
 const HAS_TEAM: u8 = 1;
 
-/// Encodes `players` (all fields but `player_id`).
-pub(super) fn encode(players: &[Player], t: &Tables<'_>) -> Box<[u8]> {
-    let mut out = Vec::with_capacity(16 * players.len());
+/// Encodes `players` (all fields but `player_id`), building the bytes in `scratch` so that
+/// the result is allocated once, at its size.
+pub(super) fn encode(players: &[Player], t: &Tables<'_>, scratch: &mut Vec<u8>) -> Box<[u8]> {
+    let out = scratch;
+    out.clear();
     for p in players {
         out.push(if p.team.is_some() { HAS_TEAM } else { 0 });
         if let Some(team) = &p.team {
-            put_str(&mut out, team);
+            put_str(out, team);
         }
-        put_varint(&mut out, p.attributes.len() as u64);
+        put_varint(out, p.attributes.len() as u64);
         for (name, value) in &p.attributes {
             let declared = t.rule_set.attribute_index(name);
             let kind = match value {
@@ -62,47 +64,47 @@ pub(super) fn encode(players: &[Player], t: &Tables<'_>) -> Box<[u8]> {
             match declared {
                 Some(i) => {
                     out.push(NAME_DECLARED | kind);
-                    put_varint(&mut out, i as u64);
+                    put_varint(out, i as u64);
                 }
                 None => {
                     out.push(NAME_INLINE | kind);
-                    put_str(&mut out, name);
+                    put_str(out, name);
                 }
             }
             match value {
                 AttributeValue::N(n) => match integer(*n) {
-                    Some(i) => put_varint(&mut out, zigzag(i)),
+                    Some(i) => put_varint(out, zigzag(i)),
                     None => out.extend_from_slice(&n.to_le_bytes()),
                 },
-                AttributeValue::S(s) => put_string(&mut out, s, t.interner),
+                AttributeValue::S(s) => put_string(out, s, t.interner),
                 AttributeValue::SL(items) => {
-                    put_varint(&mut out, items.len() as u64);
+                    put_varint(out, items.len() as u64);
                     for s in items {
-                        put_string(&mut out, s, t.interner);
+                        put_string(out, s, t.interner);
                     }
                 }
                 AttributeValue::SDM(pairs) => {
-                    put_varint(&mut out, pairs.len() as u64);
+                    put_varint(out, pairs.len() as u64);
                     for (k, v) in pairs {
-                        put_string(&mut out, k, t.interner);
+                        put_string(out, k, t.interner);
                         out.extend_from_slice(&v.to_le_bytes());
                     }
                 }
             }
         }
-        put_varint(&mut out, p.latency_in_ms.len() as u64);
+        put_varint(out, p.latency_in_ms.len() as u64);
         for (location, ms) in &p.latency_in_ms {
             match t.locations.get(location).filter(|s| u64::from(s.0) < LOCATION_INLINE) {
-                Some(sym) => put_varint(&mut out, u64::from(sym.0)),
+                Some(sym) => put_varint(out, u64::from(sym.0)),
                 None => {
-                    put_varint(&mut out, LOCATION_INLINE);
-                    put_str(&mut out, location);
+                    put_varint(out, LOCATION_INLINE);
+                    put_str(out, location);
                 }
             }
-            put_varint(&mut out, u64::from(*ms));
+            put_varint(out, u64::from(*ms));
         }
     }
-    out.into_boxed_slice()
+    out[..].into()
 }
 
 /// Rebuilds the players encoded by [`encode`]; `ids` are their player ids and `team`, when
@@ -287,7 +289,7 @@ mod tests {
             Player { player_id: "p2".into(), ..Player::default() },
         ];
         let t = Tables { rule_set: &rule_set, interner: &interner, locations: &locations };
-        let bytes = encode(&players, &t);
+        let bytes = encode(&players, &t, &mut Vec::new());
         let ids: Vec<std::sync::Arc<str>> = vec!["p1".into(), "p2".into()];
         let back = decode(&bytes, &ids, None, &t);
         assert_eq!(back, players);
