@@ -631,27 +631,25 @@ impl UuidGen {
 /// overwritten).
 pub fn format_uuid_v4(bits: u128) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let bits = (bits & !(0xF << 76) & !(0x3 << 62)) | (0x4 << 76) | (0x2 << 62);
-    // One event per ticket state change: this runs a few times per ticket, so it writes
-    // two digits per byte of `bits` into a fixed buffer (no `format!`, no per-digit
-    // branches), then the four hyphens.
-    let bytes = bits.to_be_bytes();
-    let mut digits = [0u8; 32];
-    for (pair, byte) in digits.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = HEX[usize::from(byte >> 4)];
-        pair[1] = HEX[usize::from(byte & 0xF)];
-    }
-    let mut out = String::with_capacity(36);
-    for (k, group) in
-        [&digits[..8], &digits[8..12], &digits[12..16], &digits[16..20], &digits[20..]].into_iter().enumerate()
-    {
-        if k > 0 {
-            out.push('-');
+    // Where hex digit `d` goes: after digits 8, 12, 16 and 20 comes a hyphen.
+    const POS: [usize; 32] = {
+        let mut pos = [0; 32];
+        let mut d = 0;
+        while d < 32 {
+            pos[d] = d + (d >= 8) as usize + (d >= 12) as usize + (d >= 16) as usize + (d >= 20) as usize;
+            d += 1;
         }
-        // The digits are ASCII by construction.
-        out.push_str(std::str::from_utf8(group).unwrap_or_default());
+        pos
+    };
+    let bits = (bits & !(0xF << 76) & !(0x3 << 62)) | (0x4 << 76) | (0x2 << 62);
+    // One event per ticket state change: this runs a few times per ticket, so it fills a
+    // fixed buffer from a table (no `format!`, no per-digit branches) and validates once.
+    let mut out = [b'-'; 36];
+    for (i, byte) in bits.to_be_bytes().into_iter().enumerate() {
+        out[POS[2 * i]] = HEX[usize::from(byte >> 4)];
+        out[POS[2 * i + 1]] = HEX[usize::from(byte & 0xF)];
     }
-    out
+    std::str::from_utf8(&out).unwrap_or_default().to_owned()
 }
 
 #[cfg(test)]
