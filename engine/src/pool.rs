@@ -633,7 +633,8 @@ impl Pool {
         let mut matched_found = 0;
         for (shard_index, shard) in self.shards.iter_mut().enumerate() {
             shard.pending.retain(live);
-            shard.pending.sort_by(order);
+            // Seqs are unique, so (key, seq) orders totally: an unstable sort is exact.
+            shard.pending.sort_unstable_by(order);
             if logging {
                 let departures = &mut memory.departures[shard_index];
                 let matched = &memory.matched;
