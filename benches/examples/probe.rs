@@ -1,6 +1,7 @@
 //! One-shot measurements for profiling and memory, outside criterion:
 //!
-//! - `probe e2e 1v1|5v5`: one run of the end-to-end bench; prints tickets per second.
+//! - `probe e2e 1v1|5v5 [RATE [THREADS]]`: one run of the end-to-end bench (its arrival
+//!   rate and 2 threads unless given); prints tickets per second.
 //!   Run it under `perf stat -e instructions` or `valgrind --tool=callgrind` for
 //!   repeatable before/after comparisons.
 //! - `probe gen 1v1|5v5`: only the workload generation of `e2e`, to subtract.
@@ -25,7 +26,7 @@ use rallypoint::ruleset::{self, RuleSet};
 use rallypoint::time::Time;
 use rallypoint_bench_data::profiles::Profile;
 use rallypoint_bench_data::workload::{self, TicketSpec};
-use rallypoint_benches::{END_TO_END_SECONDS, end_to_end, end_to_end_workload};
+use rallypoint_benches::{END_TO_END_SECONDS, end_to_end_threads, end_to_end_workload, end_to_end_workload_at};
 
 fn profile(name: &str) -> RuleSet {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench-data/profiles").join(name);
@@ -70,11 +71,15 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
-        ["e2e", name] => {
+        ["e2e", name, rest @ ..] => {
             let profile = Profile::from_name(name).expect("a profile name");
-            let (items, tickets) = end_to_end_workload(profile);
+            let (items, tickets) = match rest.first() {
+                Some(rate) => end_to_end_workload_at(profile, rate.parse().expect("arrivals per second")),
+                None => end_to_end_workload(profile),
+            };
+            let threads = rest.get(1).map_or(2, |t| t.parse().expect("a thread count"));
             let t = Instant::now();
-            let matched = end_to_end(profile, items, END_TO_END_SECONDS + 130.0);
+            let matched = end_to_end_threads(profile, items, END_TO_END_SECONDS + 130.0, threads);
             let s = t.elapsed().as_secs_f64();
             println!("{name}: {tickets} tickets, {matched} matched, {s:.3} s, {:.0} tickets/s", tickets as f64 / s);
         }
@@ -170,7 +175,7 @@ fn main() {
             );
         }
         _ => eprintln!(
-            "usage: probe e2e|gen 1v1|5v5 | probe cycle 1v1|5v5-fresh|standing|standing-expanded N [R] | probe rss N"
+            "usage: probe e2e 1v1|5v5 [RATE [THREADS]] | probe gen 1v1|5v5 | probe cycle 1v1|5v5-fresh|standing|standing-expanded N [R] | probe rss N"
         ),
     }
 }
