@@ -865,6 +865,7 @@ impl Matchmaker {
             m.0 = m.0.saturating_add(pass);
             m.1 = m.1.saturating_add(fail);
         }
+        state.pool.recycle_metrics(output.anchor_metrics);
         // 4. Emit matches.
         for proposal in &output.proposals {
             stats.matches += 1;

@@ -289,6 +289,10 @@ pub(crate) struct SearchMemory {
     /// `(anchor seq, start, len)` into them, sorted by seq.
     pub(crate) metrics: Vec<(u32, u16, u32, u32)>,
     pub(crate) metrics_index: Vec<(u64, u32, u32)>,
+    /// The buffer of the last cycle's output metrics, handed back by the matchmaker once
+    /// folded ([`Pool::recycle_metrics`]): a 1M-ticket pass fills tens of MB, and fresh
+    /// pages cost more to fault in than the copy into them.
+    pub(crate) spare_metrics: Vec<(u32, u16, u32, u32)>,
 }
 
 /// One segment of a search: its first entry and the keys of the entries just outside it.
@@ -366,6 +370,12 @@ impl Pool {
             latency_scratch: Vec::new(),
             shard_key_scratch: Vec::new(),
         }
+    }
+
+    /// Takes back a cycle's `anchor_metrics` buffer for the next cycle's output.
+    pub(crate) fn recycle_metrics(&mut self, mut buffer: Vec<(u32, u16, u32, u32)>) {
+        buffer.clear();
+        self.memory.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner).spare_metrics = buffer;
     }
 
     /// Number of tickets waiting in the search.

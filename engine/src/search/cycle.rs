@@ -129,7 +129,7 @@ pub(crate) fn search_cycle(pool: &Pool, rules: &CompiledRules, plugins: &PluginR
             },
         )
         .collect();
-    let mut out = CycleOutput::default();
+    let mut out = CycleOutput { anchor_metrics: std::mem::take(&mut memory.spare_metrics), ..Default::default() };
     out.proposals.reserve(results.iter().map(|r| r.proposals.len()).sum());
     out.anchor_metrics.reserve(results.iter().map(|r| r.anchor_metrics.len()).sum());
     for r in results {
