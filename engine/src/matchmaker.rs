@@ -186,9 +186,9 @@ struct ConfigState {
     /// Pool slot → record index ([`NO_RECORD`] for a free slot).
     slot_ticket: Vec<u32>,
     /// `(passed, failed)` per rule from the failed anchor attempts of the ticket in each
-    /// slot: `slot * rule_names.len() + rule`, zeroed when the slot is freed. Indexed by
-    /// slot, so folding a cycle's counts is an add per entry, not a hash-map lookup.
-    /// Counts saturate at `u32::MAX`.
+    /// slot: `slot * rule_names.len() + rule`, zeroed when the slot is freed, grown to a
+    /// slot's entries when it first records one. Indexed by slot, so folding a cycle's
+    /// counts is an add per entry, not a hash-map lookup. Counts saturate at `u32::MAX`.
     slot_metrics: Vec<(u32, u32)>,
     /// Recent waits of matched tickets, in seconds.
     waits: VecDeque<u32>,
@@ -637,7 +637,6 @@ impl Matchmaker {
         if slot != NO_SLOT {
             if state.slot_ticket.len() <= slot as usize {
                 state.slot_ticket.resize(slot as usize + 1, NO_RECORD);
-                state.slot_metrics.resize(state.slot_ticket.len() * state.rule_names.len(), (0, 0));
             }
             state.slot_ticket[slot as usize] = rec.index;
         }
@@ -860,8 +859,13 @@ impl Matchmaker {
         let state = &mut self.configs[c];
         let n_rules = state.rule_names.len();
         for &(slot, rule, pass, fail) in &output.anchor_metrics {
-            // Anchors are slots of waiting tickets, so every index is in the table.
-            let m = &mut state.slot_metrics[slot as usize * n_rules + rule as usize];
+            let at = slot as usize * n_rules + rule as usize;
+            if at >= state.slot_metrics.len() {
+                // Grown on the first count of a slot: a pool whose anchors record nothing
+                // (no rule ever evaluated) holds no table.
+                state.slot_metrics.resize((slot as usize + 1) * n_rules, (0, 0));
+            }
+            let m = &mut state.slot_metrics[at];
             m.0 = m.0.saturating_add(pass);
             m.1 = m.1.saturating_add(fail);
         }

@@ -76,11 +76,6 @@ impl TicketVar {
         self.0.as_ref().map_or(&[], |e| &e.player_ids)
     }
 
-    /// See [`TicketExtra::latency`].
-    pub(crate) fn latency(&self) -> &[(u8, [f32; 3])] {
-        self.0.as_ref().map_or(&[], |e| &e.latency)
-    }
-
     /// String, list and map attribute values; `None` when the rule set declares none.
     pub(crate) fn values(&self) -> Option<&TicketValues> {
         self.0.as_ref().and_then(|e| e.values.as_ref())
@@ -93,11 +88,6 @@ pub(crate) struct TicketExtra {
     /// Interned player ids; empty when the rule set does not read them (every id was
     /// given as `Sym(u32::MAX)`).
     pub(crate) player_ids: Box<[Sym]>,
-    /// Locations every party member reported and that a latency rule with a `maxDistance`
-    /// can accept at some expansion level: `(location, [min, max, avg] ms)`. The search
-    /// only reads latencies to check `maxDistance`, at locations of those rules' masks, so
-    /// the others are not kept (a rule set without `maxDistance` keeps none).
-    pub(crate) latency: Box<[(u8, [f32; 3])]>,
     /// String, list and map attribute values; `None` when the rule set declares none.
     pub(crate) values: Option<TicketValues>,
 }
@@ -342,6 +332,19 @@ pub(crate) struct Pool {
     pub(crate) verify_skips: bool,
     /// Tickets per search segment (tests use small segments to exercise their edges).
     pub(crate) segment_size: usize,
+    /// Per-location latencies of every ticket, appended at insert (so in seq order, the
+    /// order in which a search visits anchors) and compacted by `refresh` once mostly
+    /// garbage: `(location, [min, max, avg] ms)` for the locations every party member
+    /// reported and that a latency rule with a `maxDistance` can accept at some expansion
+    /// level. The search only reads latencies to check `maxDistance`, at locations of those
+    /// rules' masks, so the others are not kept (a rule set without `maxDistance` keeps
+    /// none). A column, not a per-ticket allocation: the check runs for every anchor.
+    latency_arena: Vec<(u8, [f32; 3])>,
+    /// Per slot: `(start, len)` of its latencies in `latency_arena`; empty when no latency
+    /// rule has a `maxDistance` (nothing is kept).
+    latency_spans: Vec<(u32, u32)>,
+    /// Arena entries that belong to waiting tickets.
+    latency_live: usize,
     /// Reused by `insert`, so that ingest allocates only what a ticket keeps.
     latency_scratch: Vec<(u8, [f32; 3])>,
     shard_key_scratch: Vec<Sym>,
@@ -367,9 +370,40 @@ impl Pool {
             skip_unchanged: true,
             verify_skips: cfg!(debug_assertions),
             segment_size: SEGMENT,
+            latency_arena: Vec::new(),
+            latency_spans: Vec::new(),
+            latency_live: 0,
             latency_scratch: Vec::new(),
             shard_key_scratch: Vec::new(),
         }
+    }
+
+    /// The kept per-location latencies of the ticket in `slot`, by location (see
+    /// `latency_arena`).
+    #[inline]
+    pub(crate) fn latency(&self, slot: u32) -> &[(u8, [f32; 3])] {
+        // Rule sets without a latency `maxDistance` keep no spans at all.
+        let Some(&(start, len)) = self.latency_spans.get(slot as usize) else { return &[] };
+        &self.latency_arena[start as usize..(start + len) as usize]
+    }
+
+    /// Drops the latencies of departed tickets from the arena, keeping the others in their
+    /// order (seq order, which the search's anchor order follows).
+    fn compact_latencies(&mut self) {
+        let mut spans: Vec<(u32, u32)> = (0..self.latency_spans.len() as u32)
+            .filter(|&slot| self.latency_spans[slot as usize].1 > 0)
+            .map(|slot| (self.latency_spans[slot as usize].0, slot))
+            .collect();
+        spans.sort_unstable();
+        let mut end = 0usize;
+        for (start, slot) in spans {
+            let len = self.latency_spans[slot as usize].1 as usize;
+            self.latency_arena.copy_within(start as usize..start as usize + len, end);
+            self.latency_spans[slot as usize].0 = end as u32;
+            end += len;
+        }
+        debug_assert_eq!(end, self.latency_live);
+        self.latency_arena.truncate(end);
     }
 
     /// Takes back a cycle's `anchor_metrics` buffer for the next cycle's output.
@@ -435,6 +469,9 @@ impl Pool {
                 self.nums.extend(std::iter::repeat_n(0.0, self.layout.n_attrs * 3));
                 self.masks.extend(std::iter::repeat_n(0, self.layout.masks_per_ticket));
                 self.var.push(TicketVar::default());
+                if self.layout.latency_distance.contains(&true) {
+                    self.latency_spans.push((0, 0));
+                }
                 s
             }
         };
@@ -592,9 +629,13 @@ impl Pool {
             maps: maps.into(),
             map_ranges: map_ranges.into(),
         });
-        let extra = !player_ids.is_empty() || !latency.is_empty() || values.is_some();
-        self.var[s] =
-            TicketVar(extra.then(|| Box::new(TicketExtra { player_ids, latency: latency[..].into(), values })));
+        let extra = !player_ids.is_empty() || values.is_some();
+        self.var[s] = TicketVar(extra.then(|| Box::new(TicketExtra { player_ids, values })));
+        if let Some(span) = self.latency_spans.get_mut(s) {
+            *span = (self.latency_arena.len() as u32, latency.len() as u32);
+            self.latency_live += latency.len();
+            self.latency_arena.extend_from_slice(&latency);
+        }
         self.latency_scratch = latency;
 
         let shard = match self.shard_ids.get(&shard_key[..]) {
@@ -622,6 +663,10 @@ impl Pool {
             self.in_search[s] = false;
             self.live -= 1;
             self.var[s] = TicketVar::default();
+            if let Some(span) = self.latency_spans.get_mut(s) {
+                self.latency_live -= span.1 as usize;
+                *span = (0, 0);
+            }
             self.free.push(slot);
         }
     }
@@ -631,6 +676,9 @@ impl Pool {
     /// a cycle neither allocates a second copy of the index nor touches fresh pages.
     /// Departures are logged into the search memory.
     pub(crate) fn refresh(&mut self) {
+        if self.latency_arena.len() > 2 * self.latency_live + 4096 {
+            self.compact_latencies();
+        }
         let in_search = &self.in_search;
         let seqs = &self.seq;
         let live = |&(_, seq, slot): &(f64, u64, u32)| in_search[slot as usize] && seqs[slot as usize] == seq;

@@ -500,7 +500,7 @@ fn fold_latency((sum, lo, hi, n): LatencyStats, ms: f64) -> LatencyStats {
 /// A ticket's aggregated latency at `loc`, if it reported it (the first entry, as a lookup
 /// finds it).
 fn latency_at(pool: &Pool, slot: u32, loc: u8, agg: usize) -> Option<f64> {
-    pool.var[slot as usize].latency().iter().find(|(l, _)| *l == loc).map(|(_, v)| f64::from(v[agg]))
+    pool.latency(slot).iter().find(|(l, _)| *l == loc).map(|(_, v)| f64::from(v[agg]))
 }
 
 impl Build {
@@ -574,7 +574,7 @@ impl Build {
 
     /// Appends frame `k` of the latency stats, for ticket `slot`.
     fn push_latency(&mut self, pool: &Pool, slot: u32, k: usize) {
-        let own = pool.var[slot as usize].latency();
+        let own = pool.latency(slot);
         if k == 0 {
             for &loc in &self.locations {
                 self.location_index[loc as usize] = u8::MAX;
