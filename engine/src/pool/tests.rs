@@ -59,3 +59,40 @@ fn party_aggregates_and_latency_masks_are_computed_at_ingest() {
     assert_eq!(pool.mask(slot, 0, 0), 0b001);
     assert_eq!(pool.mask(slot, 0, 1), 0b011);
 }
+
+#[test]
+fn kept_latencies_survive_compaction_of_departed_tickets() {
+    let (mut pool, _) = pool_for(
+        r#"{"ruleLanguageVersion": "1.0",
+          "playerAttributes": [{"name": "skill", "type": "number"}],
+          "teams": [{"name": "t", "minPlayers": 1, "maxPlayers": 1, "quantity": 2}],
+          "rules": [{"name": "Ping", "type": "latency", "maxLatency": 100, "maxDistance": 20, "distanceReference": "min"}]}"#,
+    );
+    // Ticket i reports locations 0..3 at 10 + i % 50, 20 + i % 50, 200 ms (the last never
+    // acceptable, so not kept).
+    let ticket = |pool: &mut Pool, i: u32| {
+        let p = NewPlayer {
+            id_sym: Sym(u32::MAX),
+            values: vec![Some(PlayerValue::Number(f64::from(i)))],
+            latency: vec![(0, 10 + i % 50), (1, 20 + i % 50), (2, 200)],
+        };
+        pool.insert(crate::time::Time(0), &[p])
+    };
+    let slots: Vec<u32> = (0..20_000).map(|i| ticket(&mut pool, i)).collect();
+    // Most depart: the arena is mostly garbage, so the next refresh compacts it.
+    for (i, &slot) in slots.iter().enumerate() {
+        if i % 10 != 0 {
+            pool.remove(slot);
+        }
+    }
+    let before = pool.latency_arena.len();
+    pool.refresh();
+    assert!(pool.latency_arena.len() < before / 5, "compacted: {} of {before}", pool.latency_arena.len());
+    for (i, &slot) in slots.iter().enumerate().filter(|(i, _)| i % 10 == 0) {
+        let ms = (i % 50) as f32;
+        assert_eq!(pool.latency(slot), &[(0, [10.0 + ms; 3]), (1, [20.0 + ms; 3])][..], "ticket {i}");
+    }
+    // A slot reused after compaction gets its own latencies.
+    let again = ticket(&mut pool, 7);
+    assert_eq!(pool.latency(again), &[(0, [17.0; 3]), (1, [27.0; 3])][..]);
+}
