@@ -600,7 +600,7 @@ impl Matchmaker {
         // Convert and check the players against the rule set before changing any state.
         let state = &mut self.configs[config_index];
         let (new_players, unmatchable) = convert_players(state, &request.players)?;
-        let encoded = stored::encode(&request.players, &state.tables(), &mut self.encode_scratch);
+        let encoded = stored::encode(&request.players, &new_players, &state.tables(), &mut self.encode_scratch);
 
         // Duplicate players cancel their older tickets, silently.
         for p in &request.players {

@@ -15,6 +15,7 @@
 
 use crate::api::{AttributeValue, Player};
 use crate::intern::{Interner, Sym};
+use crate::pool::NewPlayer;
 use crate::ruleset::RuleSet;
 
 /// The tables names and strings are encoded against (all append-only, so an encoding stays
@@ -42,11 +43,13 @@ const LOCATION_INLINE: u64 = 64;
 const HAS_TEAM: u8 = 1;
 
 /// Encodes `players` (all fields but `player_id`), building the bytes in `scratch` so that
-/// the result is allocated once, at its size.
-pub(super) fn encode(players: &[Player], t: &Tables<'_>, scratch: &mut Vec<u8>) -> Box<[u8]> {
+/// the result is allocated once, at its size. `converted[i]`, when given, is player `i` as
+/// converted for the pool: when its latencies have an entry for every reported location
+/// (the usual case), their location symbols are used instead of looking each name up again.
+pub(super) fn encode(players: &[Player], converted: &[NewPlayer], t: &Tables<'_>, scratch: &mut Vec<u8>) -> Box<[u8]> {
     let out = scratch;
     out.clear();
-    for p in players {
+    for (i, p) in players.iter().enumerate() {
         out.push(if p.team.is_some() { HAS_TEAM } else { 0 });
         if let Some(team) = &p.team {
             put_str(out, team);
@@ -93,8 +96,13 @@ pub(super) fn encode(players: &[Player], t: &Tables<'_>, scratch: &mut Vec<u8>) 
             }
         }
         put_varint(out, p.latency_in_ms.len() as u64);
-        for (location, ms) in &p.latency_in_ms {
-            match t.locations.get(location).filter(|s| u64::from(s.0) < LOCATION_INLINE) {
+        let known = converted.get(i).map(|c| &c.latency[..]).filter(|l| l.len() == p.latency_in_ms.len());
+        for (j, (location, ms)) in p.latency_in_ms.iter().enumerate() {
+            let sym = match known {
+                Some(l) => Some(Sym(u32::from(l[j].0))),
+                None => t.locations.get(location),
+            };
+            match sym.filter(|s| u64::from(s.0) < LOCATION_INLINE) {
                 Some(sym) => put_varint(out, u64::from(sym.0)),
                 None => {
                     put_varint(out, LOCATION_INLINE);
@@ -289,7 +297,7 @@ mod tests {
             Player { player_id: "p2".into(), ..Player::default() },
         ];
         let t = Tables { rule_set: &rule_set, interner: &interner, locations: &locations };
-        let bytes = encode(&players, &t, &mut Vec::new());
+        let bytes = encode(&players, &[], &t, &mut Vec::new());
         let ids: Vec<std::sync::Arc<str>> = vec!["p1".into(), "p2".into()];
         let back = decode(&bytes, &ids, None, &t);
         assert_eq!(back, players);
