@@ -3,7 +3,8 @@
 //!
 //! Everything the search needs per candidate is computed once, at ingest: each ticket's
 //! party-aggregated attribute values (min, max and avg for every number attribute; union
-//! and intersection for every string list), its latency masks for every expansion level
+//! and intersection for every string list, and a value bitset for every list the search
+//! checks natively, see `search::native`), its latency masks for every expansion level
 //! of every latency rule, its shard (the tuple of its string `batchDistance` values) and
 //! its primary sort key. The search then reads plain arrays indexed by slot; it never
 //! looks at request data, strings or maps.
