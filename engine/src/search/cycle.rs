@@ -845,6 +845,12 @@ impl Ctx<'_> {
             let max_distance = max_distance.at(age);
             let d = dist_rule;
             dist_rule += 1;
+            if frame.is_none() && !matches!(0.0f64.partial_cmp(&max_distance), Some(Ordering::Greater)) {
+                // One ticket alone: its spread at any location is 0 (or, without data
+                // there, no number at all), which never exceeds a maxDistance of 0 or more.
+                // The first location of the mask passes without reading any latency.
+                continue;
+            }
             let mut bits = mask;
             let mut found = false;
             while bits != 0 && !found {
