@@ -59,7 +59,7 @@ mod tests;
 
 pub use ast::{Call, Expr, ExprKind, Func, Name, Path, Selection, TeamSel};
 pub use check::{AttrType, Scope, TeamScope, Ty, check};
-pub use eval::{Candidate, CompiledExpr, Node, NodeId, Scratch, compile};
+pub use eval::{Candidate, CompiledExpr, Node, NodeId, Scratch, Shape, compile};
 pub use parse::parse;
 
 /// The deepest function nesting [`parse`] accepts; real rule sets use at most three levels.

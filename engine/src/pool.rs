@@ -3,7 +3,8 @@
 //!
 //! Everything the search needs per candidate is computed once, at ingest: each ticket's
 //! party-aggregated attribute values (min, max and avg for every number attribute; union
-//! and intersection for every string list), its latency masks for every expansion level
+//! and intersection for every string list, and a value bitset for every list the search
+//! checks natively, see `search::native`), its latency masks for every expansion level
 //! of every latency rule, its shard (the tuple of its string `batchDistance` values) and
 //! its primary sort key. The search then reads plain arrays indexed by slot; it never
 //! looks at request data, strings or maps.
@@ -19,6 +20,7 @@
 use crate::expr::AttrType;
 use crate::intern::Sym;
 use crate::ruleset::{CompiledKind, CompiledRules, ListAggregation, NumberAggregation, Schedule};
+use crate::search::native::{self, BITSET_VALUES, NativePlan, OVERFLOW_BIT};
 use crate::time::Time;
 
 /// Most distinct latency locations per configuration (one bit each in a `u64` mask).
@@ -130,6 +132,8 @@ pub(crate) struct Layout {
     pub(crate) mask_offsets: Vec<usize>,
     /// Whether each latency rule has a `maxDistance` (and so reads per-location latencies).
     pub(crate) latency_distance: Vec<bool>,
+    /// The rules the search evaluates natively, and the columns they read.
+    pub(crate) native: NativePlan,
 }
 
 impl Layout {
@@ -228,6 +232,7 @@ impl Layout {
             masks_per_ticket,
             mask_offsets,
             latency_distance,
+            native: native::plan(rules),
         }
     }
 }
@@ -317,6 +322,10 @@ pub(crate) struct Pool {
     pub(crate) in_search: Vec<bool>,
     pub(crate) nums: Vec<f64>,
     pub(crate) masks: Vec<u64>,
+    /// Value bitsets of the native plan's bitset columns: `[slot * columns + column]`.
+    pub(crate) list_bits: Vec<u64>,
+    /// Per bitset column, the bit of each value seen so far (at most [`BITSET_VALUES`]).
+    bit_dictionaries: Vec<hashbrown::HashMap<Sym, u8, foldhash::fast::RandomState>>,
     pub(crate) var: Vec<TicketVar>,
     free: Vec<u32>,
     shard_ids: std::collections::HashMap<Box<[Sym]>, u32, foldhash::fast::RandomState>,
@@ -348,18 +357,25 @@ pub(crate) struct Pool {
     /// Reused by `insert`, so that ingest allocates only what a ticket keeps.
     latency_scratch: Vec<(u8, [f32; 3])>,
     shard_key_scratch: Vec<Sym>,
+    /// Whether the search checks the native plan's rules natively (tests turn it off to
+    /// compare against the evaluator).
+    pub(crate) native_rules: bool,
 }
 
 impl Pool {
     pub(crate) fn new(rules: &CompiledRules) -> Pool {
+        let layout = Layout::new(rules);
+        let bit_dictionaries = vec![Default::default(); layout.native.bit_columns.len()];
         Pool {
-            layout: Layout::new(rules),
+            layout,
             seq: Vec::new(),
             start: Vec::new(),
             n_players: Vec::new(),
             in_search: Vec::new(),
             nums: Vec::new(),
             masks: Vec::new(),
+            list_bits: Vec::new(),
+            bit_dictionaries,
             var: Vec::new(),
             free: Vec::new(),
             shard_ids: Default::default(),
@@ -375,6 +391,7 @@ impl Pool {
             latency_live: 0,
             latency_scratch: Vec::new(),
             shard_key_scratch: Vec::new(),
+            native_rules: true,
         }
     }
 
@@ -468,6 +485,7 @@ impl Pool {
                 self.in_search.push(false);
                 self.nums.extend(std::iter::repeat_n(0.0, self.layout.n_attrs * 3));
                 self.masks.extend(std::iter::repeat_n(0, self.layout.masks_per_ticket));
+                self.list_bits.extend(std::iter::repeat_n(0, self.layout.native.bit_columns.len()));
                 self.var.push(TicketVar::default());
                 if self.layout.latency_distance.contains(&true) {
                     self.latency_spans.push((0, 0));
@@ -653,7 +671,39 @@ impl Pool {
             None => seq as f64,
         };
         self.shards[shard as usize].pending.push((key, seq, slot));
+        self.fill_list_bits(slot);
         slot
+    }
+
+    /// Sets `slot`'s value bitsets from its aggregated lists, giving new values the next
+    /// free bit of their column (or the overflow bit once every bit is taken).
+    fn fill_list_bits(&mut self, slot: u32) {
+        let n = self.layout.native.bit_columns.len();
+        for c in 0..n {
+            let (attr, agg) = self.layout.native.bit_columns[c];
+            let mut bits = 0u64;
+            let var = &self.var[slot as usize];
+            let list = match (var.values(), self.layout.list_index[attr]) {
+                (Some(values), Some(k)) => {
+                    let (start, len) = values.list_ranges[k * 2 + agg];
+                    &values.lists[start as usize..(start + len) as usize]
+                }
+                _ => &[][..],
+            };
+            let dictionary = &mut self.bit_dictionaries[c];
+            for &sym in list {
+                let next = dictionary.len();
+                bits |= match dictionary.get(&sym) {
+                    Some(&b) => 1 << b,
+                    None if next < BITSET_VALUES => {
+                        dictionary.insert(sym, next as u8);
+                        1 << next
+                    }
+                    None => OVERFLOW_BIT,
+                };
+            }
+            self.list_bits[slot as usize * n + c] = bits;
+        }
     }
 
     /// Removes a ticket from the search (matched, cancelled or timed out) and frees its slot.

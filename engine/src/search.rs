@@ -7,6 +7,7 @@
 //! overlapping shards (large matches' `largestPopulation`) can slot in later.
 
 mod cycle;
+pub(crate) mod native;
 pub(crate) mod plugins;
 pub(crate) mod teams;
 

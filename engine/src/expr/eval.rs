@@ -153,6 +153,22 @@ impl Scratch {
     }
 }
 
+/// Expression shapes common enough in rule sets that the search evaluates them natively,
+/// from per-ticket columns and running aggregates, instead of through [`CompiledExpr::eval`].
+/// Each names the attribute's slot in [`Scope::attributes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `flatten(teams[*].players.attributes[a])`, `a` a string_list attribute: one list per
+    /// player, every team's players in team order.
+    PlayerLists(usize),
+    /// `avg(teams[*].players.attributes[a])`, `a` a number attribute: one average per team
+    /// (`Absent` for a team with no players).
+    TeamAverages(usize),
+    /// `avg(flatten(teams[*].players.attributes[a]))`, `a` a number attribute: the average
+    /// over every player, summed in team order (`Absent` when there are none).
+    PlayerAverage(usize),
+}
+
 /// An expression compiled against one rule set: team names are concrete team indices and
 /// the attribute is a slot number, so evaluation neither compares strings nor hashes.
 ///
@@ -193,6 +209,20 @@ impl CompiledExpr {
     /// The type of the value [`eval`](Self::eval) produces.
     pub fn ty(&self) -> &Ty {
         &self.ty
+    }
+
+    /// The expression's shape, when it is one the search evaluates without this
+    /// evaluator (see [`Shape`]); `None` for every other expression.
+    pub fn shape(&self) -> Option<Shape> {
+        if self.teams != TeamSet::All || !self.grouped {
+            return None;
+        }
+        match (self.field, &*self.funcs) {
+            (Field::StringList(a), [(Func::Flatten, 0)]) => Some(Shape::PlayerLists(a as usize)),
+            (Field::Number(a), [(Func::Avg, 1)]) => Some(Shape::TeamAverages(a as usize)),
+            (Field::Number(a), [(Func::Flatten, 0), (Func::Avg, 0)]) => Some(Shape::PlayerAverage(a as usize)),
+            _ => None,
+        }
     }
 
     /// Evaluates the expression against `cand`, clearing `scratch` first; returns the root

@@ -45,6 +45,7 @@ use crate::pool::{MAX_LOCATIONS, Pool, SearchMemory, SegmentBounds, list_agg_ind
 use crate::ruleset::{
     CompiledKind, CompiledRules, DistanceReference, ExpansionAgeSelection, MapKey, Phase, RuleScratch, SortDirection,
 };
+use crate::search::native::{self, AverageReference, NativeRule};
 use crate::search::plugins::{PluginRules, PluginScratch, Seat};
 use crate::search::teams::{self, Assignments, Party, TeamScratch, TeamSlots};
 use crate::time::Time;
@@ -232,8 +233,11 @@ struct Workspace {
     /// Teams to try for the ticket being seated: `(-open slots, team)`.
     teams: Vec<(i64, u16)>,
     metrics: Vec<(u32, u32)>,
-    /// Gating rules other than batchDistance and latency (checked through `Candidate`).
+    /// Gating rules other than batchDistance and latency (checked through `Candidate`, or
+    /// natively when `native` holds their plan).
     expr_rules: Vec<usize>,
+    /// Per entry of `expr_rules`, its native plan, if the pool evaluates it natively.
+    native: Vec<Option<NativeRule>>,
     /// Numeric batchDistance rules: `(rule, attribute, aggregation)`.
     batch_rules: Vec<(usize, usize, usize)>,
     balance: Option<(usize, usize)>,
@@ -332,6 +336,10 @@ impl Workspace {
             }
             _ => Order::General,
         };
+        let native = expr_rules
+            .iter()
+            .map(|&r| if pool.native_rules { pool.layout.native.rules[r].clone() } else { None })
+            .collect();
         let balance = balance_attribute(rules);
         let team_specific = names_a_team(rules);
         let bound_attrs = batch_rules.iter().map(|&(_, attr, agg)| (attr, agg)).collect();
@@ -345,7 +353,7 @@ impl Workspace {
             .map(|&(_, _, agg)| agg)
             .collect();
         Workspace {
-            build: Build::new(rules.teams().len(), bound_attrs, pool.layout.masks_per_ticket, latency_aggs),
+            build: Build::new(rules.teams().len(), bound_attrs, pool.layout.masks_per_ticket, latency_aggs, pool),
             rule_scratch: RuleScratch::default(),
             team_scratch: TeamScratch::default(),
             assignments: Assignments::default(),
@@ -363,6 +371,7 @@ impl Workspace {
             teams: Vec::new(),
             metrics: vec![(0, 0); rules.rules().len()],
             expr_rules,
+            native,
             batch_rules,
             balance,
             team_specific,
@@ -486,6 +495,20 @@ struct Build {
     /// The anchor's locations, and each location's index among them (`u8::MAX`: none).
     locations: Vec<u8>,
     location_index: [u8; MAX_LOCATIONS],
+    /// Native rules (`search::native`): per frame, the AND of the tickets' value bitsets,
+    /// per bitset column;
+    bits: Vec<u64>,
+    n_bit_columns: usize,
+    /// per frame, per sum column and team, the sum of the team's players' values, added
+    /// player by player in seating order: `[k][column][team]`;
+    sums: Vec<f64>,
+    /// per frame, a bit per sum column: every value so far is `native::dyadic`;
+    exact: Vec<u64>,
+    /// `(attribute, aggregation)` of each sum column;
+    sum_columns: Vec<(usize, usize)>,
+    /// and whether every team's players are in seating order, so that `sums` describe the
+    /// teams as seated (false after a `reassign` moved a ticket, until `clear`).
+    seating_order: bool,
 }
 
 /// Latency at one location folded over tickets: `(sum, lo, hi, count)`.
@@ -504,7 +527,13 @@ fn latency_at(pool: &Pool, slot: u32, loc: u8, agg: usize) -> Option<f64> {
 }
 
 impl Build {
-    fn new(n_teams: usize, bound_attrs: Vec<(usize, usize)>, n_masks: usize, latency_aggs: Vec<usize>) -> Build {
+    fn new(
+        n_teams: usize,
+        bound_attrs: Vec<(usize, usize)>,
+        n_masks: usize,
+        latency_aggs: Vec<usize>,
+        pool: &Pool,
+    ) -> Build {
         Build {
             tickets: Vec::new(),
             members: vec![Vec::new(); n_teams],
@@ -518,6 +547,12 @@ impl Build {
             latency_aggs,
             locations: Vec::new(),
             location_index: [u8::MAX; MAX_LOCATIONS],
+            bits: Vec::new(),
+            n_bit_columns: pool.layout.native.bit_columns.len(),
+            sums: Vec::new(),
+            exact: Vec::new(),
+            sum_columns: pool.layout.native.sum_columns.clone(),
+            seating_order: true,
         }
     }
 
@@ -529,6 +564,10 @@ impl Build {
         self.masks.clear();
         self.starts.clear();
         self.latency.clear();
+        self.bits.clear();
+        self.sums.clear();
+        self.exact.clear();
+        self.seating_order = true;
     }
 
     fn push(&mut self, pool: &Pool, slot: u32, team: u16, pos: u32) {
@@ -555,6 +594,36 @@ impl Build {
         let start = pool.start[slot as usize].0;
         let (lo, hi) = self.starts.last().copied().unwrap_or((u64::MAX, 0));
         self.starts.push((lo.min(start), hi.max(start)));
+        let nc = self.n_bit_columns;
+        if nc > 0 {
+            let own = &pool.list_bits[slot as usize * nc..(slot as usize + 1) * nc];
+            for (c, &b) in own.iter().enumerate() {
+                let prev = if k == 0 { u64::MAX } else { self.bits[(k - 1) * nc + c] };
+                // A ticket without players adds no list.
+                self.bits.push(if n == 0 { prev } else { prev & b });
+            }
+        }
+        let ns = self.sum_columns.len();
+        if ns > 0 {
+            let width = ns * self.members.len();
+            if k == 0 {
+                self.sums.resize(width, 0.0);
+            } else {
+                self.sums.extend_from_within((k - 1) * width..k * width);
+            }
+            let mut exact = self.exact.last().copied().unwrap_or(u64::MAX);
+            for (c, &(attr, agg)) in self.sum_columns.iter().enumerate() {
+                let v = pool.number(slot, attr, agg);
+                let cell = &mut self.sums[k * width + c * self.members.len() + team as usize];
+                for _ in 0..n {
+                    *cell += v;
+                }
+                if !native::dyadic(v) {
+                    exact &= !(1 << c);
+                }
+            }
+            self.exact.push(exact);
+        }
     }
 
     /// Brings the latency stats up to date with the tickets. They are computed lazily, when
@@ -622,6 +691,9 @@ impl Build {
             self.bounds.truncate(k * self.bound_attrs.len());
             self.masks.truncate(k * self.n_masks);
             self.starts.truncate(k);
+            self.bits.truncate(k * self.n_bit_columns);
+            self.sums.truncate(k * self.sum_columns.len() * self.members.len());
+            self.exact.truncate(k);
             let width = self.latency_aggs.len() * self.locations.len();
             if self.latency.len() > k * width {
                 self.latency.truncate(k * width);
@@ -633,6 +705,7 @@ impl Build {
     fn reassign(&mut self, pool: &Pool, teams: &[u32]) {
         self.members.iter_mut().for_each(Vec::clear);
         for (t, &team) in self.tickets.iter_mut().zip(teams) {
+            self.seating_order &= t.1 == team as u16;
             t.1 = team as u16;
             for p in 0..pool.n_players[t.0 as usize] {
                 self.members[team as usize].push((t.0, p));
@@ -775,6 +848,12 @@ impl Ctx<'_> {
             let max_distance = max_distance.at(age);
             let d = dist_rule;
             dist_rule += 1;
+            if frame.is_none() && !matches!(0.0f64.partial_cmp(&max_distance), Some(Ordering::Greater)) {
+                // One ticket alone: its spread at any location is 0 (or, without data
+                // there, no number at all), which never exceeds a maxDistance of 0 or more.
+                // The first location of the mask passes without reading any latency.
+                continue;
+            }
             let mut bits = mask;
             let mut found = false;
             while bits != 0 && !found {
@@ -815,11 +894,20 @@ impl Ctx<'_> {
     }
     /// Checks the expression rules against `ws.build`; counts evaluations into `ws.metrics`.
     fn expr_rules(&self, ws: &mut Workspace, age: f64, phase: Phase, count: bool) -> bool {
-        let Workspace { build, rule_scratch, metrics, expr_rules, .. } = ws;
-        for &r in expr_rules.iter() {
-            let (number_agg, list_agg) = rule_aggregations(&self.rules.rules()[r].kind);
-            let view = View { pool: self.pool, members: &build.members, number_agg, list_agg };
-            let ok = self.rules.check_rule(r, &view, rule_scratch, age, phase);
+        let Workspace { build, rule_scratch, metrics, expr_rules, native, .. } = ws;
+        for (&r, native) in expr_rules.iter().zip(native.iter()) {
+            let mut evaluate = || {
+                let (number_agg, list_agg) = rule_aggregations(&self.rules.rules()[r].kind);
+                let view = View { pool: self.pool, members: &build.members, number_agg, list_agg };
+                self.rules.check_rule(r, &view, rule_scratch, age, phase)
+            };
+            let ok = match native.as_ref().and_then(|n| native_verdict(self.pool, build, n, age, phase)) {
+                Some(ok) => {
+                    debug_assert_eq!(ok, evaluate(), "native check of rule {r} ({phase:?}, age {age})");
+                    ok
+                }
+                None => evaluate(),
+            };
             if count {
                 if ok {
                     metrics[r].0 += 1;
@@ -867,6 +955,64 @@ impl Ctx<'_> {
     fn partial_rules(&self, ws: &mut Workspace, age: f64, count: bool) -> bool {
         self.expr_rules(ws, age, Phase::Partial, count) && self.plugin_rules(ws, age, false, count)
     }
+}
+
+/// A native rule's verdict on `build` as seated now (see `search::native`), or `None`
+/// when the evaluator must decide.
+fn native_verdict(pool: &Pool, build: &Build, rule: &NativeRule, age: f64, phase: Phase) -> Option<bool> {
+    match rule {
+        NativeRule::Intersection { column, min, max } => {
+            let and =
+                build.tickets.len().checked_sub(1).map_or(u64::MAX, |k| build.bits[k * build.n_bit_columns + column]);
+            native::intersection(and, build.players, min.as_ref(), max.as_ref(), age, phase)
+        }
+        NativeRule::TeamAverages { column, reference, min, max } => {
+            let reference = average_reference(pool, build, reference, age);
+            let sums = (0..build.members.len()).map(|t| (team_sum(pool, build, *column, t), build.members[t].len()));
+            Some(native::team_averages(sums, reference, min.as_ref(), max.as_ref(), age))
+        }
+    }
+}
+
+/// The build's frame of sum column `column` (one sum per team), when it describes the
+/// teams as seated.
+fn frame_sums(build: &Build, column: usize) -> Option<&[f64]> {
+    let k = build.tickets.len().checked_sub(1)?;
+    let n_teams = build.members.len();
+    let width = build.sum_columns.len() * n_teams;
+    build.seating_order.then(|| &build.sums[k * width + column * n_teams..][..n_teams])
+}
+
+/// Team `team`'s sum of sum column `column`, as the evaluator sums it (player by player
+/// in the team's order).
+fn team_sum(pool: &Pool, build: &Build, column: usize, team: usize) -> f64 {
+    match frame_sums(build, column) {
+        Some(sums) => sums[team],
+        None => {
+            let (attr, agg) = build.sum_columns[column];
+            build.members[team].iter().fold(0.0, |acc, &(slot, _)| acc + pool.number(slot, attr, agg))
+        }
+    }
+}
+
+/// A team-averages rule's reference value (`None`: no players to average yet).
+fn average_reference(pool: &Pool, build: &Build, reference: &AverageReference, age: f64) -> Option<f64> {
+    let column = match reference {
+        AverageReference::Number(s) => return Some(s.at(age)),
+        AverageReference::Players { .. } if build.players == 0 => return None,
+        &AverageReference::Players { column } => column,
+    };
+    // Summing the team sums gives the evaluator's sum over every player in team order only
+    // when no partial sum rounds (see `native::dyadic`); else sum the players.
+    let exact = build.players <= native::EXACT_PLAYERS && build.exact.last().is_some_and(|&e| e & (1 << column) != 0);
+    let total = match frame_sums(build, column) {
+        Some(sums) if exact => sums.iter().fold(0.0, |acc, &s| acc + s),
+        _ => {
+            let (attr, agg) = build.sum_columns[column];
+            build.members.iter().flatten().fold(0.0, |acc, &(slot, _)| acc + pool.number(slot, attr, agg))
+        }
+    };
+    Some(total / f64::from(build.players))
 }
 
 fn search_segment(ctx: &Ctx<'_>, ws: &mut Workspace) -> CycleOutput {
@@ -1499,6 +1645,7 @@ mod tests {
 
     use super::*;
     use crate::pool::{NewPlayer, PlayerValue};
+    use crate::ruleset::CompiledRef;
 
     const DUEL: &str = r#"{"name": "duel", "ruleLanguageVersion": "1.0",
         "playerAttributes": [{"name": "rating", "type": "number", "default": 1200}],
@@ -1722,6 +1869,253 @@ mod tests {
                 }
             }
             assert!(skipped > 100, "{name}: only {skipped} anchors skipped");
+        }
+    }
+
+    /// Rule sets with the native shapes in several variants: party aggregations, count and
+    /// distance bounds with expansions, number and cross-attribute references, three teams,
+    /// attributes without defaults.
+    const NATIVE_SHAPES: [&str; 3] = [
+        r#"{"name": "a", "ruleLanguageVersion": "1.0",
+        "playerAttributes": [{"name": "skill", "type": "number"},
+          {"name": "maps", "type": "string_list"},
+          {"name": "level", "type": "number", "default": 3}],
+        "teams": [{"name": "red", "minPlayers": 1, "maxPlayers": 4}, {"name": "blue", "minPlayers": 1, "maxPlayers": 4},
+          {"name": "green", "minPlayers": 0, "maxPlayers": 3}],
+        "rules": [
+          {"name": "Shared", "type": "collection", "operation": "intersection", "measurements": "flatten(teams[*].players.attributes[maps])", "minCount": 2, "maxCount": 3},
+          {"name": "SharedAll", "type": "collection", "operation": "intersection", "measurements": "flatten(teams[*].players.attributes[maps])", "maxCount": 1, "partyAggregation": "intersection"},
+          {"name": "Even", "type": "distance", "measurements": "avg(teams[*].players.attributes[skill])", "referenceValue": "avg(flatten(teams[*].players.attributes[level]))", "minDistance": 1, "maxDistance": 400, "partyAggregation": "max"},
+          {"name": "Near", "type": "distance", "measurements": "avg(teams[*].players.attributes[level])", "referenceValue": 4, "maxDistance": 2, "partyAggregation": "min"}],
+        "expansions": [
+          {"target": "rules[Shared].minCount", "steps": [{"waitTimeSeconds": 5, "value": 1}, {"waitTimeSeconds": 30, "value": 0}]},
+          {"target": "rules[Shared].maxCount", "steps": [{"waitTimeSeconds": 10, "value": 2}]},
+          {"target": "rules[Even].maxDistance", "steps": [{"waitTimeSeconds": 20, "value": 900}]},
+          {"target": "rules[Even].minDistance", "steps": [{"waitTimeSeconds": 20, "value": 0}]},
+          {"target": "rules[Near].referenceValue", "steps": [{"waitTimeSeconds": 10, "value": 2.5}]}]}"#,
+        include_str!("../../../bench-data/profiles/5v5-party.json"),
+        SQUADS,
+    ];
+
+    /// A value universe for list attributes: small, or past the 63 values a bitset names.
+    fn list_value(rng: &mut Rng, wide: bool) -> Sym {
+        Sym(100 + rng.below(if wide { 90 } else { 6 }) as u32)
+    }
+
+    /// A number of the kinds the native sums treat differently: small integers, dyadic
+    /// fractions, fractions that round, huge values, NaN.
+    fn number(rng: &mut Rng) -> f64 {
+        match rng.below(12) {
+            0 => rng.below(7) as f64 / 3.0,
+            1 => 1e12 + rng.below(1000) as f64 * 0.1,
+            2 if rng.below(8) == 0 => f64::NAN,
+            3 => rng.below(2000) as f64 / 8.0,
+            4 => -(rng.below(300) as f64),
+            _ => 1000.0 + rng.below(1000) as f64,
+        }
+    }
+
+    /// Random tickets for `rule_set`'s attributes: any party size, missing values (when an
+    /// attribute has no default), empty lists.
+    fn random_ticket(rng: &mut Rng, rule_set: &crate::ruleset::RuleSet, wide: bool) -> Vec<NewPlayer> {
+        use crate::expr::AttrType;
+        let size = 1 + rng.below(4) as usize;
+        (0..size)
+            .map(|_| {
+                let values = rule_set
+                    .attributes
+                    .iter()
+                    .map(|a| match a.ty {
+                        AttrType::Number => (rng.below(10) > 0).then(|| PlayerValue::Number(number(rng))),
+                        AttrType::String => Some(PlayerValue::String(Sym(1 + rng.below(2) as u32))),
+                        AttrType::StringList => (rng.below(10) > 0).then(|| {
+                            let n = rng.below(6) as usize;
+                            PlayerValue::List((0..n).map(|_| list_value(rng, wide)).collect())
+                        }),
+                        AttrType::StringNumberMap => None,
+                    })
+                    .collect();
+                player(values, latencies(rng, 3))
+            })
+            .collect()
+    }
+
+    /// The native checks against `check_rule` on random builds: pushes to random teams,
+    /// pops, re-seats, at several ages, in both phases.
+    #[test]
+    fn native_checks_agree_with_the_evaluator() {
+        let mut rng = Rng(7);
+        let (mut native, mut exact, mut fallback, mut compared) = (0usize, 0usize, 0usize, 0usize);
+        for text in NATIVE_SHAPES {
+            let rule_set = crate::ruleset::check(text).value.expect("valid rule set");
+            let rules = crate::ruleset::compile(&rule_set);
+            let plan = crate::search::native::plan(&rules);
+            let natives: Vec<(usize, NativeRule)> =
+                plan.rules.iter().enumerate().filter_map(|(r, n)| Some((r, n.clone()?))).collect();
+            assert!(natives.len() >= 2, "both shapes recognised in every rule set");
+            for wide in [false, true] {
+                let mut pool = Pool::new(&rules);
+                let slots: Vec<u32> =
+                    (0..200).map(|i| pool.insert(Time(i), &random_ticket(&mut rng, &rule_set, wide))).collect();
+                let n_teams = rules.teams().len();
+                let mut build = Build::new(n_teams, Vec::new(), pool.layout.masks_per_ticket, Vec::new(), &pool);
+                let mut scratch = RuleScratch::default();
+                let mut arena = crate::expr::Scratch::new();
+                let mut teams = Vec::new();
+                for _ in 0..400 {
+                    match rng.below(10) {
+                        0 => build.clear(),
+                        1 => build.pop(&pool),
+                        2 if !build.tickets.is_empty() => {
+                            // Re-seat, sometimes to the same teams.
+                            teams.clear();
+                            let same = rng.below(3) == 0;
+                            teams.extend(
+                                build
+                                    .tickets
+                                    .iter()
+                                    .map(|t| if same { u32::from(t.1) } else { rng.below(n_teams as u64) as u32 }),
+                            );
+                            build.reassign(&pool, &teams);
+                        }
+                        _ if build.tickets.len() < 12 => {
+                            let slot = slots[rng.below(slots.len() as u64) as usize];
+                            build.push(&pool, slot, rng.below(n_teams as u64) as u16, 0);
+                        }
+                        _ => build.clear(),
+                    }
+                    for &(r, ref rule) in &natives {
+                        let (number_agg, list_agg) = rule_aggregations(&rules.rules()[r].kind);
+                        let view = View { pool: &pool, members: &build.members, number_agg, list_agg };
+                        // Team averages and the reference, bit for bit.
+                        if let (
+                            NativeRule::TeamAverages { column, reference, .. },
+                            CompiledKind::Distance { measurement, reference: compiled, .. },
+                        ) = (rule, &rules.rules()[r].kind)
+                        {
+                            let bits = |n: Option<f64>| n.map(f64::to_bits);
+                            let root = measurement.eval(&view, &mut arena);
+                            let teams: Vec<Option<u64>> =
+                                arena.children(root).map(|t| bits(arena.node(t).as_num())).collect();
+                            let native: Vec<Option<u64>> = (0..n_teams)
+                                .map(|t| {
+                                    let n = build.members[t].len();
+                                    bits((n > 0).then(|| team_sum(&pool, &build, *column, t) / n as f64))
+                                })
+                                .collect();
+                            assert_eq!(native, teams, "team averages of rule {r}: {build:?}");
+                            if let CompiledRef::Expr(e) = compiled {
+                                let root = e.eval(&view, &mut arena);
+                                let expected = bits(arena.node(root).as_num());
+                                let got = bits(average_reference(&pool, &build, reference, 0.0));
+                                assert_eq!(got, expected, "reference of rule {r}: {build:?}");
+                                compared += 1;
+                            }
+                        }
+                        for age in [0.0, 4.0, 5.0, 12.0, 20.0, 31.0, 100.0] {
+                            for phase in [Phase::Partial, Phase::Complete] {
+                                let expected = rules.check_rule(r, &view, &mut scratch, age, phase);
+                                match native_verdict(&pool, &build, rule, age, phase) {
+                                    Some(ok) => {
+                                        assert_eq!(ok, expected, "{text}\nrule {r}, {phase:?} at {age} s: {build:?}");
+                                        native += 1;
+                                    }
+                                    None => fallback += 1,
+                                }
+                            }
+                        }
+                    }
+                    if build.seating_order && build.exact.last().is_some_and(|&e| e != 0) {
+                        exact += 1;
+                    }
+                }
+            }
+        }
+        assert!(
+            native > 50_000 && fallback > 100 && exact > 100 && compared > 1000,
+            "{native} native, {fallback} fallback, {exact} exact, {compared} references"
+        );
+    }
+
+    /// The 5v5 profile's tickets: parties of one to five, skill around 1500, maps from a
+    /// handful (the default three, sometimes fewer, sometimes others).
+    fn five_v_five(rng: &mut Rng) -> Vec<NewPlayer> {
+        let size = 1 + rng.below(5) as usize;
+        let mode = Sym(1 + u32::from(rng.below(8) == 0));
+        let base = 1200.0 + rng.below(600) as f64;
+        let shared = latencies(rng, 3);
+        (0..size)
+            .map(|_| {
+                let maps: Vec<Sym> = match rng.below(4) {
+                    0 => vec![Sym(10), Sym(11), Sym(12)],
+                    _ => (10..15).filter(|_| rng.below(3) > 0).map(Sym).collect(),
+                };
+                let skill = (base + rng.below(100) as f64) / if rng.below(4) == 0 { 3.0 } else { 1.0 };
+                let latency = shared.iter().map(|&(l, ms)| (l, ms + rng.below(20) as u32)).collect();
+                player(
+                    vec![
+                        Some(PlayerValue::Number(skill)),
+                        Some(PlayerValue::String(mode)),
+                        Some(PlayerValue::List(maps)),
+                    ],
+                    latency,
+                )
+            })
+            .collect()
+    }
+
+    /// Whole cycles with the native checks on and off: the same matches, in the same order,
+    /// with the same rule metrics, for failed anchors too.
+    #[test]
+    fn native_rules_change_no_outcome() {
+        let cases: [(&str, Tickets); 2] = [(NATIVE_SHAPES[1], five_v_five), (SQUADS, squad)];
+        for (text, tickets) in cases {
+            let rule_set = crate::ruleset::check(text).value.expect("valid rule set");
+            let rules = crate::ruleset::compile(&rule_set);
+            let plugins = PluginRules::default();
+            let mut pools: Vec<Pool> = (0..2).map(|_| Pool::new(&rules)).collect();
+            pools[1].native_rules = false;
+            for pool in &mut pools {
+                pool.segment_size = 64;
+                pool.verify_skips = false;
+            }
+            let mut rng = Rng(11);
+            let mut now = 1_000_000u64;
+            let mut waiting: Vec<(u32, u64)> = Vec::new();
+            let (mut matched, mut failed) = (0, 0);
+            for cycle in 0..60 {
+                for _ in 0..rng.below(60) {
+                    let players = tickets(&mut rng);
+                    let slots: Vec<u32> = pools.iter_mut().map(|p| p.insert(Time(now), &players)).collect();
+                    assert_eq!(slots[0], slots[1]);
+                    waiting.push((slots[0], now));
+                }
+                waiting.retain(|&(slot, start)| {
+                    let leaves = now - start > 45_000;
+                    if leaves {
+                        pools.iter_mut().for_each(|p| p.remove(slot));
+                    }
+                    !leaves
+                });
+                let outputs: Vec<CycleOutput> = pools
+                    .iter_mut()
+                    .map(|p| {
+                        p.refresh();
+                        search_cycle(p, &rules, &plugins, Time(now))
+                    })
+                    .collect();
+                assert_eq!(outcome(&outputs[0]), outcome(&outputs[1]), "cycle {cycle}");
+                failed += outputs[0].anchor_metrics.len();
+                for p in &outputs[0].proposals {
+                    matched += p.tickets.len();
+                    for &(slot, _) in &p.tickets {
+                        pools.iter_mut().for_each(|pool| pool.remove(slot));
+                        waiting.retain(|w| w.0 != slot);
+                    }
+                }
+                now += 500 + rng.below(2500);
+            }
+            assert!(matched > 100 && failed > 100, "{matched} tickets matched, {failed} failed anchor metrics");
         }
     }
 }
