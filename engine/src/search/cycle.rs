@@ -1741,16 +1741,17 @@ mod tests {
                 let maps: Vec<Sym> = (10..13).filter(|_| rng.below(3) > 0).map(Sym).collect();
                 let skill = base + rng.below(100) as f64;
                 let latency = shared.iter().map(|&(l, ms)| (l, ms + rng.below(20) as u32)).collect();
-                player(
-                    vec![
-                        Some(PlayerValue::Number(skill)),
-                        Some(PlayerValue::String(mode)),
-                        Some(PlayerValue::List(maps)),
-                    ],
-                    latency,
-                )
+                squad_member(skill, mode, maps, latency)
             })
             .collect()
+    }
+
+    /// A player of the squad rule sets: skill, mode, maps.
+    fn squad_member(skill: f64, mode: Sym, maps: Vec<Sym>, latency: Vec<(u8, u32)>) -> NewPlayer {
+        player(
+            vec![Some(PlayerValue::Number(skill)), Some(PlayerValue::String(mode)), Some(PlayerValue::List(maps))],
+            latency,
+        )
     }
 
     fn mixed(rng: &mut Rng) -> Vec<NewPlayer> {
@@ -2052,14 +2053,7 @@ mod tests {
                 };
                 let skill = (base + rng.below(100) as f64) / if rng.below(4) == 0 { 3.0 } else { 1.0 };
                 let latency = shared.iter().map(|&(l, ms)| (l, ms + rng.below(20) as u32)).collect();
-                player(
-                    vec![
-                        Some(PlayerValue::Number(skill)),
-                        Some(PlayerValue::String(mode)),
-                        Some(PlayerValue::List(maps)),
-                    ],
-                    latency,
-                )
+                squad_member(skill, mode, maps, latency)
             })
             .collect()
     }
