@@ -11,10 +11,10 @@
 //! **Skipping unchanged anchors.** An anchor's search is a function of the anchor, its batch
 //! (the set of tickets, since their order follows from them) and the expansion step of each
 //! build it tries (the step of the build's expansion age), nothing else (plugin rules
-//! aside, which turn skipping off). A ticket still waiting from the previous cycle failed there as an anchor, so it fails again, with
-//! the same rule metrics, if its batch and those steps are the same. Let D be the distance
-//! (in primary key) of the batch's farthest ticket when the batch is full, else the window's
-//! half-width. The batch is the same if:
+//! aside, which turn skipping off). A ticket still waiting from the previous cycle failed
+//! there as an anchor, so it fails again, with the same rule metrics, if its batch and those
+//! steps are the same. Let D be the distance (in primary key) of the batch's farthest ticket
+//! when the batch is full, else the window's half-width. The batch is the same if:
 //!
 //! - the anchor and every ticket of the batch were in the previous search (seq below the
 //!   previous refresh's watermark); the anchor, and every ticket of the batch that can set a
