@@ -229,7 +229,8 @@ struct Workspace {
     order: Vec<u64>,
     /// Per position, its segment in the previous search, 1-based (see `search_segment`).
     previous_segment: Vec<u32>,
-    used: Vec<bool>,
+    /// Per position, whether its ticket is taken (matched in this segment, or filtered).
+    taken: Taken,
     /// Teams to try for the ticket being seated: `(-open slots, team)`.
     teams: Vec<(i64, u16)>,
     metrics: Vec<(u32, u32)>,
@@ -367,7 +368,7 @@ impl Workspace {
             ties: Vec::new(),
             order: Vec::new(),
             previous_segment: Vec::new(),
-            used: Vec::new(),
+            taken: Taken::default(),
             teams: Vec::new(),
             metrics: vec![(0, 0); rules.rules().len()],
             expr_rules,
@@ -1015,12 +1016,68 @@ fn average_reference(pool: &Pool, build: &Build, reference: &AverageReference, a
     Some(total / f64::from(build.players))
 }
 
+/// Which positions of a segment are taken, with hints for scans that pass over taken
+/// positions without looking at each one. Positions only ever become taken within a
+/// segment, so the hints stay true: for a taken position `p`, every position in
+/// `p..right[p]` is taken, and every position in `left[p]..=p`. Each lookup compresses the
+/// path it walked, so a scan crosses a run of taken positions in amortised constant time
+/// (a dense pool's late anchors otherwise step over hundreds of taken neighbours each).
+#[derive(Debug, Default)]
+struct Taken {
+    used: Vec<bool>,
+    right: Vec<u32>,
+    left: Vec<u32>,
+}
+
+impl Taken {
+    /// `n` positions, none taken.
+    fn reset(&mut self, n: usize) {
+        self.used.clear();
+        self.used.resize(n, false);
+        self.right.clear();
+        self.right.extend(0..n as u32);
+        self.left.clear();
+        self.left.extend(0..n as u32);
+    }
+
+    /// The first position at or after `from` that is not taken (`n` if none).
+    fn unused_right(&mut self, from: usize) -> usize {
+        let n = self.used.len();
+        let mut j = from;
+        while j < n && self.used[j] {
+            j = (self.right[j] as usize).max(j + 1);
+        }
+        let mut k = from;
+        while k < j {
+            let next = (self.right[k] as usize).max(k + 1);
+            self.right[k] = j as u32;
+            k = next;
+        }
+        j
+    }
+
+    /// The last position before `before` that is not taken, if any.
+    fn unused_left(&mut self, before: usize) -> Option<usize> {
+        let mut j = before;
+        while j > 0 && self.used[j - 1] {
+            j = (self.left[j - 1] as usize).min(j - 1);
+        }
+        // Every position in j..before is taken.
+        let mut k = before;
+        while k > j {
+            let next = (self.left[k - 1] as usize).min(k - 1);
+            self.left[k - 1] = j as u32;
+            k = next;
+        }
+        j.checked_sub(1)
+    }
+}
+
 fn search_segment(ctx: &Ctx<'_>, ws: &mut Workspace) -> CycleOutput {
     let (pool, entries, now) = (ctx.pool, ctx.entries, ctx.now);
     let mut out = CycleOutput::default();
     let n = entries.len();
-    ws.used.clear();
-    ws.used.resize(n, false);
+    ws.taken.reset(n);
     if ws.sort_specs.len() > 1 {
         ws.more_keys.resize(n, [0; MAX_SORT_KEYS - 1]);
     }
@@ -1045,7 +1102,7 @@ fn search_segment(ctx: &Ctx<'_>, ws: &mut Workspace) -> CycleOutput {
             pool,
             entries,
             |slot| age_seconds(now, pool.start[slot as usize]),
-            &mut ws.used,
+            &mut ws.taken.used,
         );
     }
     // Anchors oldest first: positions by seq, sorted as `seq << 16 | position` when that
@@ -1063,7 +1120,7 @@ fn search_segment(ctx: &Ctx<'_>, ws: &mut Workspace) -> CycleOutput {
     let order = std::mem::take(&mut ws.order);
     for &anchor_pos in &order {
         let anchor_pos = anchor_pos as usize;
-        if ws.used[anchor_pos] {
+        if ws.taken.used[anchor_pos] {
             continue;
         }
         let scan = scan_batch(ctx, anchor_pos, ws);
@@ -1084,7 +1141,7 @@ fn search_segment(ctx: &Ctx<'_>, ws: &mut Workspace) -> CycleOutput {
             Some(proposal) => {
                 assert!(replay.is_none(), "an anchor skipped as unchanged formed a match");
                 for &(_, _, pos) in &ws.build.tickets {
-                    ws.used[pos as usize] = true;
+                    ws.taken.used[pos as usize] = true;
                 }
                 out.proposals.push(proposal);
             }
@@ -1134,7 +1191,7 @@ struct Scan {
 /// first; the left one on ties).
 fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
     let entries = ctx.entries;
-    let (anchor_key, _, anchor_slot) = entries[anchor_pos];
+    let (anchor_key, anchor_seq, anchor_slot) = entries[anchor_pos];
     let half = ctx.pool.layout.key_window.as_ref().map_or(f64::INFINITY, |s| {
         // The anchor is the oldest ticket, so its age bounds every match's expansion age.
         s.at(age_seconds(ctx.now, ctx.pool.start[anchor_slot as usize]))
@@ -1144,29 +1201,34 @@ fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
     // The next entry on each side and its distance, if within the window.
     let left_of = |lo: usize| (lo > 0).then(|| anchor_key - entries[lo - 1].0).filter(|&d| d <= half);
     let right_of = |hi: usize| (hi < entries.len()).then(|| entries[hi].0 - anchor_key).filter(|&d| d <= half);
-    let (mut lo, mut hi) = (anchor_pos, anchor_pos + 1);
+    // Only an anchor the skip rule may skip needs to know whether it passed over a taken
+    // ticket of the previous search; any other scan jumps over taken tickets.
+    let jump = ctx.previous.is_none() || anchor_seq >= ctx.watermark;
+    let next_left =
+        |ws: &mut Workspace, lo: usize| if jump { ws.taken.unused_left(lo).map_or(0, |p| p + 1) } else { lo };
+    let next_right = |ws: &mut Workspace, hi: usize| if jump { ws.taken.unused_right(hi) } else { hi };
+    // `lo - 1` and `hi` are the next entries on each side.
+    let (mut lo, mut hi) = (next_left(ws, anchor_pos), next_right(ws, anchor_pos + 1));
     let (mut left, mut right) = (left_of(lo), right_of(hi));
     while ws.batch.len() < BATCH {
+        // The nearer side first; the left one on a tie.
         let (pos, distance) = match (left, right) {
-            (None, None) => break,
-            (Some(l), Some(r)) if l <= r => {
-                lo -= 1;
-                left = left_of(lo);
-                (lo, l)
-            }
-            (Some(l), None) => {
-                lo -= 1;
-                left = left_of(lo);
-                (lo, l)
-            }
-            (_, Some(r)) => {
-                hi += 1;
+            (l, Some(r)) if l.is_none_or(|l| r < l) => {
+                let pos = hi;
+                hi = next_right(ws, pos + 1);
                 right = right_of(hi);
-                (hi - 1, r)
+                (pos, r)
             }
+            (Some(l), _) => {
+                let pos = lo - 1;
+                lo = next_left(ws, pos);
+                left = left_of(lo);
+                (pos, l)
+            }
+            (None, _) => break,
         };
         let (_, seq, slot) = entries[pos];
-        if ws.used[pos] {
+        if ws.taken.used[pos] {
             scan.took_old |= seq < ctx.watermark;
             continue;
         }
@@ -1744,6 +1806,27 @@ mod tests {
                 squad_member(skill, mode, maps, latency)
             })
             .collect()
+    }
+
+    /// The taken-position hints find exactly the positions a step-by-step scan would, however
+    /// positions are taken and looked up in between.
+    #[test]
+    fn taken_hints_find_the_nearest_untaken_positions() {
+        let mut rng = Rng(7);
+        for n in [0usize, 1, 2, 10, 200] {
+            let mut taken = Taken::default();
+            taken.reset(n);
+            for _ in 0..4 * n + 10 {
+                if n > 0 && rng.below(3) == 0 {
+                    taken.used[rng.below(n as u64) as usize] = true;
+                }
+                let from = rng.below(n as u64 + 1) as usize;
+                let right = (from..n).find(|&p| !taken.used[p]).unwrap_or(n);
+                let left = (0..from).rev().find(|&p| !taken.used[p]);
+                assert_eq!(taken.unused_right(from), right, "right of {from} in {n}");
+                assert_eq!(taken.unused_left(from), left, "left of {from} in {n}");
+            }
+        }
     }
 
     /// A player of the squad rule sets: skill, mode, maps.
