@@ -229,3 +229,55 @@ fn cycle_stats_count_anchors_searched_and_skipped_as_unchanged() {
     assert_eq!(third.matches, 1);
     assert!(third.searched >= 1 && third.skipped >= 1, "{third:?}");
 }
+
+#[test]
+fn timed_out_tickets_report_the_rule_evaluations_of_their_failed_searches() {
+    // Two duelists close in skill who share no acceptable location: every cycle, each one's
+    // search seats the other and fails the latency rule.
+    const PING: &str = r#"{"ruleLanguageVersion": "1.0",
+      "playerAttributes": [{"name": "skill", "type": "number", "default": 1000}],
+      "teams": [{"name": "duelist", "minPlayers": 1, "maxPlayers": 1, "quantity": 2}],
+      "rules": [{"name": "Band", "type": "batchDistance", "batchAttribute": "skill", "maxDistance": 50},
+                {"name": "Ping", "type": "latency", "maxLatency": 50}]}"#;
+    let (mut mm, events) = Matchmaker::new(MatchmakerOptions::new(1));
+    mm.add_configuration(configuration(""), &rule_set(PING)).unwrap();
+    let located = |ticket: &str, player: &str, location: &str| {
+        let mut r = request(ticket, player, 1000.0);
+        r.players[0].latency_in_ms = vec![(location.to_owned(), 20)];
+        r
+    };
+    mm.start_matchmaking(Time(1000), located("a", "pa", "us-east-1")).unwrap();
+    mm.start_matchmaking(Time(1000), located("b", "pb", "eu-west-1")).unwrap();
+    for t in [2000, 3000, 4000] {
+        assert_eq!(mm.tick(Time(t)).matches, 0);
+    }
+    // Past the 60 s timeout: both time out, with three failed Ping checks each (the second
+    // and third searches were skipped as unchanged, and their metrics replayed).
+    assert_eq!(mm.tick(Time(62_000)).timed_out, 2);
+    // A newcomer takes a freed slot and must not inherit its counts.
+    mm.start_matchmaking(Time(62_500), located("c", "pc", "us-east-1")).unwrap();
+    assert_eq!(mm.tick(Time(123_000)).timed_out, 1);
+    let timed_out: Vec<String> = events
+        .try_iter()
+        .filter_map(|e| match e.detail {
+            EventDetail::MatchmakingTimedOut { tickets, rule_evaluation_metrics, .. } => Some(format!(
+                "{}: {}",
+                tickets[0].ticket_id,
+                rule_evaluation_metrics
+                    .iter()
+                    .map(|m| format!("{} {}/{}", m.rule_name, m.passed_count, m.failed_count))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            _ => None,
+        })
+        .collect();
+    expect![[r#"
+        [
+            "a: Band 0/0, Ping 0/3",
+            "b: Band 0/0, Ping 0/3",
+            "c: Band 0/0, Ping 0/0",
+        ]
+    "#]]
+    .assert_debug_eq(&timed_out);
+}
