@@ -71,6 +71,12 @@ fn short_simulated_run_writes_a_consistent_json_report() {
     assert!(num(&r, &["cycles", "p50_ms"]) <= num(&r, &["cycles", "p99_ms"]));
     assert!(num(&r, &["cycles", "p99_ms"]) <= num(&r, &["cycles", "max_ms"]));
     assert!(num(&r, &["throughput", "matched_tickets_per_s"]) > 0.0);
+    // Every matched ticket's match was built around a searched anchor; tickets that waited
+    // several cycles were searched or skipped each time.
+    let (searched, skipped) = (num(&r, &["cycles", "anchors_searched"]), num(&r, &["cycles", "anchors_skipped"]));
+    assert!(searched >= num(&r, &["tickets", "matches"]), "searched {searched}");
+    assert!(skipped > 0.0, "a 10 s workload leaves tickets waiting unchanged: skipped {skipped}");
+    assert!(summary.contains("anchors searched"), "{summary}");
 }
 
 #[test]
