@@ -20,7 +20,7 @@
 use crate::expr::AttrType;
 use crate::intern::Sym;
 use crate::ruleset::{CompiledKind, CompiledRules, ListAggregation, NumberAggregation, Schedule};
-use crate::search::native::{self, BITSET_VALUES, NativePlan, OVERFLOW_BIT};
+use crate::search::native::{self, BITSET_VALUES, NativePlan, NativeRule, OVERFLOW_BIT};
 use crate::time::Time;
 
 /// Most distinct latency locations per configuration (one bit each in a `u64` mask).
@@ -134,6 +134,9 @@ pub(crate) struct Layout {
     pub(crate) latency_distance: Vec<bool>,
     /// The rules the search evaluates natively, and the columns they read.
     pub(crate) native: NativePlan,
+    /// The bitset column folded into entry signatures: the first native intersection
+    /// rule's with a `minCount`.
+    pub(crate) signature_column: Option<usize>,
 }
 
 impl Layout {
@@ -217,6 +220,7 @@ impl Layout {
             mask_offsets.push(masks_per_ticket);
             masks_per_ticket += 1 + schedule.steps.len();
         }
+        let native = native::plan(rules);
         Layout {
             n_attrs,
             string_index,
@@ -232,7 +236,11 @@ impl Layout {
             masks_per_ticket,
             mask_offsets,
             latency_distance,
-            native: native::plan(rules),
+            signature_column: native.rules.iter().flatten().find_map(|rule| match rule {
+                NativeRule::Intersection { column, min: Some(_), .. } => Some(*column),
+                _ => None,
+            }),
+            native,
         }
     }
 }
@@ -301,14 +309,19 @@ pub(crate) struct SegmentBounds {
     pub(crate) after: Option<f64>,
 }
 
+/// A shard entry: `(key, seq, slot, signature)`. The signature (see `Pool::signature`) lets
+/// a batch scan turn away most tickets that cannot join an anchor without reading their
+/// columns, which are in slot order, not key order.
+pub(crate) type Entry = (f64, u64, u32, u32);
+
 /// A shard: tickets that share every hard-key value (string `batchDistance` attributes and
 /// attributes of "all players equal" comparisons).
 #[derive(Debug, Default)]
 pub(crate) struct Shard {
-    /// `(key, seq, slot)`, sorted by key then seq. May hold stale entries until the next
+    /// Sorted by key then seq. May hold stale entries until the next
     /// `refresh`.
-    pub(crate) entries: Vec<(f64, u64, u32)>,
-    pending: Vec<(f64, u64, u32)>,
+    pub(crate) entries: Vec<Entry>,
+    pending: Vec<Entry>,
 }
 
 /// The tickets of one configuration.
@@ -670,9 +683,32 @@ impl Pool {
             Some((attr, agg)) => self.number(slot, attr, agg),
             None => seq as f64,
         };
-        self.shards[shard as usize].pending.push((key, seq, slot));
         self.fill_list_bits(slot);
+        let signature = self.signature(slot);
+        self.shards[shard as usize].pending.push((key, seq, slot, signature));
         slot
+    }
+
+    /// A ticket's entry signature: the low 16 bits fold (OR) its first latency rule's masks
+    /// at every level, the high 16 bits the value bitset of the native plan's first
+    /// intersection column (all ones when there is none). Two tickets whose signatures share
+    /// no bit in a half share no acceptable location (no list value) at any level.
+    fn signature(&self, slot: u32) -> u32 {
+        let fold = |x: u64| ((x | x >> 16 | x >> 32 | x >> 48) & 0xFFFF) as u32;
+        let s = slot as usize;
+        let layout = &self.layout;
+        let latency = match layout.latency_rules.first() {
+            Some((_, schedule, _)) => {
+                let masks = &self.masks[s * layout.masks_per_ticket..][..schedule.steps.len() + 1];
+                fold(masks.iter().fold(0, |a, m| a | m))
+            }
+            None => 0xFFFF,
+        };
+        let lists = match layout.signature_column {
+            Some(column) => fold(self.list_bits[s * layout.native.bit_columns.len() + column]),
+            None => 0xFFFF,
+        };
+        latency | lists << 16
     }
 
     /// Sets `slot`'s value bitsets from its aggregated lists, giving new values the next
@@ -731,8 +767,8 @@ impl Pool {
         }
         let in_search = &self.in_search;
         let seqs = &self.seq;
-        let live = |&(_, seq, slot): &(f64, u64, u32)| in_search[slot as usize] && seqs[slot as usize] == seq;
-        let order = |a: &(f64, u64, u32), b: &(f64, u64, u32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+        let live = |&(_, seq, slot, _): &Entry| in_search[slot as usize] && seqs[slot as usize] == seq;
+        let order = |a: &Entry, b: &Entry| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
         let memory = self.memory.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
         let logging = memory.valid;
         if logging {
@@ -767,7 +803,7 @@ impl Pool {
             if p == 0 {
                 continue;
             }
-            shard.entries.resize(n + p, (0.0, 0, 0));
+            shard.entries.resize(n + p, (0.0, 0, 0, 0));
             let (entries, pending) = (&mut shard.entries, &shard.pending);
             let (mut i, mut j) = (n, p);
             while j > 0 {

@@ -232,22 +232,24 @@ fn cycle_stats_count_anchors_searched_and_skipped_as_unchanged() {
 
 #[test]
 fn timed_out_tickets_report_the_rule_evaluations_of_their_failed_searches() {
-    // Two duelists close in skill who share no acceptable location: every cycle, each one's
-    // search seats the other and fails the latency rule.
+    // Two duelists close in skill whose pings to their one location are too far apart:
+    // every cycle, each one's search tries the other and fails the latency rule's
+    // maxDistance. (Tickets that share no acceptable location never meet: the batch
+    // filter keeps them out of each other's batches, so no rule is evaluated.)
     const PING: &str = r#"{"ruleLanguageVersion": "1.0",
       "playerAttributes": [{"name": "skill", "type": "number", "default": 1000}],
       "teams": [{"name": "duelist", "minPlayers": 1, "maxPlayers": 1, "quantity": 2}],
       "rules": [{"name": "Band", "type": "batchDistance", "batchAttribute": "skill", "maxDistance": 50},
-                {"name": "Ping", "type": "latency", "maxLatency": 50}]}"#;
+                {"name": "Ping", "type": "latency", "maxLatency": 50, "maxDistance": 10, "distanceReference": "min"}]}"#;
     let (mut mm, events) = Matchmaker::new(MatchmakerOptions::new(1));
     mm.add_configuration(configuration(""), &rule_set(PING)).unwrap();
-    let located = |ticket: &str, player: &str, location: &str| {
+    let located = |ticket: &str, player: &str, ms: u32| {
         let mut r = request(ticket, player, 1000.0);
-        r.players[0].latency_in_ms = vec![(location.to_owned(), 20)];
+        r.players[0].latency_in_ms = vec![("us-east-1".to_owned(), ms)];
         r
     };
-    mm.start_matchmaking(Time(1000), located("a", "pa", "us-east-1")).unwrap();
-    mm.start_matchmaking(Time(1000), located("b", "pb", "eu-west-1")).unwrap();
+    mm.start_matchmaking(Time(1000), located("a", "pa", 20)).unwrap();
+    mm.start_matchmaking(Time(1000), located("b", "pb", 45)).unwrap();
     for t in [2000, 3000, 4000] {
         assert_eq!(mm.tick(Time(t)).matches, 0);
     }
@@ -255,7 +257,7 @@ fn timed_out_tickets_report_the_rule_evaluations_of_their_failed_searches() {
     // and third searches were skipped as unchanged, and their metrics replayed).
     assert_eq!(mm.tick(Time(62_000)).timed_out, 2);
     // A newcomer takes a freed slot and must not inherit its counts.
-    mm.start_matchmaking(Time(62_500), located("c", "pc", "us-east-1")).unwrap();
+    mm.start_matchmaking(Time(62_500), located("c", "pc", 20)).unwrap();
     assert_eq!(mm.tick(Time(123_000)).timed_out, 1);
     let timed_out: Vec<String> = events
         .try_iter()
@@ -280,4 +282,42 @@ fn timed_out_tickets_report_the_rule_evaluations_of_their_failed_searches() {
         ]
     "#]]
     .assert_debug_eq(&timed_out);
+}
+
+#[test]
+fn a_ticket_finds_the_one_partner_it_shares_a_location_with_past_many_closer_in_skill() {
+    // "a" is the oldest ticket. Sixty duelists are closer to it in skill than "z", but
+    // they play from another continent: none of them could ever share a match with "a",
+    // so they do not take up its batch, and "a" meets "z" in the first cycle. The sixty
+    // pair up among themselves.
+    const PING: &str = r#"{"ruleLanguageVersion": "1.0",
+      "playerAttributes": [{"name": "skill", "type": "number", "default": 1000}],
+      "teams": [{"name": "duelist", "minPlayers": 1, "maxPlayers": 1, "quantity": 2}],
+      "rules": [{"name": "Band", "type": "batchDistance", "batchAttribute": "skill", "maxDistance": 100},
+                {"name": "Ping", "type": "latency", "maxLatency": 50}]}"#;
+    let (mut mm, events) = Matchmaker::new(MatchmakerOptions::new(2));
+    mm.add_configuration(configuration(""), &rule_set(PING)).unwrap();
+    let located = |ticket: &str, skill: f64, location: &str| {
+        let mut r = request(ticket, &format!("p{ticket}"), skill);
+        r.players[0].latency_in_ms = vec![(location.to_owned(), 20)];
+        r
+    };
+    mm.start_matchmaking(Time(1000), located("a", 1000.0, "us-east-1")).unwrap();
+    for i in 0..60 {
+        mm.start_matchmaking(Time(1001 + i), located(&format!("e{i}"), 1001.0 + i as f64, "eu-west-1")).unwrap();
+    }
+    mm.start_matchmaking(Time(1100), located("z", 1070.0, "us-east-1")).unwrap();
+    let stats = mm.tick(Time(2000));
+    assert_eq!((stats.matches, stats.matched_tickets), (31, 62));
+    let with_a: Vec<Vec<String>> = events
+        .try_iter()
+        .filter_map(|e| match e.detail {
+            EventDetail::PotentialMatchCreated { tickets, .. } => {
+                Some(tickets.iter().map(|t| t.ticket_id.to_string()).collect::<Vec<_>>())
+            }
+            _ => None,
+        })
+        .filter(|ids| ids.iter().any(|id| id == "a"))
+        .collect();
+    expect![[r#"[["a", "z"]]"#]].assert_eq(&format!("{with_a:?}"));
 }

@@ -1,8 +1,10 @@
 //! One search cycle over a pool.
 //!
 //! Per segment, anchors are visited oldest first (FlexMatch's rule). Each anchor's batch is
-//! the `BATCH` nearest tickets by primary key within the key window its age allows, ordered
-//! by the sort rules (relative to the anchor) or else by age. Candidates are added greedily
+//! the nearest tickets by primary key within the key window its age allows that could share
+//! a match with it (`AnchorFilter`: an acceptable location, enough shared list values), up
+//! to the batch size (8 per seat to fill, at most 48) among a bounded number of examined
+//! tickets, ordered by the sort rules (relative to the anchor) or else by age. Candidates are added greedily
 //! to the team with the most open slots where every rule still holds (`Phase::Partial`);
 //! the finished set of tickets is then re-assigned to teams by the balancing solver and
 //! checked as a complete match. If no assignment passes, the newest additions are dropped
@@ -24,13 +26,16 @@
 //!   newest): batch tickets newer (older) than the anchor never set it;
 //! - no ticket within D that was in the previous search is taken by an older anchor before
 //!   this one is visited (then it was free in the previous search and is not now), and
-//!   every ticket within D that is new is taken (a new free one would join the batch);
+//!   every ticket within D that is new is taken (a new free one would join the batch) or
+//!   turned away by the filter, unless the scan stopped at its examination limit after
+//!   turning one away (it then took the place of a ticket the previous scan examined);
 //! - no ticket within D left the shard since, unless an older anchor of the previous search
 //!   matched it (then that search's scan had skipped it as taken);
 //! - every ticket within D is in this anchor's segment, now and in the previous search.
 //!
-//! Under these conditions the free tickets within D are the same in both searches, and so
-//! are the first `BATCH` of them in scan order. The scan itself is redone (it is cheap);
+//! Under these conditions the free tickets within D that the filter admits are the same in
+//! both searches (admission depends only on steps held fixed above, see `AnchorFilter`), and
+//! so is the batch: the first of them in scan order. The scan itself is redone (it is cheap);
 //! ordering, filling and finalizing are not. Debug builds search skipped anchors anyway and
 //! assert that the outcome is what was skipped.
 
@@ -41,7 +46,7 @@ use rayon::prelude::*;
 
 use crate::expr::Candidate;
 use crate::intern::Sym;
-use crate::pool::{MAX_LOCATIONS, Pool, SearchMemory, SegmentBounds, list_agg_index, number_agg_index};
+use crate::pool::{Entry, MAX_LOCATIONS, Pool, SearchMemory, SegmentBounds, list_agg_index, number_agg_index};
 use crate::ruleset::{
     CompiledKind, CompiledRules, DistanceReference, ExpansionAgeSelection, MapKey, Phase, RuleScratch, SortDirection,
 };
@@ -50,8 +55,15 @@ use crate::search::plugins::{PluginRules, PluginScratch, Seat};
 use crate::search::teams::{self, Assignments, Party, TeamScratch, TeamSlots};
 use crate::time::Time;
 
-/// Tickets per anchor batch (besides the anchor).
+/// Tickets per anchor batch (besides the anchor): `BATCH_PER_SEAT` per seat a match can
+/// have besides the anchor's, at least one seat's worth and at most `BATCH`.
 const BATCH: usize = 48;
+const BATCH_PER_SEAT: usize = 8;
+/// Free tickets a batch scan examines at most (those `AnchorFilter` rejects included), so
+/// that an anchor few tickets can join does not walk its whole key window every cycle:
+/// `SCAN_PER_BATCH` per batch place, at least `SCAN`.
+const SCAN: usize = 96;
+const SCAN_PER_BATCH: usize = 5;
 /// Alternative team assignments checked against the rules before giving up on a ticket set.
 const ASSIGNMENTS_TRIED: usize = 8;
 /// Sort rules used to order a batch (later ones are ignored).
@@ -146,7 +158,7 @@ pub(crate) fn search_cycle(pool: &Pool, rules: &CompiledRules, plugins: &PluginR
 }
 
 /// The first entry of a segment and the keys just outside it.
-fn bounds(entries: &[(f64, u64, u32)], seg: &Segment) -> SegmentBounds {
+fn bounds(entries: &[Entry], seg: &Segment) -> SegmentBounds {
     SegmentBounds {
         first: (entries[seg.start].0, entries[seg.start].1),
         before: (seg.start > 0).then(|| entries[seg.start - 1].0),
@@ -216,6 +228,11 @@ struct Workspace {
     slots: Vec<TeamSlots>,
     /// The anchor's batch, in sort order once `order_batch` ran.
     batch: Vec<Cand>,
+    /// What a ticket must share with the current anchor to join its batch.
+    filter: AnchorFilter,
+    /// Tickets per batch, and free tickets a batch scan examines at most.
+    batch_size: usize,
+    scan_size: usize,
     /// Sort keys after the first, by position in the segment (only with several sort rules).
     more_keys: Vec<[u64; MAX_SORT_KEYS - 1]>,
     /// The sort rules, and their anchor-side values for the current anchor.
@@ -343,6 +360,14 @@ impl Workspace {
             .collect();
         let balance = balance_attribute(rules);
         let team_specific = names_a_team(rules);
+        // Seats besides the anchor's, at the largest team sizes expansions allow.
+        let seats = rules
+            .teams()
+            .iter()
+            .map(|t| t.max_players.steps.iter().fold(t.max_players.base, |a, s| a.max(s.1)))
+            .sum::<f64>()
+            - 1.0;
+        let batch_size = (BATCH_PER_SEAT as f64 * seats).clamp(BATCH_PER_SEAT as f64, BATCH as f64) as usize;
         let bound_attrs = batch_rules.iter().map(|&(_, attr, agg)| (attr, agg)).collect();
         let latency_aggs = pool
             .layout
@@ -361,6 +386,9 @@ impl Workspace {
             parties: Vec::new(),
             slots: Vec::new(),
             batch: Vec::new(),
+            filter: AnchorFilter::default(),
+            batch_size,
+            scan_size: (SCAN_PER_BATCH * batch_size).max(SCAN),
             more_keys: Vec::new(),
             anchor_values: Vec::with_capacity(sort_specs.len()),
             sort_specs,
@@ -765,7 +793,7 @@ struct Ctx<'a> {
     rules: &'a CompiledRules,
     plugins: &'a PluginRules,
     /// The segment's entries.
-    entries: &'a [(f64, u64, u32)],
+    entries: &'a [Entry],
     now: Time,
     newest: bool,
     /// See [`expansion_times`].
@@ -1087,7 +1115,7 @@ fn search_segment(ctx: &Ctx<'_>, ws: &mut Workspace) -> CycleOutput {
         let segments = previous.segments.get(ctx.shard).map_or(&[][..], Vec::as_slice);
         ws.previous_segment.clear();
         let mut i = 0;
-        for &(key, seq, _) in entries {
+        for &(key, seq, _, _) in entries {
             while i < segments.len() && segments[i].first.0.total_cmp(&key).then(segments[i].first.1.cmp(&seq)).is_le()
             {
                 i += 1;
@@ -1177,6 +1205,97 @@ fn recorded_metrics(previous: &SearchMemory, seq: u64) -> &[(u32, u16, u32, u32)
     }
 }
 
+/// What a ticket must share with the current anchor to join its batch. A ticket that
+/// shares no acceptable location with the anchor under some latency rule, or fewer than
+/// `minCount` values of a native list intersection (`search::native`), would be turned
+/// away by every build; leaving it out of the batch makes room for one that can join.
+///
+/// Both conditions are monotone (more tickets only narrow what they share). They are
+/// checked at every expansion level up to that of the pair's expansion age: the younger
+/// ticket's age with `expansionAgeSelection` newest (a bound on any match holding both,
+/// so the filter only drops tickets no build could seat), the older one's with oldest (a
+/// build may hold an older ticket still; the batch is then simply defined this way).
+/// Checking every level up to the bound makes admission monotone in time: a ticket, once
+/// admitted, stays admitted. What it depends on besides immutable columns is the step of
+/// the anchor or of the ticket that sets the pair's age, which the skip rule holds fixed
+/// for every admitted ticket; one that newly becomes admissible joins the batch with a
+/// changed step and so is seen.
+#[derive(Debug, Default)]
+struct AnchorFilter {
+    /// The anchor's start and latency masks (`pool.masks` layout).
+    start: Time,
+    masks: Vec<u64>,
+    /// Per native intersection rule with a `minCount`: `(bitset column, the anchor's bits,
+    /// the schedule)`.
+    bits: Vec<(usize, u64, crate::ruleset::Schedule)>,
+    /// Entry-signature pre-checks (`Pool::signature`): a ticket must share a bit with
+    /// `latency`, and with `lists` unless it is 0.
+    latency: u32,
+    lists: u32,
+}
+
+/// ORs a 64-bit set into 16 bits, as `Pool::signature` does.
+fn fold16(x: u64) -> u32 {
+    ((x | x >> 16 | x >> 32 | x >> 48) & 0xFFFF) as u32
+}
+
+impl AnchorFilter {
+    fn set(&mut self, ctx: &Ctx<'_>, anchor: u32) {
+        let pool = ctx.pool;
+        let layout = &pool.layout;
+        self.start = pool.start[anchor as usize];
+        let nm = layout.masks_per_ticket;
+        self.masks.clear();
+        self.masks.extend_from_slice(&pool.masks[anchor as usize * nm..(anchor as usize + 1) * nm]);
+        self.latency = match layout.latency_rules.first() {
+            Some((_, schedule, _)) => fold16(self.masks[..schedule.steps.len() + 1].iter().fold(0, |a, m| a | m)),
+            None => 0xFFFF,
+        };
+        self.lists = 0;
+        self.bits.clear();
+        let nb = layout.native.bit_columns.len();
+        for rule in layout.native.rules.iter().flatten() {
+            let NativeRule::Intersection { column, min: Some(min), .. } = rule else { continue };
+            let bits = pool.list_bits[anchor as usize * nb + column];
+            if layout.signature_column == Some(*column)
+                && min.base.min(min.steps.iter().fold(f64::INFINITY, |a, s| a.min(s.1))) > 0.0
+            {
+                self.lists = fold16(bits) << 16;
+            }
+            self.bits.push((*column, bits, min.clone()));
+        }
+    }
+
+    /// Whether the ticket of `entry` may join the anchor's batch.
+    #[inline]
+    fn admits(&self, ctx: &Ctx<'_>, (_, _, slot, signature): Entry) -> bool {
+        if signature & self.latency == 0 || (self.lists != 0 && signature & self.lists == 0) {
+            return false;
+        }
+        let pool = ctx.pool;
+        let layout = &pool.layout;
+        let start = pool.start[slot as usize];
+        // The pair's expansion age: the younger ticket's (newest), the older one's (oldest).
+        let pair = if ctx.newest { start.max(self.start) } else { start.min(self.start) };
+        let age = age_seconds(ctx.now, pair);
+        let nm = layout.masks_per_ticket;
+        let masks = &pool.masks[slot as usize * nm..(slot as usize + 1) * nm];
+        for (r, (_, schedule, _)) in layout.latency_rules.iter().enumerate() {
+            let words = layout.mask_offsets[r]..=layout.mask_offsets[r] + schedule.level(age);
+            if !words.into_iter().any(|w| masks[w] & self.masks[w] != 0) {
+                return false;
+            }
+        }
+        let nb = layout.native.bit_columns.len();
+        self.bits.iter().all(|(column, bits, min)| {
+            let least = min.steps[..min.level(age)].iter().fold(min.base, |a, s| a.min(s.1));
+            let shared = pool.list_bits[slot as usize * nb + column] & bits;
+            // A value without a bit of its own may be shared: only the evaluator can tell.
+            least <= 0.0 || shared & native::OVERFLOW_BIT != 0 || f64::from(shared.count_ones()) >= least
+        })
+    }
+}
+
 /// What [`scan_batch`] saw besides the batch.
 struct Scan {
     /// The batch's farthest distance in primary key when the batch is full, else the
@@ -1184,6 +1303,9 @@ struct Scan {
     radius: f64,
     /// Whether a ticket of the previous search was passed over as taken.
     took_old: bool,
+    /// Whether the scan stopped at its examination limit after turning away a new ticket:
+    /// then that ticket took the place of one the previous search examined.
+    crowded: bool,
 }
 
 /// Collects the anchor's batch into `ws.batch`, in scan order: the `BATCH` entries nearest
@@ -1191,13 +1313,18 @@ struct Scan {
 /// first; the left one on ties).
 fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
     let entries = ctx.entries;
-    let (anchor_key, anchor_seq, anchor_slot) = entries[anchor_pos];
+    let (anchor_key, anchor_seq, anchor_slot, _) = entries[anchor_pos];
     let half = ctx.pool.layout.key_window.as_ref().map_or(f64::INFINITY, |s| {
         // The anchor is the oldest ticket, so its age bounds every match's expansion age.
         s.at(age_seconds(ctx.now, ctx.pool.start[anchor_slot as usize]))
     });
     ws.batch.clear();
-    let mut scan = Scan { radius: half, took_old: false };
+    ws.filter.set(ctx, anchor_slot);
+    let mut scan = Scan { radius: half, took_old: false, crowded: false };
+    if ws.filter.latency == 0 {
+        // The anchor has no acceptable location at any level: no ticket can join it.
+        return scan;
+    }
     // The next entry on each side and its distance, if within the window.
     let left_of = |lo: usize| (lo > 0).then(|| anchor_key - entries[lo - 1].0).filter(|&d| d <= half);
     let right_of = |hi: usize| (hi < entries.len()).then(|| entries[hi].0 - anchor_key).filter(|&d| d <= half);
@@ -1210,7 +1337,9 @@ fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
     // `lo - 1` and `hi` are the next entries on each side.
     let (mut lo, mut hi) = (next_left(ws, anchor_pos), next_right(ws, anchor_pos + 1));
     let (mut left, mut right) = (left_of(lo), right_of(hi));
-    while ws.batch.len() < BATCH {
+    let mut examined = 0;
+    let mut turned_new = false;
+    loop {
         // The nearer side first; the left one on a tie.
         let (pos, distance) = match (left, right) {
             (l, Some(r)) if l.is_none_or(|l| r < l) => {
@@ -1227,16 +1356,28 @@ fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
             }
             (None, _) => break,
         };
-        let (_, seq, slot) = entries[pos];
+        let (_, seq, slot, _) = entries[pos];
         if ws.taken.used[pos] {
             scan.took_old |= seq < ctx.watermark;
+            continue;
+        }
+        examined += 1;
+        if !ws.filter.admits(ctx, entries[pos]) {
+            turned_new |= seq >= ctx.watermark;
+            if examined == ws.scan_size {
+                scan.radius = distance;
+                scan.crowded = turned_new;
+                break;
+            }
             continue;
         }
         // The distance is the sort key when the batch is ordered by distance in the
         // primary key (`Order::Distance`); otherwise `order_batch` replaces it.
         ws.batch.push(Cand { key: ordered_bits(distance), seq, slot, pos: pos as u32 });
-        if ws.batch.len() == BATCH {
+        if ws.batch.len() == ws.batch_size || examined == ws.scan_size {
             scan.radius = distance;
+            scan.crowded = examined == ws.scan_size && turned_new;
+            break;
         }
     }
     scan
@@ -1245,8 +1386,8 @@ fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
 /// Whether the anchor at `anchor_pos`, whose batch `scan_batch` just collected, would fail
 /// exactly as it did in the previous search (see the module documentation).
 fn unchanged(ctx: &Ctx<'_>, previous: &SearchMemory, anchor_pos: usize, scan: &Scan, ws: &Workspace) -> bool {
-    let (key, seq, slot) = ctx.entries[anchor_pos];
-    if seq >= previous.watermark || scan.took_old || !ctx.same_step(previous.now, slot) {
+    let (key, seq, slot, _) = ctx.entries[anchor_pos];
+    if seq >= previous.watermark || scan.took_old || scan.crowded || !ctx.same_step(previous.now, slot) {
         return false;
     }
     // Every build of this anchor's search holds the anchor, so its expansion age is the age

@@ -11,7 +11,7 @@
 use crate::expr::AttrType;
 use crate::plugin::Plugin;
 use crate::plugin::abi::{AttrKind, Batch, Table, TicketBatch, Verdict};
-use crate::pool::{Pool, list_agg_index, number_agg_index};
+use crate::pool::{Entry, Pool, list_agg_index, number_agg_index};
 use crate::ruleset::{CompiledKind, CompiledRules, ListAggregation, NumberAggregation, OnError, Schedule};
 
 /// The plugins bound to one configuration's plugin rules.
@@ -108,7 +108,7 @@ impl PluginScratch {
         self.ready = false;
     }
 
-    fn ensure_tables(&mut self, plugins: &PluginRules, pool: &Pool, entries: &[(f64, u64, u32)]) {
+    fn ensure_tables(&mut self, plugins: &PluginRules, pool: &Pool, entries: &[Entry]) {
         let PluginScratch { tables, ready, rows, ids, pairs, .. } = self;
         if *ready {
             return;
@@ -156,7 +156,7 @@ impl PluginScratch {
         &mut self,
         plugins: &PluginRules,
         pool: &Pool,
-        entries: &[(f64, u64, u32)],
+        entries: &[Entry],
         ages: impl Fn(u32) -> f64,
         used: &mut [bool],
     ) {
@@ -209,7 +209,7 @@ impl PluginScratch {
         &mut self,
         plugins: &PluginRules,
         pool: &Pool,
-        entries: &[(f64, u64, u32)],
+        entries: &[Entry],
         n_teams: usize,
         seats: &[Seat],
         teams: &[u32],
@@ -245,7 +245,7 @@ impl PluginScratch {
         &mut self,
         plugins: &PluginRules,
         pool: &Pool,
-        entries: &[(f64, u64, u32)],
+        entries: &[Entry],
         n_teams: usize,
         seats: &[Seat],
         assignments: &[u32],
