@@ -314,6 +314,18 @@ pub(crate) struct SegmentBounds {
 /// columns, which are in slot order, not key order.
 pub(crate) type Entry = (f64, u64, u32, u32);
 
+/// ORs the `width`-bit chunks of a 64-bit set (`width` 8 or 16): sets that share a bit
+/// still share one after folding.
+pub(crate) fn fold_bits(x: u64, width: u32) -> u32 {
+    let mut folded = 0;
+    let mut rest = x;
+    while rest != 0 {
+        folded |= rest & ((1 << width) - 1);
+        rest >>= width;
+    }
+    folded as u32
+}
+
 /// A shard: tickets that share every hard-key value (string `batchDistance` attributes and
 /// attributes of "all players equal" comparisons).
 #[derive(Debug, Default)]
@@ -689,23 +701,24 @@ impl Pool {
         slot
     }
 
-    /// A ticket's entry signature: the low 16 bits fold (OR) its first latency rule's masks
-    /// at every level, the high 16 bits the value bitset of the native plan's first
-    /// intersection column (all ones when there is none). Two tickets whose signatures share
-    /// no bit in a half share no acceptable location (no list value) at any level.
+    /// A ticket's entry signature, three folds (`fold_bits`) of what `AnchorFilter` checks:
+    /// bits 0–7 its first latency rule's masks at every level, bits 8–15 that rule's mask at
+    /// the base level, bits 16–31 the value bitset of the native plan's first intersection
+    /// column. All ones where there is no such rule. Two tickets whose signatures share no
+    /// bit in a part share no acceptable location (at any level; at the base level) or no
+    /// list value.
     fn signature(&self, slot: u32) -> u32 {
-        let fold = |x: u64| ((x | x >> 16 | x >> 32 | x >> 48) & 0xFFFF) as u32;
         let s = slot as usize;
         let layout = &self.layout;
         let latency = match layout.latency_rules.first() {
             Some((_, schedule, _)) => {
                 let masks = &self.masks[s * layout.masks_per_ticket..][..schedule.steps.len() + 1];
-                fold(masks.iter().fold(0, |a, m| a | m))
+                fold_bits(masks.iter().fold(0, |a, m| a | m), 8) | fold_bits(masks[0], 8) << 8
             }
             None => 0xFFFF,
         };
         let lists = match layout.signature_column {
-            Some(column) => fold(self.list_bits[s * layout.native.bit_columns.len() + column]),
+            Some(column) => fold_bits(self.list_bits[s * layout.native.bit_columns.len() + column], 16),
             None => 0xFFFF,
         };
         latency | lists << 16

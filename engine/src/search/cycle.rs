@@ -46,7 +46,9 @@ use rayon::prelude::*;
 
 use crate::expr::Candidate;
 use crate::intern::Sym;
-use crate::pool::{Entry, MAX_LOCATIONS, Pool, SearchMemory, SegmentBounds, list_agg_index, number_agg_index};
+use crate::pool::{
+    Entry, MAX_LOCATIONS, Pool, SearchMemory, SegmentBounds, fold_bits, list_agg_index, number_agg_index,
+};
 use crate::ruleset::{
     CompiledKind, CompiledRules, DistanceReference, ExpansionAgeSelection, MapKey, Phase, RuleScratch, SortDirection,
 };
@@ -386,7 +388,7 @@ impl Workspace {
             parties: Vec::new(),
             slots: Vec::new(),
             batch: Vec::new(),
-            filter: AnchorFilter::default(),
+            filter: AnchorFilter::new(pool),
             batch_size,
             scan_size: (SCAN_PER_BATCH * batch_size).max(SCAN),
             more_keys: Vec::new(),
@@ -1222,24 +1224,74 @@ fn recorded_metrics(previous: &SearchMemory, seq: u64) -> &[(u32, u16, u32, u32)
 /// changed step and so is seen.
 #[derive(Debug, Default)]
 struct AnchorFilter {
+    /// Per latency rule: its first mask word and its steps as [`age_cuts`].
+    latency_rules: Vec<(usize, Vec<u64>)>,
+    /// Per native intersection rule with a `minCount`: its bitset column, its steps as
+    /// [`age_cuts`], the least `minCount` of the levels up to each, and the anchor's bits.
+    bit_rules: Vec<(usize, Vec<u64>, Vec<f64>, u64)>,
     /// The anchor's start and latency masks (`pool.masks` layout).
     start: Time,
     masks: Vec<u64>,
-    /// Per native intersection rule with a `minCount`: `(bitset column, the anchor's bits,
-    /// the schedule)`.
-    bits: Vec<(usize, u64, crate::ruleset::Schedule)>,
     /// Entry-signature pre-checks (`Pool::signature`): a ticket must share a bit with
-    /// `latency`, and with `lists` unless it is 0.
+    /// `latency` (the anchor's first latency rule's masks at every level, or at the base
+    /// level when no match with the anchor can be at another), and with `lists` unless it
+    /// is 0.
     latency: u32,
     lists: u32,
 }
 
-/// ORs a 64-bit set into 16 bits, as `Pool::signature` does.
-fn fold16(x: u64) -> u32 {
-    ((x | x >> 16 | x >> 32 | x >> 48) & 0xFFFF) as u32
+/// A schedule's step times as the least age in milliseconds at which each applies: an age of
+/// `d` ms has reached step `k` exactly when `d >= cuts[k]`, as [`Schedule::level`] decides it
+/// for `age_seconds`.
+fn age_cuts(schedule: &crate::ruleset::Schedule) -> Vec<u64> {
+    let reached = |d: u64, wait: f64| d as f64 / 1000.0 >= wait;
+    schedule
+        .steps
+        .iter()
+        .map(|&(wait, _)| {
+            let mut d = (wait * 1000.0).ceil().clamp(0.0, 1e18) as u64;
+            while d > 0 && reached(d - 1, wait) {
+                d -= 1;
+            }
+            while !reached(d, wait) {
+                d += 1;
+            }
+            d
+        })
+        .collect()
 }
 
 impl AnchorFilter {
+    fn new(pool: &Pool) -> AnchorFilter {
+        let layout = &pool.layout;
+        let latency_rules = layout
+            .latency_rules
+            .iter()
+            .zip(&layout.mask_offsets)
+            .map(|((_, schedule, _), &offset)| (offset, age_cuts(schedule)))
+            .collect();
+        let bit_rules = layout
+            .native
+            .rules
+            .iter()
+            .flatten()
+            .filter_map(|rule| match rule {
+                NativeRule::Intersection { column, min: Some(min), .. } => {
+                    let least = std::iter::once(min.base)
+                        .chain(min.steps.iter().map(|s| s.1))
+                        .scan(f64::INFINITY, |least, v| {
+                            *least = least.min(v);
+                            Some(*least)
+                        })
+                        .collect();
+                    Some((*column, age_cuts(min), least, 0))
+                }
+                _ => None,
+            })
+            .collect();
+        AnchorFilter { latency_rules, bit_rules, ..AnchorFilter::default() }
+    }
+
     fn set(&mut self, ctx: &Ctx<'_>, anchor: u32) {
         let pool = ctx.pool;
         let layout = &pool.layout;
@@ -1247,22 +1299,22 @@ impl AnchorFilter {
         let nm = layout.masks_per_ticket;
         self.masks.clear();
         self.masks.extend_from_slice(&pool.masks[anchor as usize * nm..(anchor as usize + 1) * nm]);
-        self.latency = match layout.latency_rules.first() {
-            Some((_, schedule, _)) => fold16(self.masks[..schedule.steps.len() + 1].iter().fold(0, |a, m| a | m)),
+        let age_ms = ctx.now.0.saturating_sub(self.start.0);
+        self.latency = match self.latency_rules.first() {
+            // With newest, a match's expansion age is at most the anchor's.
+            Some((_, cuts)) if ctx.newest && cuts.first().is_none_or(|&c| age_ms < c) => {
+                fold_bits(self.masks[0], 8) << 8
+            }
+            Some((_, cuts)) => fold_bits(self.masks[..cuts.len() + 1].iter().fold(0, |a, m| a | m), 8),
             None => 0xFFFF,
         };
         self.lists = 0;
-        self.bits.clear();
         let nb = layout.native.bit_columns.len();
-        for rule in layout.native.rules.iter().flatten() {
-            let NativeRule::Intersection { column, min: Some(min), .. } = rule else { continue };
-            let bits = pool.list_bits[anchor as usize * nb + column];
-            if layout.signature_column == Some(*column)
-                && min.base.min(min.steps.iter().fold(f64::INFINITY, |a, s| a.min(s.1))) > 0.0
-            {
-                self.lists = fold16(bits) << 16;
+        for (column, _, least, bits) in &mut self.bit_rules {
+            *bits = pool.list_bits[anchor as usize * nb + *column];
+            if layout.signature_column == Some(*column) && least.last().is_some_and(|&l| l > 0.0) {
+                self.lists = fold_bits(*bits, 16) << 16;
             }
-            self.bits.push((*column, bits, min.clone()));
         }
     }
 
@@ -1273,22 +1325,22 @@ impl AnchorFilter {
             return false;
         }
         let pool = ctx.pool;
-        let layout = &pool.layout;
         let start = pool.start[slot as usize];
         // The pair's expansion age: the younger ticket's (newest), the older one's (oldest).
         let pair = if ctx.newest { start.max(self.start) } else { start.min(self.start) };
-        let age = age_seconds(ctx.now, pair);
-        let nm = layout.masks_per_ticket;
+        let age_ms = ctx.now.0.saturating_sub(pair.0);
+        let level = |cuts: &[u64]| cuts.iter().take_while(|&&c| age_ms >= c).count();
+        let nm = pool.layout.masks_per_ticket;
         let masks = &pool.masks[slot as usize * nm..(slot as usize + 1) * nm];
-        for (r, (_, schedule, _)) in layout.latency_rules.iter().enumerate() {
-            let words = layout.mask_offsets[r]..=layout.mask_offsets[r] + schedule.level(age);
+        for (offset, cuts) in &self.latency_rules {
+            let words = *offset..=offset + level(cuts);
             if !words.into_iter().any(|w| masks[w] & self.masks[w] != 0) {
                 return false;
             }
         }
-        let nb = layout.native.bit_columns.len();
-        self.bits.iter().all(|(column, bits, min)| {
-            let least = min.steps[..min.level(age)].iter().fold(min.base, |a, s| a.min(s.1));
+        let nb = pool.layout.native.bit_columns.len();
+        self.bit_rules.iter().all(|(column, cuts, least, bits)| {
+            let least = least[level(cuts)];
             let shared = pool.list_bits[slot as usize * nb + column] & bits;
             // A value without a bit of its own may be shared: only the evaluator can tell.
             least <= 0.0 || shared & native::OVERFLOW_BIT != 0 || f64::from(shared.count_ones()) >= least

@@ -211,6 +211,18 @@ pub fn best_assignments(
     out: &mut Assignments,
 ) {
     out.clear();
+    if one_per_team(parties, teams, limit, out) {
+        #[cfg(debug_assertions)]
+        {
+            let mut general = Assignments::default();
+            if let Some(mut solver) = Solver::new(parties, teams, limit, scratch) {
+                solver.exhaustive();
+                solver.write(&mut general);
+            }
+            assert_eq!(*out, general, "the one-per-team shortcut disagrees with the solver");
+        }
+        return;
+    }
     let Some(mut solver) = Solver::new(parties, teams, limit, scratch) else { return };
     if solver.total_players <= EXHAUSTIVE_MAX_PLAYERS
         && parties.len() as u64 <= EXHAUSTIVE_MAX_PLAYERS
@@ -224,6 +236,27 @@ pub fn best_assignments(
         solver.heuristic();
     }
     solver.write(out);
+}
+
+/// The shortcut for duels and small free-for-alls: as many single players as teams (at most
+/// `EXHAUSTIVE_MAX_PLAYERS`, where the solver is exact), every team
+/// exactly one player (the same `min ≤ 1 = max` for all), none pinned. Every assignment is then a relabelling
+/// of interchangeable teams, so the canonical one (party `i` on team `i`) is the only one, and
+/// its imbalance is the spread of the players' values. Returns false when the shape differs.
+fn one_per_team(parties: &[Party], teams: &[TeamSlots], limit: usize, out: &mut Assignments) -> bool {
+    if limit == 0
+        || parties.len() != teams.len()
+        || parties.len() as u64 > EXHAUSTIVE_MAX_PLAYERS
+        || teams.iter().any(|t| t.max != 1 || t.min > 1 || *t != teams[0])
+        || parties.iter().any(|p| p.size != 1 || p.fixed_team.is_some() || p.value.is_nan())
+    {
+        return false;
+    }
+    let (lo, hi) =
+        parties.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p.value), hi.max(p.value)));
+    out.teams.extend(0..parties.len() as u32);
+    out.imbalance.push(if parties.len() < 2 { 0.0 } else { hi - lo });
+    true
 }
 
 /// The heuristic (greedy + local search) whatever the match size; for tests.

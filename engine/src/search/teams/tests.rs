@@ -585,3 +585,31 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn one_player_per_team_matches_brute_force() {
+    // Duels and small free-for-alls take a shortcut; it must give exactly what the solver
+    // gives, including when teams are not interchangeable (different mins) and it must not
+    // apply.
+    let shapes: [&[TeamSlots]; 4] = [
+        &[TeamSlots { min: 1, max: 1 }; 2],
+        &[TeamSlots { min: 0, max: 1 }; 4],
+        &[TeamSlots { min: 1, max: 1 }, TeamSlots { min: 0, max: 1 }],
+        &[TeamSlots { min: 1, max: 1 }; 6],
+    ];
+    for teams in shapes {
+        let parties: Vec<Party> = (0..teams.len()).map(|i| solo(1500.0 + 37.0 * (i as f64) * (i as f64))).collect();
+        for limit in [1, 3, 8] {
+            let out = solve(&parties, teams, limit);
+            assert_well_formed(&parties, teams, &out);
+            let want: Vec<(f64, u32, Vec<u32>)> = brute_force(&parties, teams).into_iter().take(limit).collect();
+            let got: Vec<(f64, u32, Vec<u32>)> = (0..out.len())
+                .map(|i| {
+                    let (p, f) = key_of(&parties, teams, out.get(i));
+                    (p, f, out.get(i).to_vec())
+                })
+                .collect();
+            assert_eq!(got, want, "{teams:?}, limit {limit}");
+        }
+    }
+}
