@@ -356,6 +356,10 @@ pub(crate) struct Pool {
     shard_ids: std::collections::HashMap<Box<[Sym]>, u32, foldhash::fast::RandomState>,
     pub(crate) shards: Vec<Shard>,
     next_seq: u64,
+    /// Whether every ticket so far started no earlier than every ticket before it, so that
+    /// a higher seq means a ticket no older (the search then tells ages apart from entries).
+    pub(crate) seq_order_is_age_order: bool,
+    latest_start: Time,
     live: usize,
     /// The previous search cycle, for skipping unchanged anchors. Locked once per cycle.
     pub(crate) memory: std::sync::Mutex<SearchMemory>,
@@ -406,6 +410,8 @@ impl Pool {
             shard_ids: Default::default(),
             shards: Vec::new(),
             next_seq: 0,
+            seq_order_is_age_order: true,
+            latest_start: Time(0),
             live: 0,
             memory: Default::default(),
             skip_unchanged: true,
@@ -523,6 +529,8 @@ impl Pool {
         self.next_seq += 1;
         self.seq[s] = seq;
         self.start[s] = start;
+        self.seq_order_is_age_order &= start >= self.latest_start;
+        self.latest_start = self.latest_start.max(start);
         self.n_players[s] = players.len() as u8;
         self.in_search[s] = true;
         self.live += 1;

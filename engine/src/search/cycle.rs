@@ -1234,9 +1234,12 @@ struct AnchorFilter {
     masks: Vec<u64>,
     /// Entry-signature pre-checks (`Pool::signature`): a ticket must share a bit with
     /// `latency` (the anchor's first latency rule's masks at every level, or at the base
-    /// level when no match with the anchor can be at another), and with `lists` unless it
-    /// is 0.
+    /// level when no match with the anchor can be at another), with `latency_newer`
+    /// instead when its seq is above `newer_than` (then it is no older than the anchor), and
+    /// with `lists` unless it is 0.
     latency: u32,
+    latency_newer: u32,
+    newer_than: u64,
     lists: u32,
 }
 
@@ -1300,14 +1303,19 @@ impl AnchorFilter {
         self.masks.clear();
         self.masks.extend_from_slice(&pool.masks[anchor as usize * nm..(anchor as usize + 1) * nm]);
         let age_ms = ctx.now.0.saturating_sub(self.start.0);
-        self.latency = match self.latency_rules.first() {
-            // With newest, a match's expansion age is at most the anchor's.
-            Some((_, cuts)) if ctx.newest && cuts.first().is_none_or(|&c| age_ms < c) => {
-                fold_bits(self.masks[0], 8) << 8
+        let base_level = self.latency_rules.first().is_some_and(|(_, cuts)| cuts.first().is_none_or(|&c| age_ms < c));
+        (self.latency, self.latency_newer) = match self.latency_rules.first() {
+            None => (0xFFFF, 0xFFFF),
+            // A match's expansion age is at most the anchor's with newest; a pair's with a
+            // newer ticket is the anchor's with oldest.
+            Some(_) if base_level && ctx.newest => (fold_bits(self.masks[0], 8) << 8, fold_bits(self.masks[0], 8) << 8),
+            Some((_, cuts)) => {
+                let every = fold_bits(self.masks[..cuts.len() + 1].iter().fold(0, |a, m| a | m), 8);
+                (every, if base_level { fold_bits(self.masks[0], 8) << 8 } else { every })
             }
-            Some((_, cuts)) => fold_bits(self.masks[..cuts.len() + 1].iter().fold(0, |a, m| a | m), 8),
-            None => 0xFFFF,
         };
+        // Without seq order being age order, no ticket is known to be newer.
+        self.newer_than = if pool.seq_order_is_age_order { pool.seq[anchor as usize] } else { u64::MAX };
         self.lists = 0;
         let nb = layout.native.bit_columns.len();
         for (column, _, least, bits) in &mut self.bit_rules {
@@ -1320,8 +1328,9 @@ impl AnchorFilter {
 
     /// Whether the ticket of `entry` may join the anchor's batch.
     #[inline]
-    fn admits(&self, ctx: &Ctx<'_>, (_, _, slot, signature): Entry) -> bool {
-        if signature & self.latency == 0 || (self.lists != 0 && signature & self.lists == 0) {
+    fn admits(&self, ctx: &Ctx<'_>, (_, seq, slot, signature): Entry) -> bool {
+        let latency = if seq > self.newer_than { self.latency_newer } else { self.latency };
+        if signature & latency == 0 || (self.lists != 0 && signature & self.lists == 0) {
             return false;
         }
         let pool = ctx.pool;
@@ -2095,9 +2104,11 @@ mod tests {
             };
             for _ in 0..arrivals {
                 let players = tickets(&mut rng);
-                let slots: Vec<u32> = pools.iter_mut().map(|p| p.insert(Time(now), &players)).collect();
+                // Late submissions now and then, so that seq order is not always age order.
+                let start = if rng.below(8) == 0 { now - rng.below(5_000) } else { now };
+                let slots: Vec<u32> = pools.iter_mut().map(|p| p.insert(Time(start), &players)).collect();
                 assert!(slots.iter().all(|&s| s == slots[0]));
-                waiting.push((slots[0], now));
+                waiting.push((slots[0], start));
             }
             let cancel = rng.below(3) == 0;
             let before = waiting.len();
