@@ -285,14 +285,14 @@ fn timed_out_tickets_report_the_rule_evaluations_of_their_failed_searches() {
 }
 
 #[test]
-fn a_ticket_finds_the_one_partner_it_shares_a_location_with_past_many_closer_in_skill() {
-    // "a" is the oldest ticket. Sixty duelists are closer to it in skill than "z", but
-    // they play from another continent: none of them could ever share a match with "a",
-    // so they do not take up its batch, and "a" meets "z" in the first cycle. The sixty
-    // pair up among themselves.
+fn a_ticket_finds_the_players_it_shares_a_location_with_past_many_closer_in_skill() {
+    // "a" is the oldest ticket of a 2v2 queue. Sixty players are closer to it in skill than
+    // "x", "y" and "z", but they play from another continent: none of them could ever share
+    // a match with "a", so they do not take up its batch, and "a" meets the three in the
+    // first cycle. The sixty make fifteen matches among themselves.
     const PING: &str = r#"{"ruleLanguageVersion": "1.0",
       "playerAttributes": [{"name": "skill", "type": "number", "default": 1000}],
-      "teams": [{"name": "duelist", "minPlayers": 1, "maxPlayers": 1, "quantity": 2}],
+      "teams": [{"name": "pair", "minPlayers": 2, "maxPlayers": 2, "quantity": 2}],
       "rules": [{"name": "Band", "type": "batchDistance", "batchAttribute": "skill", "maxDistance": 100},
                 {"name": "Ping", "type": "latency", "maxLatency": 50}]}"#;
     let (mut mm, events) = Matchmaker::new(MatchmakerOptions::new(2));
@@ -306,9 +306,11 @@ fn a_ticket_finds_the_one_partner_it_shares_a_location_with_past_many_closer_in_
     for i in 0..60 {
         mm.start_matchmaking(Time(1001 + i), located(&format!("e{i}"), 1001.0 + i as f64, "eu-west-1")).unwrap();
     }
-    mm.start_matchmaking(Time(1100), located("z", 1070.0, "us-east-1")).unwrap();
+    for (i, id) in ["x", "y", "z"].into_iter().enumerate() {
+        mm.start_matchmaking(Time(1100), located(id, 1070.0 + i as f64, "us-east-1")).unwrap();
+    }
     let stats = mm.tick(Time(2000));
-    assert_eq!((stats.matches, stats.matched_tickets), (31, 62));
+    assert_eq!((stats.matches, stats.matched_tickets), (16, 64));
     let with_a: Vec<Vec<String>> = events
         .try_iter()
         .filter_map(|e| match e.detail {
@@ -319,5 +321,5 @@ fn a_ticket_finds_the_one_partner_it_shares_a_location_with_past_many_closer_in_
         })
         .filter(|ids| ids.iter().any(|id| id == "a"))
         .collect();
-    expect![[r#"[["a", "z"]]"#]].assert_eq(&format!("{with_a:?}"));
+    expect![[r#"[["a", "x", "y", "z"]]"#]].assert_eq(&format!("{with_a:?}"));
 }

@@ -64,7 +64,7 @@ const BATCH_PER_SEAT: usize = 8;
 /// Free tickets a batch scan examines at most (those `AnchorFilter` rejects included), so
 /// that an anchor few tickets can join does not walk its whole key window every cycle:
 /// `SCAN_PER_BATCH` per batch place, at least `SCAN`.
-const SCAN: usize = 96;
+const SCAN: usize = 48;
 const SCAN_PER_BATCH: usize = 5;
 /// Alternative team assignments checked against the rules before giving up on a ticket set.
 const ASSIGNMENTS_TRIED: usize = 8;
