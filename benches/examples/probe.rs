@@ -1,7 +1,9 @@
 //! One-shot measurements for profiling and memory, outside criterion:
 //!
-//! - `probe e2e 1v1|5v5 [RATE [THREADS]]`: one run of the end-to-end bench (its arrival
-//!   rate and 2 threads unless given); prints tickets per second.
+//! - `probe e2e 1v1|5v5 [RATE [THREADS [RUNS]]]`: runs of the end-to-end bench (its
+//!   arrival rate, 2 threads and one run unless given); prints tickets per second, and the
+//!   median over several runs (later runs reuse memory the first faulted in, as criterion's
+//!   iterations do).
 //!   Run it under `perf stat -e instructions` or `valgrind --tool=callgrind` for
 //!   repeatable before/after comparisons.
 //! - `probe gen 1v1|5v5`: only the workload generation of `e2e`, to subtract.
@@ -78,10 +80,20 @@ fn main() {
                 None => end_to_end_workload(profile),
             };
             let threads = rest.get(1).map_or(2, |t| t.parse().expect("a thread count"));
-            let t = Instant::now();
-            let matched = end_to_end_threads(profile, items, END_TO_END_SECONDS + 130.0, threads);
-            let s = t.elapsed().as_secs_f64();
-            println!("{name}: {tickets} tickets, {matched} matched, {s:.3} s, {:.0} tickets/s", tickets as f64 / s);
+            // Later runs reuse the memory the first one faulted in, as a bench's iterations do.
+            let runs: usize = rest.get(2).map_or(1, |r| r.parse().expect("a run count"));
+            let mut rates = Vec::new();
+            for _ in 0..runs {
+                let t = Instant::now();
+                let matched = end_to_end_threads(profile, items.clone(), END_TO_END_SECONDS + 130.0, threads);
+                let s = t.elapsed().as_secs_f64();
+                rates.push(tickets as f64 / s);
+                println!("{name}: {tickets} tickets, {matched} matched, {s:.3} s, {:.0} tickets/s", tickets as f64 / s);
+            }
+            if runs > 1 {
+                rates.sort_by(f64::total_cmp);
+                println!("{name}: median of {runs} runs {:.0} tickets/s", rates[runs / 2]);
+            }
         }
         ["gen", name] => {
             // The workload generation alone, to subtract from `e2e` instruction counts.
@@ -175,7 +187,7 @@ fn main() {
             );
         }
         _ => eprintln!(
-            "usage: probe e2e 1v1|5v5 [RATE [THREADS]] | probe gen 1v1|5v5 | probe cycle 1v1|5v5-fresh|standing|standing-expanded N [R] | probe rss N"
+            "usage: probe e2e 1v1|5v5 [RATE [THREADS [RUNS]]] | probe gen 1v1|5v5 | probe cycle 1v1|5v5-fresh|standing|standing-expanded N [R] | probe rss N"
         ),
     }
 }

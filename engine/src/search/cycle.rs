@@ -1380,12 +1380,7 @@ fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
         s.at(age_seconds(ctx.now, ctx.pool.start[anchor_slot as usize]))
     });
     ws.batch.clear();
-    ws.filter.set(ctx, anchor_slot);
     let mut scan = Scan { radius: half, took_old: false, crowded: false };
-    if ws.filter.latency == 0 {
-        // The anchor has no acceptable location at any level: no ticket can join it.
-        return scan;
-    }
     // The next entry on each side and its distance, if within the window.
     let left_of = |lo: usize| (lo > 0).then(|| anchor_key - entries[lo - 1].0).filter(|&d| d <= half);
     let right_of = |hi: usize| (hi < entries.len()).then(|| entries[hi].0 - anchor_key).filter(|&d| d <= half);
@@ -1423,6 +1418,17 @@ fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
             continue;
         }
         examined += 1;
+        if examined == 1 {
+            // Set up once there is a ticket to check (a standing pool's anchors mostly have
+            // none within their window).
+            ws.filter.set(ctx, anchor_slot);
+            if ws.filter.latency == 0 {
+                // The anchor has no acceptable location at any level: no ticket can join it.
+                ws.batch.clear();
+                scan.radius = half;
+                break;
+            }
+        }
         if !ws.filter.admits(ctx, entries[pos]) {
             turned_new |= seq >= ctx.watermark;
             if examined == ws.scan_size {
