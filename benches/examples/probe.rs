@@ -84,8 +84,9 @@ fn main() {
             let runs: usize = rest.get(2).map_or(1, |r| r.parse().expect("a run count"));
             let mut rates = Vec::new();
             for _ in 0..runs {
+                let items = items.clone();
                 let t = Instant::now();
-                let matched = end_to_end_threads(profile, items.clone(), END_TO_END_SECONDS + 130.0, threads);
+                let matched = end_to_end_threads(profile, items, END_TO_END_SECONDS + 130.0, threads);
                 let s = t.elapsed().as_secs_f64();
                 rates.push(tickets as f64 / s);
                 println!("{name}: {tickets} tickets, {matched} matched, {s:.3} s, {:.0} tickets/s", tickets as f64 / s);
