@@ -32,10 +32,22 @@ fn request(ticket: &str, player: &str, skill: f64) -> StartMatchmakingRequest {
     }
 }
 
-fn matchmaker() -> (Matchmaker, Receiver<Event>) {
+/// A matchmaker with one configuration, of `rule_set_text`.
+fn matchmaker_for(rule_set_text: &str) -> (Matchmaker, Receiver<Event>) {
     let (mut mm, rx) = Matchmaker::new(MatchmakerOptions::new(1));
-    mm.add_configuration(configuration(""), &rule_set(DUEL)).unwrap();
+    mm.add_configuration(configuration(""), &rule_set(rule_set_text)).unwrap();
     (mm, rx)
+}
+
+/// A one-player request (player `p{ticket}`) that reports `ms` to one location.
+fn located(ticket: &str, skill: f64, location: &str, ms: u32) -> StartMatchmakingRequest {
+    let mut r = request(ticket, &format!("p{ticket}"), skill);
+    r.players[0].latency_in_ms = vec![(location.to_owned(), ms)];
+    r
+}
+
+fn matchmaker() -> (Matchmaker, Receiver<Event>) {
+    matchmaker_for(DUEL)
 }
 
 #[test]
@@ -241,15 +253,10 @@ fn timed_out_tickets_report_the_rule_evaluations_of_their_failed_searches() {
       "teams": [{"name": "duelist", "minPlayers": 1, "maxPlayers": 1, "quantity": 2}],
       "rules": [{"name": "Band", "type": "batchDistance", "batchAttribute": "skill", "maxDistance": 50},
                 {"name": "Ping", "type": "latency", "maxLatency": 50, "maxDistance": 10, "distanceReference": "min"}]}"#;
-    let (mut mm, events) = Matchmaker::new(MatchmakerOptions::new(1));
-    mm.add_configuration(configuration(""), &rule_set(PING)).unwrap();
-    let located = |ticket: &str, player: &str, ms: u32| {
-        let mut r = request(ticket, player, 1000.0);
-        r.players[0].latency_in_ms = vec![("us-east-1".to_owned(), ms)];
-        r
-    };
-    mm.start_matchmaking(Time(1000), located("a", "pa", 20)).unwrap();
-    mm.start_matchmaking(Time(1000), located("b", "pb", 45)).unwrap();
+    let (mut mm, events) = matchmaker_for(PING);
+    let located = |ticket: &str, ms: u32| located(ticket, 1000.0, "us-east-1", ms);
+    mm.start_matchmaking(Time(1000), located("a", 20)).unwrap();
+    mm.start_matchmaking(Time(1000), located("b", 45)).unwrap();
     for t in [2000, 3000, 4000] {
         assert_eq!(mm.tick(Time(t)).matches, 0);
     }
@@ -257,7 +264,7 @@ fn timed_out_tickets_report_the_rule_evaluations_of_their_failed_searches() {
     // and third searches were skipped as unchanged, and their metrics replayed).
     assert_eq!(mm.tick(Time(62_000)).timed_out, 2);
     // A newcomer takes a freed slot and must not inherit its counts.
-    mm.start_matchmaking(Time(62_500), located("c", "pc", 20)).unwrap();
+    mm.start_matchmaking(Time(62_500), located("c", 20)).unwrap();
     assert_eq!(mm.tick(Time(123_000)).timed_out, 1);
     let timed_out: Vec<String> = events
         .try_iter()
@@ -295,19 +302,13 @@ fn a_ticket_finds_the_players_it_shares_a_location_with_past_many_closer_in_skil
       "teams": [{"name": "pair", "minPlayers": 2, "maxPlayers": 2, "quantity": 2}],
       "rules": [{"name": "Band", "type": "batchDistance", "batchAttribute": "skill", "maxDistance": 100},
                 {"name": "Ping", "type": "latency", "maxLatency": 50}]}"#;
-    let (mut mm, events) = Matchmaker::new(MatchmakerOptions::new(2));
-    mm.add_configuration(configuration(""), &rule_set(PING)).unwrap();
-    let located = |ticket: &str, skill: f64, location: &str| {
-        let mut r = request(ticket, &format!("p{ticket}"), skill);
-        r.players[0].latency_in_ms = vec![(location.to_owned(), 20)];
-        r
-    };
-    mm.start_matchmaking(Time(1000), located("a", 1000.0, "us-east-1")).unwrap();
+    let (mut mm, events) = matchmaker_for(PING);
+    mm.start_matchmaking(Time(1000), located("a", 1000.0, "us-east-1", 20)).unwrap();
     for i in 0..60 {
-        mm.start_matchmaking(Time(1001 + i), located(&format!("e{i}"), 1001.0 + i as f64, "eu-west-1")).unwrap();
+        mm.start_matchmaking(Time(1001 + i), located(&format!("e{i}"), 1001.0 + i as f64, "eu-west-1", 20)).unwrap();
     }
     for (i, id) in ["x", "y", "z"].into_iter().enumerate() {
-        mm.start_matchmaking(Time(1100), located(id, 1070.0 + i as f64, "us-east-1")).unwrap();
+        mm.start_matchmaking(Time(1100), located(id, 1070.0 + i as f64, "us-east-1", 20)).unwrap();
     }
     let stats = mm.tick(Time(2000));
     assert_eq!((stats.matches, stats.matched_tickets), (16, 64));
