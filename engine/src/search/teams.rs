@@ -21,6 +21,8 @@
 //!
 //! # Algorithms
 //!
+//! * One single player per one-player team, all teams alike (duels, small free-for-alls):
+//!   the canonical assignment is the only one; it is returned without a search.
 //! * Up to [`EXHAUSTIVE_MAX_PLAYERS`] players (and 64 teams), exact: enumerate the team-size
 //!   vectors (each size within its team's bounds, summing to the players, non-increasing within
 //!   a class of interchangeable teams), and for each, branch and bound over the unpinned parties
