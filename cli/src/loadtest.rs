@@ -551,7 +551,10 @@ fn run_real(
         std::thread::Builder::new().name("loadtest-producer".into()).spawn(move || {
             let mut stops = 0usize;
             let mut last_at = 0.0f64;
+            // Answers to StartMatchmaking, settled as they arrive (in submission order).
+            let mut replies = Replies::default();
             for item in source.items() {
+                replies.settle();
                 last_at = last_at.max(item.at);
                 let due = started + Duration::from_secs_f64(item.at.max(0.0));
                 if let Some(wait) = due.checked_duration_since(Instant::now()) {
@@ -565,7 +568,7 @@ fn run_real(
                         if let Some(id) = id {
                             let _ = ticket_tx.send(TicketMsg { ticket_id: id, players });
                         }
-                        drop(intake.start_matchmaking(now, request));
+                        replies.pending.push_back(intake.start_matchmaking(now, request));
                         submitted.fetch_add(1, Ordering::Relaxed);
                     }
                     WorkloadRequest::Stop { ticket_id } => {
@@ -576,11 +579,11 @@ fn run_real(
             }
             arrival_done_ms.store(started.elapsed().as_millis() as u64, Ordering::SeqCst);
             done.store(true, Ordering::SeqCst);
-            (stops, last_at)
+            (stops, last_at, replies)
         })?
     };
     let bar = progress_bar(span.ceil() as u64);
-    let (mut matched, mut timed_out, mut accepted) = (0usize, 0usize, 0usize);
+    let (mut matched, mut timed_out, mut searching) = (0usize, 0usize, 0usize);
     let mut tick_seconds = Vec::new();
     let mut samples = Vec::new();
     let mut peak_waiting = 0;
@@ -596,7 +599,7 @@ fn run_real(
         let tick_start = Instant::now();
         let stats = mm.tick(base.plus_secs(t));
         tick_seconds.push(tick_start.elapsed().as_secs_f64());
-        accepted += stats.searching;
+        searching += stats.searching;
         matched += stats.matched_tickets;
         timed_out += stats.timed_out;
         peak_waiting = peak_waiting.max(stats.waiting);
@@ -628,14 +631,16 @@ fn run_real(
     }
     bar.finish_and_clear();
     let total_wall = started.elapsed().as_secs_f64();
-    let (stops, _) = producer.join().map_err(|_| anyhow::anyhow!("the producer panicked"))?;
+    let (stops, _, mut replies) = producer.join().map_err(|_| anyhow::anyhow!("the producer panicked"))?;
+    // The last cycle applied every submitted request, so every answer is in.
+    replies.settle();
     let plugins = mm.plugin_status();
     drop(mm);
     let consumer = consumer.join().map_err(|_| anyhow::anyhow!("the event consumer panicked"))?;
-    let _ = timed_out;
+    let _ = (timed_out, searching);
     Ok(Outcome {
-        accepted,
-        rejected: (submitted.load(Ordering::SeqCst) as usize).saturating_sub(accepted),
+        accepted: replies.accepted,
+        rejected: replies.rejected,
         stops: stops.min(consumer.cancelled_tickets),
         arrival_wall: arrival_done_ms.load(Ordering::SeqCst) as f64 / 1000.0,
         total_wall,
@@ -647,4 +652,29 @@ fn run_real(
         consumer,
         plugins,
     })
+}
+
+/// The answers to a real-clock run's `StartMatchmaking` requests, counted as they arrive.
+#[derive(Default)]
+struct Replies {
+    pending: std::collections::VecDeque<
+        crossbeam_channel::Receiver<Result<rallypoint::api::MatchmakingTicket, rallypoint::api::ApiError>>,
+    >,
+    accepted: usize,
+    rejected: usize,
+}
+
+impl Replies {
+    /// Counts the answers that arrived, oldest first, up to the first still pending.
+    fn settle(&mut self) {
+        while let Some(front) = self.pending.front() {
+            match front.try_recv() {
+                Ok(Ok(_)) => self.accepted += 1,
+                Ok(Err(_)) => self.rejected += 1,
+                Err(crossbeam_channel::TryRecvError::Empty) => break,
+                Err(crossbeam_channel::TryRecvError::Disconnected) => {}
+            }
+            self.pending.pop_front();
+        }
+    }
 }

@@ -164,3 +164,26 @@ fn a_plugin_that_cannot_be_found_is_a_clear_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn real_clock_run_accounts_for_every_ticket() {
+    // Requests go through the intake from a producer thread; every one is answered, and
+    // tickets cancelled before their first cycle count as cancelled, not as rejected.
+    let json = temp("real.json");
+    let out = bin()
+        .args(["loadtest", "--profile", "1v1", "--clock", "real", "--rate", "1000", "--duration", "2", "--report"])
+        .arg(&json)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("report")).expect("JSON");
+    assert_eq!(num(&r, &["tickets", "rejected"]), 0.0);
+    let ingested = num(&r, &["tickets", "ingested"]);
+    assert!(ingested > 1500.0, "ingested {ingested}");
+    let finished = ["matched", "timed_out", "cancelled", "failed", "unfinished"]
+        .iter()
+        .map(|k| num(&r, &["tickets", k]))
+        .sum::<f64>();
+    assert_eq!(finished, ingested);
+    assert!(num(&r, &["tickets", "cancelled"]) > 0.0, "the workload cancels some tickets");
+}
