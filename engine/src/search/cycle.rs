@@ -4,8 +4,9 @@
 //! the nearest tickets by primary key within the key window its age allows that could share
 //! a match with it (`AnchorFilter`: an acceptable location, enough shared list values), up
 //! to the batch size (8 per seat to fill, at most 48) among a bounded number of examined
-//! tickets, ordered by the sort rules (relative to the anchor) or else by age. Candidates are added greedily
-//! to the team with the most open slots where every rule still holds (`Phase::Partial`);
+//! tickets, ordered by the sort rules (relative to the anchor) or else by age. Candidates
+//! are added greedily to the team with the most open slots where every rule still holds
+//! (`Phase::Partial`);
 //! the finished set of tickets is then re-assigned to teams by the balancing solver and
 //! checked as a complete match. If no assignment passes, the newest additions are dropped
 //! one by one until one does or only the anchor is left.
@@ -1369,9 +1370,10 @@ struct Scan {
     crowded: bool,
 }
 
-/// Collects the anchor's batch into `ws.batch`, in scan order: the `BATCH` entries nearest
-/// to it in primary key, not yet taken, within the key window its age allows (nearest
-/// first; the left one on ties).
+/// Collects the anchor's batch into `ws.batch`, in scan order: the `ws.batch_size` entries
+/// nearest to it in primary key that are not yet taken and that `AnchorFilter` admits,
+/// within the key window its age allows and among the first `ws.scan_size` free entries
+/// (nearest first; the left one on ties).
 fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
     let entries = ctx.entries;
     let (anchor_key, anchor_seq, anchor_slot, _) = entries[anchor_pos];
