@@ -73,6 +73,8 @@ pub(crate) struct MatchRecord {
 
 struct Pending {
     players: Vec<Player>,
+    /// `ticket_bytes` of this entry, counted once when it arrives.
+    bytes: u64,
 }
 
 /// The consumer's state and findings.
@@ -202,10 +204,11 @@ impl Consumer {
     /// Takes the ticket descriptions sent so far.
     pub(crate) fn take_tickets(&mut self, rx: &crossbeam_channel::Receiver<TicketMsg>) {
         for msg in rx.try_iter() {
-            let pending = Box::new(Pending { players: msg.players });
-            self.pending_bytes += ticket_bytes(&msg.ticket_id, &pending);
-            if let Some(old) = self.pending.insert(msg.ticket_id.clone(), PendingBox(pending)) {
-                self.pending_bytes -= ticket_bytes(&msg.ticket_id, &old.0);
+            let mut pending = Box::new(Pending { players: msg.players, bytes: 0 });
+            pending.bytes = ticket_bytes(&msg.ticket_id, &pending);
+            self.pending_bytes += pending.bytes;
+            if let Some(old) = self.pending.insert(msg.ticket_id, PendingBox(pending)) {
+                self.pending_bytes -= old.0.bytes;
             }
         }
     }
@@ -229,17 +232,14 @@ impl Consumer {
 
     fn best_location(&mut self, p: &Player) -> (u16, Option<u32>) {
         match p.latency_in_ms.iter().min_by_key(|(_, ms)| *ms) {
-            Some((name, ms)) => {
-                let ms = *ms;
-                (self.location(&name.clone()), Some(ms))
-            }
+            Some((name, ms)) => (self.location(name), Some(*ms)),
             None => (u16::MAX, None),
         }
     }
 
     fn end_ticket(&mut self, ticket: &EventTicket, outcome: Outcome, wait: f32) -> Option<Vec<Player>> {
-        let (id, pending) = self.pending.remove_entry(&*ticket.ticket_id)?;
-        self.pending_bytes -= ticket_bytes(&id, &pending.0);
+        let pending = self.pending.remove(&*ticket.ticket_id)?;
+        self.pending_bytes -= pending.0.bytes;
         let players = pending.0.players;
         let party = players.len().min(255) as u8;
         for p in &players {
