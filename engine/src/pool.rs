@@ -28,6 +28,8 @@ pub(crate) const MAX_LOCATIONS: usize = 64;
 
 /// Tickets per search segment. Fixed, so results do not depend on the thread count.
 pub(crate) const SEGMENT: usize = 4096;
+/// Pools with fewer waiting tickets are searched in `Pool::small_segment_size` segments.
+pub(crate) const SMALL_POOL: usize = 65_536;
 
 /// Index of a party aggregation in the per-attribute `[min, max, avg]` triple.
 pub(crate) fn number_agg_index(a: NumberAggregation) -> usize {
@@ -370,6 +372,9 @@ pub(crate) struct Pool {
     pub(crate) verify_skips: bool,
     /// Tickets per search segment (tests use small segments to exercise their edges).
     pub(crate) segment_size: usize,
+    /// Tickets per search segment while the pool holds fewer than [`SMALL_POOL`] tickets:
+    /// smaller, so that a small pool's biggest game mode still makes several tasks.
+    pub(crate) small_segment_size: usize,
     /// Per-location latencies of every ticket, appended at insert (so in seq order, the
     /// order in which a search visits anchors) and compacted by `refresh` once mostly
     /// garbage: `(location, [min, max, avg] ms)` for the locations every party member
@@ -417,6 +422,7 @@ impl Pool {
             skip_unchanged: true,
             verify_skips: cfg!(debug_assertions),
             segment_size: SEGMENT,
+            small_segment_size: SEGMENT / 4,
             latency_arena: Vec::new(),
             latency_spans: Vec::new(),
             latency_live: 0,

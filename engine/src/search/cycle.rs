@@ -48,7 +48,7 @@ use rayon::prelude::*;
 use crate::expr::Candidate;
 use crate::intern::Sym;
 use crate::pool::{
-    Entry, MAX_LOCATIONS, Pool, SearchMemory, SegmentBounds, fold_bits, list_agg_index, number_agg_index,
+    Entry, MAX_LOCATIONS, Pool, SMALL_POOL, SearchMemory, SegmentBounds, fold_bits, list_agg_index, number_agg_index,
 };
 use crate::ruleset::{
     CompiledKind, CompiledRules, DistanceReference, ExpansionAgeSelection, MapKey, Phase, RuleScratch, SortDirection,
@@ -105,7 +105,11 @@ struct Segment {
 
 /// Runs one search cycle. `pool.refresh()` must have been called since the last change.
 pub(crate) fn search_cycle(pool: &Pool, rules: &CompiledRules, plugins: &PluginRules, now: Time) -> CycleOutput {
-    let segment = pool.segment_size.max(1);
+    // Segment boundaries depend only on the pool, so results do not depend on the thread
+    // count; a small pool gets smaller segments, so that its biggest game mode is still
+    // several tasks.
+    let waiting: usize = pool.shards.iter().map(|s| s.entries.len()).sum();
+    let segment = if waiting < SMALL_POOL { pool.small_segment_size } else { pool.segment_size }.max(1);
     let mut work: Vec<Segment> = Vec::new();
     for (shard, s) in pool.shards.iter().enumerate() {
         let n = s.entries.len();
@@ -121,11 +125,21 @@ pub(crate) fn search_cycle(pool: &Pool, rules: &CompiledRules, plugins: &PluginR
     let expansion_times = expansion_times(rules);
     let newest = rules.rule_set().algorithm.expansion_age_selection == ExpansionAgeSelection::Newest;
     let previous = skipping.then_some(&memory);
-    let results: Vec<CycleOutput> = work
+    // Largest segments first, one per task: work stealing then hands them out much like
+    // longest-processing-time scheduling (in a small pool, one game mode's segment can be
+    // most of the cycle). The outputs go back into segment order.
+    let mut schedule: Vec<usize> = (0..work.len()).collect();
+    schedule.sort_by_key(|&i| std::cmp::Reverse(work[i].end - work[i].start));
+    if std::env::var_os("RP_DBG").is_some() {
+        eprintln!("dbg segs {:?}", schedule.iter().map(|&i| work[i].end - work[i].start).collect::<Vec<_>>());
+    }
+    let mut results: Vec<(usize, CycleOutput)> = schedule
         .par_iter()
+        .with_max_len(1)
         .map_init(
             || Workspace::new(pool, rules, plugins),
-            |ws, seg| {
+            |ws, &i| {
+                let seg = &work[i];
                 let entries = &pool.shards[seg.shard].entries;
                 let ctx = Ctx {
                     pool,
@@ -141,14 +155,15 @@ pub(crate) fn search_cycle(pool: &Pool, rules: &CompiledRules, plugins: &PluginR
                     shard: seg.shard,
                     bounds: bounds(entries, seg),
                 };
-                search_segment(&ctx, ws)
+                (i, search_segment(&ctx, ws))
             },
         )
         .collect();
+    results.sort_unstable_by_key(|r| r.0);
     let mut out = CycleOutput { anchor_metrics: std::mem::take(&mut memory.spare_metrics), ..Default::default() };
-    out.proposals.reserve(results.iter().map(|r| r.proposals.len()).sum());
-    out.anchor_metrics.reserve(results.iter().map(|r| r.anchor_metrics.len()).sum());
-    for r in results {
+    out.proposals.reserve(results.iter().map(|r| r.1.proposals.len()).sum());
+    out.anchor_metrics.reserve(results.iter().map(|r| r.1.anchor_metrics.len()).sum());
+    for (_, r) in results {
         out.proposals.extend(r.proposals);
         out.anchor_metrics.extend(r.anchor_metrics);
         out.searched += r.searched;
@@ -2187,6 +2202,7 @@ mod tests {
         let mut pools: Vec<Pool> = (0..3).map(|_| Pool::new(&rules)).collect();
         for (i, pool) in pools.iter_mut().enumerate() {
             pool.segment_size = segment;
+            pool.small_segment_size = segment;
             pool.verify_skips = i == 1;
             pool.skip_unchanged = i < 2;
         }
@@ -2458,6 +2474,7 @@ mod tests {
             pools[1].native_rules = false;
             for pool in &mut pools {
                 pool.segment_size = 64;
+                pool.small_segment_size = 64;
                 pool.verify_skips = false;
             }
             let mut rng = Rng(11);
