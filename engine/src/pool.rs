@@ -316,9 +316,15 @@ pub(crate) struct SegmentBounds {
 /// columns, which are in slot order, not key order.
 pub(crate) type Entry = (f64, u64, u32, u32);
 
+/// The parts of an entry signature (see `Pool::signature`): the first latency rule's
+/// masks at every level, its mask at the base level, and the signature column's values.
+pub(crate) const SIGNATURE_EVERY_LEVEL: u32 = 0x0000_00FF;
+pub(crate) const SIGNATURE_BASE_LEVEL: u32 = 0x0000_FF00;
+pub(crate) const SIGNATURE_LISTS: u32 = 0xFFFF_0000;
+
 /// ORs the `width`-bit chunks of a 64-bit set (`width` 8 or 16): sets that share a bit
 /// still share one after folding.
-pub(crate) fn fold_bits(x: u64, width: u32) -> u32 {
+fn fold_bits(x: u64, width: u32) -> u32 {
     let mut folded = 0;
     let mut rest = x;
     while rest != 0 {
@@ -715,7 +721,8 @@ impl Pool {
         slot
     }
 
-    /// A ticket's entry signature, three folds (`fold_bits`) of what `AnchorFilter` checks:
+    /// A ticket's entry signature, three folds (`fold_bits`) of what `AnchorFilter` checks
+    /// (the parts `SIGNATURE_EVERY_LEVEL`, `SIGNATURE_BASE_LEVEL` and `SIGNATURE_LISTS`):
     /// bits 0–7 its first latency rule's masks at every level, bits 8–15 that rule's mask at
     /// the base level, bits 16–31 the value bitset of the native plan's first intersection
     /// column. All ones where there is no such rule. Two tickets whose signatures share no

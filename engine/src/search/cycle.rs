@@ -48,7 +48,8 @@ use rayon::prelude::*;
 use crate::expr::Candidate;
 use crate::intern::Sym;
 use crate::pool::{
-    Entry, MAX_LOCATIONS, Pool, SMALL_POOL, SearchMemory, SegmentBounds, fold_bits, list_agg_index, number_agg_index,
+    Entry, MAX_LOCATIONS, Pool, SIGNATURE_BASE_LEVEL, SIGNATURE_EVERY_LEVEL, SIGNATURE_LISTS, SMALL_POOL, SearchMemory,
+    SegmentBounds, list_agg_index, number_agg_index,
 };
 use crate::ruleset::{
     CompiledKind, CompiledRules, DistanceReference, ExpansionAgeSelection, MapKey, Phase, RuleScratch, SortDirection,
@@ -130,9 +131,6 @@ pub(crate) fn search_cycle(pool: &Pool, rules: &CompiledRules, plugins: &PluginR
     // most of the cycle). The outputs go back into segment order.
     let mut schedule: Vec<usize> = (0..work.len()).collect();
     schedule.sort_by_key(|&i| std::cmp::Reverse(work[i].end - work[i].start));
-    if std::env::var_os("RP_DBG").is_some() {
-        eprintln!("dbg segs {:?}", schedule.iter().map(|&i| work[i].end - work[i].start).collect::<Vec<_>>());
-    }
     let mut results: Vec<(usize, CycleOutput)> = schedule
         .par_iter()
         .with_max_len(1)
@@ -1248,15 +1246,18 @@ struct AnchorFilter {
     /// The anchor's start and latency masks (`pool.masks` layout).
     start: Time,
     masks: Vec<u64>,
-    /// Entry-signature pre-checks (`Pool::signature`): a ticket must share a bit with
-    /// `latency` (the anchor's first latency rule's masks at every level, or at the base
-    /// level when no match with the anchor can be at another), with `latency_newer`
-    /// instead when its seq is above `newer_than` (then it is no older than the anchor), and
-    /// with `lists` unless it is 0.
+    /// Entry-signature pre-checks, parts of the anchor's own signature (`Pool::signature`):
+    /// a ticket must share a bit with `latency` (the fold of every level, or of the base
+    /// level when no match with the anchor can be at another), with `latency_newer` instead
+    /// when its seq is above `newer_than` (then it is no older than the anchor), and with
+    /// `lists` unless it is 0.
     latency: u32,
     latency_newer: u32,
     newer_than: u64,
     lists: u32,
+    /// Whether the signature's list part is checked: its column's `minCount` is positive at
+    /// every level.
+    check_lists: bool,
 }
 
 /// A schedule's step times as the least age in milliseconds at which each applies: an age of
@@ -1289,7 +1290,7 @@ impl AnchorFilter {
             .zip(&layout.mask_offsets)
             .map(|((_, schedule, _), &offset)| (offset, age_cuts(schedule)))
             .collect();
-        let bit_rules = layout
+        let bit_rules: Vec<(usize, Vec<u64>, Vec<f64>, u64)> = layout
             .native
             .rules
             .iter()
@@ -1308,10 +1309,14 @@ impl AnchorFilter {
                 _ => None,
             })
             .collect();
-        AnchorFilter { latency_rules, bit_rules, ..AnchorFilter::default() }
+        let check_lists = bit_rules.iter().any(|(column, _, least, _)| {
+            layout.signature_column == Some(*column) && least.last().is_some_and(|&l| l > 0.0)
+        });
+        AnchorFilter { latency_rules, bit_rules, check_lists, ..AnchorFilter::default() }
     }
 
-    fn set(&mut self, ctx: &Ctx<'_>, anchor: u32) {
+    /// Sets the filter up for the anchor of entry `anchor`.
+    fn set(&mut self, ctx: &Ctx<'_>, (_, seq, anchor, signature): Entry) {
         let pool = ctx.pool;
         let layout = &pool.layout;
         self.start = pool.start[anchor as usize];
@@ -1320,25 +1325,17 @@ impl AnchorFilter {
         self.masks.extend_from_slice(&pool.masks[anchor as usize * nm..(anchor as usize + 1) * nm]);
         let age_ms = ctx.now.0.saturating_sub(self.start.0);
         let base_level = self.latency_rules.first().is_some_and(|(_, cuts)| cuts.first().is_none_or(|&c| age_ms < c));
-        (self.latency, self.latency_newer) = match self.latency_rules.first() {
-            None => (0xFFFF, 0xFFFF),
-            // A match's expansion age is at most the anchor's with newest; a pair's with a
-            // newer ticket is the anchor's with oldest.
-            Some(_) if base_level && ctx.newest => (fold_bits(self.masks[0], 8) << 8, fold_bits(self.masks[0], 8) << 8),
-            Some((_, cuts)) => {
-                let every = fold_bits(self.masks[..cuts.len() + 1].iter().fold(0, |a, m| a | m), 8);
-                (every, if base_level { fold_bits(self.masks[0], 8) << 8 } else { every })
-            }
-        };
+        let (every, base) = (signature & SIGNATURE_EVERY_LEVEL, signature & SIGNATURE_BASE_LEVEL);
+        // A match's expansion age is at most the anchor's with newest; a pair's with a newer
+        // ticket is the anchor's with oldest.
+        self.latency = if base_level && ctx.newest { base } else { every };
+        self.latency_newer = if base_level { base } else { every };
         // Without seq order being age order, no ticket is known to be newer.
-        self.newer_than = if pool.seq_order_is_age_order { pool.seq[anchor as usize] } else { u64::MAX };
-        self.lists = 0;
+        self.newer_than = if pool.seq_order_is_age_order { seq } else { u64::MAX };
+        self.lists = if self.check_lists { signature & SIGNATURE_LISTS } else { 0 };
         let nb = layout.native.bit_columns.len();
-        for (column, _, least, bits) in &mut self.bit_rules {
+        for (column, _, _, bits) in &mut self.bit_rules {
             *bits = pool.list_bits[anchor as usize * nb + *column];
-            if layout.signature_column == Some(*column) && least.last().is_some_and(|&l| l > 0.0) {
-                self.lists = fold_bits(*bits, 16) << 16;
-            }
         }
     }
 
@@ -1438,7 +1435,7 @@ fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
         if examined == 1 {
             // Set up once there is a ticket to check (a standing pool's anchors mostly have
             // none within their window).
-            ws.filter.set(ctx, anchor_slot);
+            ws.filter.set(ctx, entries[anchor_pos]);
             if ws.filter.latency == 0 {
                 // The anchor has no acceptable location at any level: no ticket can join it.
                 ws.batch.clear();
@@ -2095,7 +2092,7 @@ mod tests {
             };
             let mut filter = AnchorFilter::new(&pool);
             for a in entries {
-                filter.set(&ctx, a.2);
+                filter.set(&ctx, *a);
                 for c in entries.iter().filter(|c| c.2 != a.2) {
                     if filter.admits(&ctx, *c) {
                         admitted += 1;
