@@ -583,7 +583,7 @@ fn run_real(
         })?
     };
     let bar = progress_bar(span.ceil() as u64);
-    let (mut matched, mut timed_out, mut searching) = (0usize, 0usize, 0usize);
+    let mut matched = 0usize;
     let mut tick_seconds = Vec::new();
     let mut samples = Vec::new();
     let mut peak_waiting = 0;
@@ -599,9 +599,7 @@ fn run_real(
         let tick_start = Instant::now();
         let stats = mm.tick(base.plus_secs(t));
         tick_seconds.push(tick_start.elapsed().as_secs_f64());
-        searching += stats.searching;
         matched += stats.matched_tickets;
-        timed_out += stats.timed_out;
         peak_waiting = peak_waiting.max(stats.waiting);
         memory.after_cycle(stats.waiting);
         samples.push(CycleSample {
@@ -637,7 +635,6 @@ fn run_real(
     let plugins = mm.plugin_status();
     drop(mm);
     let consumer = consumer.join().map_err(|_| anyhow::anyhow!("the event consumer panicked"))?;
-    let _ = (timed_out, searching);
     Ok(Outcome {
         accepted: replies.accepted,
         rejected: replies.rejected,

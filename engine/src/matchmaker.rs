@@ -1072,12 +1072,7 @@ fn convert_players(state: &mut ConfigState, players: &[Player]) -> Result<(Vec<N
         let id_sym = if state.uses_player_ids { state.interner.intern(&p.player_id) } else { Sym(u32::MAX) };
         out.push(NewPlayer { id_sym, values, latency });
     }
-    let largest_team = state
-        .rules
-        .teams()
-        .iter()
-        .map(|t| t.max_players.steps.iter().map(|s| s.1).fold(t.max_players.base, f64::max))
-        .fold(0.0, f64::max);
+    let largest_team = state.rules.teams().iter().map(|t| t.max_players.max_value()).fold(0.0, f64::max);
     if players.len() as f64 > largest_team {
         unmatchable.get_or_insert_with(|| {
             format!("the party of {} players is larger than every team (at most {largest_team}); this ticket cannot be matched", players.len())

@@ -44,6 +44,11 @@ impl Schedule {
     pub fn level(&self, age_seconds: f64) -> usize {
         self.steps.iter().take_while(|(wait, _)| age_seconds >= *wait).count()
     }
+
+    /// The largest value at any level.
+    pub fn max_value(&self) -> f64 {
+        self.steps.iter().fold(self.base, |a, &(_, v)| a.max(v))
+    }
 }
 
 /// A compiled `referenceValue`.

@@ -377,12 +377,7 @@ impl Workspace {
         let balance = balance_attribute(rules);
         let team_specific = names_a_team(rules);
         // Seats besides the anchor's, at the largest team sizes expansions allow.
-        let seats = rules
-            .teams()
-            .iter()
-            .map(|t| t.max_players.steps.iter().fold(t.max_players.base, |a, s| a.max(s.1)))
-            .sum::<f64>()
-            - 1.0;
+        let seats = rules.teams().iter().map(|t| t.max_players.max_value()).sum::<f64>() - 1.0;
         let batch_size = (BATCH_PER_SEAT as f64 * seats).clamp(BATCH_PER_SEAT as f64, BATCH as f64) as usize;
         let bound_attrs = batch_rules.iter().map(|&(_, attr, agg)| (attr, agg)).collect();
         let latency_aggs = pool
@@ -2246,17 +2241,25 @@ mod tests {
             }
             assert_eq!(outputs[2].skipped, 0);
             skipped += outputs[0].skipped;
-            for p in &outputs[2].proposals {
-                matched += p.tickets.len();
-                for &(slot, _) in &p.tickets {
-                    pools.iter_mut().for_each(|pool| pool.remove(slot));
-                    waiting.retain(|w| w.0 != slot);
-                }
-            }
+            matched += remove_matched(&mut pools, &mut waiting, &outputs[2]);
             now += 300 + rng.below(2500);
         }
         assert!(matched > 0, "the workload forms matches");
         skipped
+    }
+
+    /// Takes the tickets of `out`'s matches out of every pool and of `waiting` (slot,
+    /// start); returns how many there were.
+    fn remove_matched(pools: &mut [Pool], waiting: &mut Vec<(u32, u64)>, out: &CycleOutput) -> usize {
+        let mut matched = 0;
+        for p in &out.proposals {
+            matched += p.tickets.len();
+            for &(slot, _) in &p.tickets {
+                pools.iter_mut().for_each(|pool| pool.remove(slot));
+                waiting.retain(|w| w.0 != slot);
+            }
+        }
+        matched
     }
 
     #[test]
@@ -2501,13 +2504,7 @@ mod tests {
                     .collect();
                 assert_eq!(outcome(&outputs[0]), outcome(&outputs[1]), "cycle {cycle}");
                 failed += outputs[0].anchor_metrics.len();
-                for p in &outputs[0].proposals {
-                    matched += p.tickets.len();
-                    for &(slot, _) in &p.tickets {
-                        pools.iter_mut().for_each(|pool| pool.remove(slot));
-                        waiting.retain(|w| w.0 != slot);
-                    }
-                }
+                matched += remove_matched(&mut pools, &mut waiting, &outputs[0]);
                 now += 500 + rng.below(2500);
             }
             assert!(matched > 100 && failed > 100, "{matched} tickets matched, {failed} failed anchor metrics");
