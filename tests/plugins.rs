@@ -72,7 +72,7 @@ fn matches_of(rule_set_file: &str, items: &[WorkloadItem], threads: usize) -> Ve
     let status = mm.plugin_status();
     assert!(status.iter().all(|s| s.health.failures == 0), "a well-behaved plugin failed: {status:?}");
     drop(mm);
-    events.iter().filter(|e| e.type_name() == "PotentialMatchCreated").map(|e| describe_match(&e)).collect()
+    events.into_iter().filter(|e| e.type_name() == "PotentialMatchCreated").map(|e| describe_match(&e)).collect()
 }
 
 #[test]
@@ -170,7 +170,7 @@ fn role_queue_run(with_rule: bool) -> (Vec<RoleMatch>, Vec<rallypoint::api::Matc
         ""
     };
     let text = ROLE_QUEUE.replace("ROLE_RULE", rule);
-    let (mut mm, events) = Matchmaker::new(options(2));
+    let (mut mm, mut events) = Matchmaker::new(options(2));
     mm.add_configuration(configuration("trios", 60), &rule_set(&text)).expect("configuration accepted");
     let mut rng = Lcg(3);
     let mut roles_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -323,7 +323,7 @@ fn contain(plugin: &str) -> rallypoint::matchmaker::PluginStatus {
     let tickets = mm.all_tickets();
     let status = mm.plugin_status();
     drop(mm);
-    let events: Vec<Event> = events.iter().collect();
+    let events: Vec<Event> = events.into_iter().collect();
     assert_one_terminal_event_each(&events, &tickets);
     let completed = |config: &str| {
         tickets.iter().filter(|t| t.configuration_name == config && t.status.as_str() == "COMPLETED").count()

@@ -40,7 +40,7 @@ fn setup(
     rule_set: &RuleSet,
     name: &str,
     requests: &[StartMatchmakingRequest],
-) -> (Matchmaker, crossbeam_channel::Receiver<rallypoint::events::Event>) {
+) -> (Matchmaker, rallypoint::events::EventReceiver) {
     let mut options = MatchmakerOptions::new(7);
     options.threads = 2;
     let (mut mm, rx) = Matchmaker::new(options);

@@ -36,7 +36,7 @@ fn profile(name: &str) -> RuleSet {
     ruleset::check(&text).value.expect("profiles are valid")
 }
 
-fn matchmaker(rule_set: &RuleSet, name: &str) -> (Matchmaker, crossbeam_channel::Receiver<rallypoint::events::Event>) {
+fn matchmaker(rule_set: &RuleSet, name: &str) -> (Matchmaker, rallypoint::events::EventReceiver) {
     let text = format!(
         r#"{{"Name": "{name}", "RuleSetName": "{name}", "RequestTimeoutSeconds": 600, "AcceptanceRequired": false, "FlexMatchMode": "STANDALONE"}}"#
     );
@@ -152,7 +152,7 @@ fn main() {
         ["rss", n] => {
             let n: usize = n.parse().expect("a ticket count");
             let rules = profile("1v1-ranked.json");
-            let (mut mm, rx) = matchmaker(&rules, "duel");
+            let (mut mm, mut rx) = matchmaker(&rules, "duel");
             let before = rss_bytes();
             const CHUNK: usize = 10_000;
             let spec = TicketSpec::one_v_one("duel");

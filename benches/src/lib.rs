@@ -76,7 +76,7 @@ fn end_to_end_on(
     let (mut mm, events) = Matchmaker::new(options);
     mm.add_configuration(config, rule_set).expect("supported");
     let consumer = std::thread::spawn(move || {
-        events.iter().filter(|e| e.type_name() == "MatchmakingSucceeded").map(|e| e.tickets().len()).sum::<usize>()
+        events.into_iter().filter(|e| e.type_name() == "MatchmakingSucceeded").map(|e| e.tickets().len()).sum::<usize>()
     });
     run_simulated(&mut mm, items, 1.0, until);
     drop(mm);

@@ -335,7 +335,7 @@ unsafe extern "C" {
 /// quality). The sample with the most waiting tickets gives the report's figure.
 struct MemorySampler {
     baseline_kib: Option<u64>,
-    events: crossbeam_channel::Receiver<rallypoint::events::Event>,
+    events: crossbeam_channel::Receiver<Vec<rallypoint::events::Event>>,
     tickets: crossbeam_channel::Receiver<TicketMsg>,
     consumer_held: Arc<AtomicU64>,
     /// `(engine bytes, waiting tickets)` at the largest pool sampled.
@@ -368,7 +368,7 @@ impl MemorySampler {
 /// ticket's players, the memory sampler that watches both channels and the consumer's
 /// holdings (baseline RSS `rss0`), and the thread.
 fn spawn_consumer(
-    events: crossbeam_channel::Receiver<rallypoint::events::Event>,
+    mut events: rallypoint::events::EventReceiver,
     setup: ConsumerSetup,
     base: Time,
     real: Option<Instant>,
@@ -378,7 +378,7 @@ fn spawn_consumer(
     let held = Arc::new(AtomicU64::new(0));
     let memory = MemorySampler {
         baseline_kib: rss0,
-        events: events.clone(),
+        events: events.batches().clone(),
         tickets: tickets.clone(),
         consumer_held: held.clone(),
         best: None,
@@ -387,9 +387,13 @@ fn spawn_consumer(
         .name("loadtest-consumer".into())
         .spawn(move || {
             let mut consumer = Consumer::new(setup, base, real, held);
-            for event in events.iter() {
+            // A batch is a cycle's events (or a cancellation's): the tickets submitted
+            // before it are known by the time it arrives.
+            while let Ok(batch) = events.recv_batch() {
                 consumer.take_tickets(&tickets);
-                consumer.event(&event);
+                for event in &batch {
+                    consumer.event(event);
+                }
                 consumer.publish_held();
             }
             consumer.take_tickets(&tickets);
@@ -406,7 +410,7 @@ const SIM_BASE: Time = Time::from_millis(1_767_225_600_000);
 #[allow(clippy::too_many_arguments)]
 fn run_simulated(
     mut mm: Matchmaker,
-    events: crossbeam_channel::Receiver<rallypoint::events::Event>,
+    events: rallypoint::events::EventReceiver,
     source: &Source,
     setup: ConsumerSetup,
     cycle: f64,
@@ -527,7 +531,7 @@ fn run_simulated(
 #[allow(clippy::too_many_arguments)]
 fn run_real(
     mut mm: Matchmaker,
-    events: crossbeam_channel::Receiver<rallypoint::events::Event>,
+    events: rallypoint::events::EventReceiver,
     source: Source,
     setup: ConsumerSetup,
     cycle: f64,

@@ -598,6 +598,105 @@ impl Serialize for MetricJson<'_> {
     }
 }
 
+/// The receiving end of a matchmaker's event stream.
+///
+/// Events arrive in emission order. The matchmaker hands them over a batch at a time (all
+/// the events of one cycle, or of one `StopMatchmaking`), so that a cycle that matches
+/// thousands of tickets crosses the channel once rather than once per event; this type
+/// gives them back one by one ([`recv`](Self::recv), [`iter`](Self::iter), …) or a batch at
+/// a time ([`recv_batch`](Self::recv_batch)). [`batches`](Self::batches) is the underlying
+/// channel, for `crossbeam_channel::select!`.
+#[derive(Debug)]
+pub struct EventReceiver {
+    batches: crossbeam_channel::Receiver<Vec<Event>>,
+    /// The rest of the batch being handed out.
+    pending: std::vec::IntoIter<Event>,
+}
+
+impl EventReceiver {
+    pub(crate) fn new(batches: crossbeam_channel::Receiver<Vec<Event>>) -> EventReceiver {
+        EventReceiver { batches, pending: Vec::new().into_iter() }
+    }
+
+    /// The next event, waiting for one; an error once the matchmaker is gone and every
+    /// event was received.
+    ///
+    /// # Errors
+    /// [`crossbeam_channel::RecvError`] when the stream has ended.
+    pub fn recv(&mut self) -> Result<Event, crossbeam_channel::RecvError> {
+        loop {
+            if let Some(event) = self.pending.next() {
+                return Ok(event);
+            }
+            self.pending = self.batches.recv()?.into_iter();
+        }
+    }
+
+    /// The next event if one is ready.
+    ///
+    /// # Errors
+    /// `Empty` when none is ready yet, `Disconnected` when the stream has ended.
+    pub fn try_recv(&mut self) -> Result<Event, crossbeam_channel::TryRecvError> {
+        loop {
+            if let Some(event) = self.pending.next() {
+                return Ok(event);
+            }
+            self.pending = self.batches.try_recv()?.into_iter();
+        }
+    }
+
+    /// The rest of the current batch, or else the next batch, waiting for one.
+    ///
+    /// # Errors
+    /// [`crossbeam_channel::RecvError`] when the stream has ended.
+    pub fn recv_batch(&mut self) -> Result<Vec<Event>, crossbeam_channel::RecvError> {
+        let rest: Vec<Event> = self.pending.by_ref().collect();
+        if rest.is_empty() { self.batches.recv() } else { Ok(rest) }
+    }
+
+    /// Every event until the stream ends, waiting for each.
+    pub fn iter(&mut self) -> impl Iterator<Item = Event> + '_ {
+        std::iter::from_fn(|| self.recv().ok())
+    }
+
+    /// The events ready now.
+    pub fn try_iter(&mut self) -> impl Iterator<Item = Event> + '_ {
+        std::iter::from_fn(|| self.try_recv().ok())
+    }
+
+    /// Whether no event is ready now.
+    pub fn is_empty(&self) -> bool {
+        self.pending.len() == 0 && self.batches.is_empty()
+    }
+
+    /// The channel of batches underneath, e.g. to wait on it with other channels.
+    pub fn batches(&self) -> &crossbeam_channel::Receiver<Vec<Event>> {
+        &self.batches
+    }
+}
+
+impl IntoIterator for EventReceiver {
+    type Item = Event;
+    type IntoIter = EventIntoIter;
+
+    /// Every event until the stream ends, waiting for each.
+    fn into_iter(self) -> EventIntoIter {
+        EventIntoIter(self)
+    }
+}
+
+/// [`EventReceiver`]'s owning iterator: every event until the stream ends.
+#[derive(Debug)]
+pub struct EventIntoIter(EventReceiver);
+
+impl Iterator for EventIntoIter {
+    type Item = Event;
+
+    fn next(&mut self) -> Option<Event> {
+        self.0.recv().ok()
+    }
+}
+
 /// Deterministic UUIDs (version 4 layout) from a seed: event IDs and match IDs that are the
 /// same on every run of a simulation. Not for anything that must be unguessable.
 #[derive(Debug, Clone)]

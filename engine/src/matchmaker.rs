@@ -22,7 +22,9 @@ type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState
 
 use crate::api::{ApiError, AttributeValue, MatchmakingTicket, Player, StartMatchmakingRequest, TicketStatus};
 use crate::config::{FlexMatchMode, MatchmakingConfiguration};
-use crate::events::{self, Event, EventDetail, EventPlayer, EventTicket, RuleMetric, UuidGen, WaitEstimate};
+use crate::events::{
+    self, Event, EventDetail, EventPlayer, EventReceiver, EventTicket, RuleMetric, UuidGen, WaitEstimate,
+};
 use crate::expr::AttrType;
 use crate::intern::{Interner, Sym};
 use crate::pool::{MAX_LOCATIONS, NewPlayer, PlayerValue, Pool};
@@ -157,7 +159,10 @@ pub struct Matchmaker {
     records: Records,
     /// `(end, record)` of finished tickets, in the order they finished.
     finished: VecDeque<(Time, RecordRef)>,
-    events: Sender<Event>,
+    /// Where events go, a batch at a time (see [`EventReceiver`]).
+    events: Sender<Vec<Event>>,
+    /// The events of the call in progress, sent when it returns ([`Matchmaker::flush`]).
+    outbox: Vec<Event>,
     ids: UuidGen,
     /// Reused by `start_matchmaking` to encode a ticket's players.
     encode_scratch: Vec<u8>,
@@ -438,7 +443,7 @@ impl Matchmaker {
     ///
     /// # Panics
     /// If the worker thread pool cannot be created.
-    pub fn new(options: MatchmakerOptions) -> (Matchmaker, Receiver<Event>) {
+    pub fn new(options: MatchmakerOptions) -> (Matchmaker, EventReceiver) {
         let (tx, rx) = crossbeam_channel::unbounded();
         let workers = rayon::ThreadPoolBuilder::new()
             .num_threads(options.threads)
@@ -458,12 +463,13 @@ impl Matchmaker {
             records: Records::default(),
             finished: VecDeque::new(),
             events: tx,
+            outbox: Vec::new(),
             ids,
             encode_scratch: Vec::new(),
             workers,
             plugin_host: None,
         };
-        (mm, rx)
+        (mm, EventReceiver::new(rx))
     }
 
     /// Adds a configuration with its (validated) rule set.
@@ -682,8 +688,9 @@ impl Matchmaker {
         }
         let event = self.finish(rec, now, TicketStatus::Cancelled, Reason::Cancelled, Message::Cancelled, Some(true));
         if let Some(e) = event {
-            let _ = self.events.send(e);
+            self.send(e);
         }
+        self.flush();
         Ok(())
     }
 
@@ -789,6 +796,7 @@ impl Matchmaker {
             self.tick_config(c, now, &mut stats);
         }
         self.expire_finished(now);
+        self.flush();
         stats.waiting = self.waiting();
         stats
     }
@@ -983,10 +991,19 @@ impl Matchmaker {
         Some(self.event(c, now, detail))
     }
 
-    /// Sends an event. Events are produced on the owning thread, in a deterministic order,
-    /// after the parallel part of the cycle. A caller that dropped the receiver gets none.
-    fn send(&self, event: Event) {
-        let _ = self.events.send(event);
+    /// Queues an event for the receiver. Events are produced on the owning thread, in a
+    /// deterministic order, after the parallel part of the cycle.
+    fn send(&mut self, event: Event) {
+        self.outbox.push(event);
+    }
+
+    /// Sends the queued events as one batch: every public call that produces events ends
+    /// with this, so its events reach the receiver when it returns. A caller that dropped
+    /// the receiver gets none.
+    fn flush(&mut self) {
+        if !self.outbox.is_empty() {
+            let _ = self.events.send(std::mem::take(&mut self.outbox));
+        }
     }
 
     fn event(&mut self, c: usize, now: Time, detail: EventDetail) -> Event {

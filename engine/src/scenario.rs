@@ -97,7 +97,7 @@ impl Scenario {
         options: MatchmakerOptions,
         mut observe: impl FnMut(SimulationStep<'_>),
     ) -> Result<Matchmaker, ApiError> {
-        let (mut mm, events) = Matchmaker::new(options);
+        let (mut mm, mut events) = Matchmaker::new(options);
         mm.add_configuration(self.configuration.clone(), rule_set)?;
         let mut next = 0;
         let cycles = (self.until / self.cycle_seconds).floor() as u64;

@@ -427,7 +427,7 @@ fn simulate(kind: Kind, pool: &[TicketSpec], threads: usize) -> Run {
     let mut options = MatchmakerOptions::new(42);
     options.threads = threads;
     options.retention_seconds = None;
-    let (mut mm, rx) = Matchmaker::new(options);
+    let (mut mm, mut rx) = Matchmaker::new(options);
     mm.add_configuration(configuration, &rule_set).expect("configuration accepted");
     let ctx = mm.envelope(CONFIG_NAME);
 

@@ -33,7 +33,7 @@ fn request(ticket: &str, player: &str, skill: f64) -> StartMatchmakingRequest {
 }
 
 /// A matchmaker with one configuration, of `rule_set_text`.
-fn matchmaker_for(rule_set_text: &str) -> (Matchmaker, Receiver<Event>) {
+fn matchmaker_for(rule_set_text: &str) -> (Matchmaker, EventReceiver) {
     let (mut mm, rx) = Matchmaker::new(MatchmakerOptions::new(1));
     mm.add_configuration(configuration(""), &rule_set(rule_set_text)).unwrap();
     (mm, rx)
@@ -46,13 +46,48 @@ fn located(ticket: &str, skill: f64, location: &str, ms: u32) -> StartMatchmakin
     r
 }
 
-fn matchmaker() -> (Matchmaker, Receiver<Event>) {
+fn matchmaker() -> (Matchmaker, EventReceiver) {
     matchmaker_for(DUEL)
 }
 
 #[test]
+fn events_arrive_one_batch_per_call_when_it_returns() {
+    let (mut mm, mut events) = matchmaker();
+    for (t, skill) in [("a", 1000.0), ("b", 1010.0), ("c", 2000.0)] {
+        mm.start_matchmaking(Time(1000), request(t, &format!("p{t}"), skill)).unwrap();
+    }
+    assert!(events.is_empty(), "StartMatchmaking emits nothing");
+    mm.tick(Time(2000));
+    // The whole cycle in one batch, in emission order.
+    let batch: Vec<String> = events
+        .batches()
+        .try_recv()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{} {:?}", e.type_name(), e.ticket_ids().collect::<Vec<_>>()))
+        .collect();
+    expect![[r#"
+        [
+            "MatchmakingSearching [\"a\"]",
+            "MatchmakingSearching [\"b\"]",
+            "MatchmakingSearching [\"c\"]",
+            "PotentialMatchCreated [\"a\", \"b\"]",
+            "MatchmakingSucceeded [\"a\", \"b\"]",
+        ]
+    "#]]
+    .assert_debug_eq(&batch);
+    // A cancellation's event is there as soon as StopMatchmaking returns, and event-by-event
+    // reading sees it too.
+    mm.stop_matchmaking(Time(2500), "c").unwrap();
+    assert_eq!(events.try_recv().map(|e| e.type_name()), Ok("MatchmakingCancelled"));
+    assert!(events.is_empty());
+    drop(mm);
+    assert!(events.recv().is_err(), "the stream ends with the matchmaker");
+}
+
+#[test]
 fn intake_accepts_requests_from_other_threads() {
-    let (mut mm, events) = matchmaker();
+    let (mut mm, mut events) = matchmaker();
     let intake = mm.intake();
     let replies: Vec<_> = std::thread::scope(|s| {
         let a = s.spawn(|| intake.start_matchmaking(Time(1000), request("a", "pa", 1000.0)));
@@ -138,7 +173,7 @@ fn finished_tickets_expire_after_retention() {
 
 #[test]
 fn configurations_have_their_own_pools_but_share_players() {
-    let (mut mm, events) = matchmaker();
+    let (mut mm, mut events) = matchmaker();
     let other =
         r#"{"Name": "casual", "RuleSetName": "casual", "RequestTimeoutSeconds": 60, "AcceptanceRequired": false}"#;
     mm.add_configuration(crate::config::check(other).value.unwrap(), &rule_set(DUEL)).unwrap();
@@ -162,8 +197,8 @@ fn configurations_have_their_own_pools_but_share_players() {
 
 #[test]
 fn wait_estimate_is_the_median_of_recent_waits_once_five_tickets_matched() {
-    let (mut mm, events) = matchmaker();
-    let estimates = |events: &Receiver<Event>| -> Vec<String> {
+    let (mut mm, mut events) = matchmaker();
+    let estimates = |events: &mut EventReceiver| -> Vec<String> {
         events
             .try_iter()
             .filter_map(|e| match e.detail {
@@ -183,12 +218,12 @@ fn wait_estimate_is_the_median_of_recent_waits_once_five_tickets_matched() {
     }
     assert_eq!(mm.tick(Time(4000)).matches, 3);
     // Nothing had matched when these six started searching.
-    assert_eq!(estimates(&events), vec!["NotAvailable"; 6]);
+    assert_eq!(estimates(&mut events), vec!["NotAvailable"; 6]);
     // Six samples now: the median (upper of the middle two of 0 0 0 4 4 4) is 4 s.
     mm.start_matchmaking(Time(5000), request("c0", "pc0", 9000.0)).unwrap();
     assert_eq!(mm.ticket("c0").unwrap().estimated_wait_time, Some(4));
     mm.tick(Time(5000));
-    assert_eq!(estimates(&events), vec!["Seconds(4)"]);
+    assert_eq!(estimates(&mut events), vec!["Seconds(4)"]);
 }
 
 #[test]
@@ -253,7 +288,7 @@ fn timed_out_tickets_report_the_rule_evaluations_of_their_failed_searches() {
       "teams": [{"name": "duelist", "minPlayers": 1, "maxPlayers": 1, "quantity": 2}],
       "rules": [{"name": "Band", "type": "batchDistance", "batchAttribute": "skill", "maxDistance": 50},
                 {"name": "Ping", "type": "latency", "maxLatency": 50, "maxDistance": 10, "distanceReference": "min"}]}"#;
-    let (mut mm, events) = matchmaker_for(PING);
+    let (mut mm, mut events) = matchmaker_for(PING);
     let located = |ticket: &str, ms: u32| located(ticket, 1000.0, "us-east-1", ms);
     mm.start_matchmaking(Time(1000), located("a", 20)).unwrap();
     mm.start_matchmaking(Time(1000), located("b", 45)).unwrap();
@@ -302,7 +337,7 @@ fn a_ticket_finds_the_players_it_shares_a_location_with_past_many_closer_in_skil
       "teams": [{"name": "pair", "minPlayers": 2, "maxPlayers": 2, "quantity": 2}],
       "rules": [{"name": "Band", "type": "batchDistance", "batchAttribute": "skill", "maxDistance": 100},
                 {"name": "Ping", "type": "latency", "maxLatency": 50}]}"#;
-    let (mut mm, events) = matchmaker_for(PING);
+    let (mut mm, mut events) = matchmaker_for(PING);
     mm.start_matchmaking(Time(1000), located("a", 1000.0, "us-east-1", 20)).unwrap();
     for i in 0..60 {
         mm.start_matchmaking(Time(1001 + i), located(&format!("e{i}"), 1001.0 + i as f64, "eu-west-1", 20)).unwrap();
