@@ -712,18 +712,37 @@ impl UuidGen {
 
     /// The next UUID, lower-case hyphenated (`xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx`).
     pub fn next_uuid(&mut self) -> String {
-        let bits = (u128::from(self.next_u64()) << 64) | u128::from(self.next_u64());
-        format_uuid_v4(bits)
+        let uuid = self.nth(0);
+        self.state = self.state.wrapping_add(SPLITMIX_GAMMA.wrapping_mul(2));
+        uuid
     }
 
-    /// splitmix64.
-    fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+    /// A generator positioned at the next `n` UUIDs, which [`UuidGen::nth`] reads in any
+    /// order (and from any thread); this one continues after them. So UUIDs can be given
+    /// out in parallel and still be exactly the sequence `next_uuid` would have produced.
+    pub fn take(&mut self, n: usize) -> UuidGen {
+        let at = self.clone();
+        self.state = self.state.wrapping_add(SPLITMIX_GAMMA.wrapping_mul(2 * n as u64));
+        at
     }
+
+    /// The UUID `next_uuid` would return after `i` others, without advancing.
+    pub fn nth(&self, i: usize) -> String {
+        // splitmix64: output k is a mix of the state advanced k times by the gamma.
+        let at = |k: u64| splitmix64(self.state.wrapping_add(SPLITMIX_GAMMA.wrapping_mul(k)));
+        let k = 2 * i as u64;
+        format_uuid_v4((u128::from(at(k + 1)) << 64) | u128::from(at(k + 2)))
+    }
+}
+
+/// splitmix64's increment.
+const SPLITMIX_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// splitmix64's output function.
+fn splitmix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// `bits` as a version-4, RFC 4122-variant UUID string (the version and variant bits are

@@ -15,6 +15,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender};
+use rayon::prelude::*;
 
 /// Ticket and player ids are hashed on every request; foldhash is several times faster than
 /// SipHash and still seeded per map.
@@ -808,21 +809,32 @@ impl Matchmaker {
             None => WaitEstimate::NotAvailable,
         };
         let queued = std::mem::take(&mut self.configs[c].queued);
+        let mut searching = Vec::with_capacity(queued.len());
         for &rec in &queued {
             let Some(r) = self.records.get_mut_ref(rec) else { continue };
             if r.status != TicketStatus::Queued {
                 continue;
             }
             r.status = TicketStatus::Searching;
-            stats.searching += 1;
-            let ticket = event_ticket(r, None);
-            let event = self.event(
-                c,
-                now,
-                EventDetail::MatchmakingSearching { tickets: vec![ticket], estimated_wait: estimate },
-            );
-            self.send(event);
+            searching.push(rec.index);
         }
+        stats.searching += searching.len();
+        // The events are built on the search threads (they only read the records), with
+        // the ids `next_uuid` would have given them one by one.
+        let ids = self.ids.take(searching.len());
+        let (records, name) = (&self.records, &self.configs[c].name);
+        build_events(&self.workers, &mut self.outbox, &searching, |i, &rec| {
+            let r = records.get(rec).expect("a searching ticket has a record");
+            [Event {
+                id: ids.nth(i),
+                time: now,
+                configuration_name: name.clone(),
+                detail: EventDetail::MatchmakingSearching {
+                    tickets: vec![event_ticket(r, None)],
+                    estimated_wait: estimate,
+                },
+            }]
+        });
         // Keep the buffer for the next cycle's arrivals, but not a burst's worth of it.
         let mut queued = queued;
         queued.clear();
@@ -878,11 +890,18 @@ impl Matchmaker {
             m.1 = m.1.saturating_add(fail);
         }
         state.pool.recycle_metrics(output.anchor_metrics);
-        // 4. Emit matches.
+        // 4. Emit matches: their events are built on the search threads from the records
+        // as they are, then the records and the pool are updated here.
+        let state = &self.configs[c];
+        let ids = self.ids.take(3 * output.proposals.len());
+        let records = &self.records;
+        build_events(&self.workers, &mut self.outbox, &output.proposals, |i, proposal| {
+            match_events(state, records, proposal, now, &ids, 3 * i)
+        });
         for proposal in &output.proposals {
             stats.matches += 1;
             stats.matched_tickets += proposal.tickets.len();
-            self.emit_match(c, now, proposal);
+            self.commit_match(c, now, proposal);
         }
         if !output.proposals.is_empty() {
             let state = &mut self.configs[c];
@@ -890,15 +909,14 @@ impl Matchmaker {
         }
     }
 
-    fn emit_match(&mut self, c: usize, now: Time, proposal: &Proposal) {
-        let match_id = self.ids.next_uuid();
-        let mut tickets = Vec::with_capacity(proposal.tickets.len());
+    /// Marks a proposed match's tickets completed and takes them out of the pool (its
+    /// events are already built).
+    fn commit_match(&mut self, c: usize, now: Time, proposal: &Proposal) {
         for &(slot, team) in &proposal.tickets {
             let state = &mut self.configs[c];
             let rec = std::mem::replace(&mut state.slot_ticket[slot as usize], NO_RECORD);
             state.pool.remove(slot);
             state.clear_metrics(slot);
-            let team_name = &state.team_names[team as usize];
             let r = self.records.get_mut(rec).expect("proposed slot holds a ticket");
             let wait = now.secs_since(r.start).max(0.0) as u32;
             if state.waits.len() == WAIT_SAMPLES {
@@ -909,35 +927,9 @@ impl Matchmaker {
             r.status = TicketStatus::Completed;
             r.end = Some(now);
             r.team = team;
-            tickets.push(event_ticket(r, Some(team_name)));
             self.records.clear_active_players(rec);
             self.finished.push_back((now, self.records.reference(rec)));
         }
-        let state = &self.configs[c];
-        let metrics = state
-            .rule_names
-            .iter()
-            .zip(&proposal.metrics)
-            .map(|(name, &(pass, fail))| RuleMetric {
-                rule_name: name.clone(),
-                passed_count: u64::from(pass),
-                failed_count: u64::from(fail),
-            })
-            .collect();
-        let created = self.event(
-            c,
-            now,
-            EventDetail::PotentialMatchCreated {
-                tickets: tickets.clone(),
-                acceptance_required: false,
-                acceptance_timeout: None,
-                rule_evaluation_metrics: metrics,
-                match_id: match_id.clone(),
-            },
-        );
-        self.send(created);
-        let succeeded = self.event(c, now, EventDetail::MatchmakingSucceeded { tickets, match_id, game_session: None });
-        self.send(succeeded);
     }
 
     /// Moves a ticket to a terminal status; returns its event when `event` says which kind
@@ -1034,6 +1026,81 @@ fn event_ticket(r: &TicketRecord, team: Option<&Arc<str>>) -> EventTicket {
             .map(|p| EventPlayer { player_id: p.clone(), team: team.cloned(), accepted: None, player_session_id: None })
             .collect(),
     }
+}
+
+/// Items whose events are built per rayon task at least: an event takes a few hundred
+/// nanoseconds to build, and waking the search threads some microseconds.
+const EVENTS_PER_TASK: usize = 256;
+
+/// Appends the `N` events `build(i, &items[i])` of every item to `outbox`, in item order:
+/// on the search threads when there are enough items to be worth waking them.
+fn build_events<T: Sync, const N: usize>(
+    workers: &rayon::ThreadPool,
+    outbox: &mut Vec<Event>,
+    items: &[T],
+    build: impl Fn(usize, &T) -> [Event; N] + Sync,
+) {
+    if items.len() < 2 * EVENTS_PER_TASK {
+        outbox.extend(items.iter().enumerate().flat_map(|(i, item)| build(i, item)));
+    } else {
+        workers.install(|| {
+            outbox.par_extend(
+                items.par_iter().with_min_len(EVENTS_PER_TASK).enumerate().flat_map_iter(|(i, item)| build(i, item)),
+            );
+        });
+    }
+}
+
+/// A proposed match's `PotentialMatchCreated` and `MatchmakingSucceeded`, from its tickets'
+/// records before the match is committed; `ids.nth(first)` is the match id and the next two
+/// the events' ids.
+fn match_events(
+    state: &ConfigState,
+    records: &Records,
+    proposal: &Proposal,
+    now: Time,
+    ids: &UuidGen,
+    first: usize,
+) -> [Event; 2] {
+    let tickets: Vec<EventTicket> = proposal
+        .tickets
+        .iter()
+        .map(|&(slot, team)| {
+            let rec = state.slot_ticket[slot as usize];
+            let r = records.get(rec).expect("proposed slot holds a ticket");
+            event_ticket(r, Some(&state.team_names[team as usize]))
+        })
+        .collect();
+    let metrics = state
+        .rule_names
+        .iter()
+        .zip(&proposal.metrics)
+        .map(|(name, &(pass, fail))| RuleMetric {
+            rule_name: name.clone(),
+            passed_count: u64::from(pass),
+            failed_count: u64::from(fail),
+        })
+        .collect();
+    let match_id = ids.nth(first);
+    let event = |k: usize, detail: EventDetail| Event {
+        id: ids.nth(first + k),
+        time: now,
+        configuration_name: state.name.clone(),
+        detail,
+    };
+    [
+        event(
+            1,
+            EventDetail::PotentialMatchCreated {
+                tickets: tickets.clone(),
+                acceptance_required: false,
+                acceptance_timeout: None,
+                rule_evaluation_metrics: metrics,
+                match_id: match_id.clone(),
+            },
+        ),
+        event(2, EventDetail::MatchmakingSucceeded { tickets, match_id, game_session: None }),
+    ]
 }
 
 fn wait_estimate(waits: &VecDeque<u32>) -> Option<u32> {

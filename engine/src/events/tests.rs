@@ -677,6 +677,25 @@ fn uuids_are_deterministic_and_well_formed() {
 }
 
 #[test]
+fn uuids_taken_in_a_block_are_the_sequence_next_uuid_gives() {
+    let mut sequential = UuidGen::new(7);
+    let expected: Vec<String> = (0..10).map(|_| sequential.next_uuid()).collect();
+    let mut g = UuidGen::new(7);
+    let first = g.next_uuid();
+    let block = g.take(6);
+    // Read out of order, as parallel workers would.
+    let mut read: Vec<(usize, String)> = [5, 0, 3, 1, 4, 2].iter().map(|&i| (i, block.nth(i))).collect();
+    read.sort();
+    let after: Vec<String> = (0..3).map(|_| g.next_uuid()).collect();
+    let mut all = vec![first];
+    all.extend(read.into_iter().map(|(_, id)| id));
+    all.extend(after);
+    assert_eq!(all, expected);
+    // The seed-7 sequence itself is fixed: recorded event logs depend on it.
+    expect_test::expect!["63cbe1e4-5932-4dd7-844c-3cd7f43c661c"].assert_eq(&expected[0]);
+}
+
+#[test]
 fn context_for_a_configuration() {
     let config = crate::config::check(
         r#"{"Name": "ranked", "RuleSetName": "rs", "RequestTimeoutSeconds": 60, "AcceptanceRequired": false,

@@ -86,6 +86,43 @@ fn events_arrive_one_batch_per_call_when_it_returns() {
 }
 
 #[test]
+fn a_large_cycles_events_are_built_in_order_with_the_seeded_ids() {
+    // Enough tickets and matches that their events are built on the search threads.
+    let n = 4 * EVENTS_PER_TASK;
+    let (mut mm, mut events) = matchmaker();
+    for i in 0..n {
+        mm.start_matchmaking(Time(1000), request(&format!("t{i}"), &format!("p{i}"), (i / 2) as f64 * 1000.0)).unwrap();
+    }
+    let stats = mm.tick(Time(2000));
+    assert_eq!((stats.searching, stats.matches), (n, n / 2));
+    let got: Vec<Event> = events.try_iter().collect();
+    // The same seed's ids in emission order, a match's id just before its
+    // PotentialMatchCreated's own, and tickets in submission order.
+    let mut ids = UuidGen::new(1);
+    let mut expected = Vec::new();
+    for i in 0..n {
+        expected.push(format!("{} MatchmakingSearching t{i}", ids.next_uuid()));
+    }
+    for m in 0..n / 2 {
+        let match_id = ids.next_uuid();
+        let tickets = format!("t{} t{}", 2 * m, 2 * m + 1);
+        expected.push(format!("{} PotentialMatchCreated {tickets} in {match_id}", ids.next_uuid()));
+        expected.push(format!("{} MatchmakingSucceeded {tickets} in {match_id}", ids.next_uuid()));
+    }
+    let shown: Vec<String> = got
+        .iter()
+        .map(|e| {
+            let tickets = e.ticket_ids().collect::<Vec<_>>().join(" ");
+            match e.match_id() {
+                Some(m) => format!("{} {} {tickets} in {m}", e.id, e.type_name()),
+                None => format!("{} {} {tickets}", e.id, e.type_name()),
+            }
+        })
+        .collect();
+    assert_eq!(shown, expected);
+}
+
+#[test]
 fn intake_accepts_requests_from_other_threads() {
     let (mut mm, mut events) = matchmaker();
     let intake = mm.intake();
