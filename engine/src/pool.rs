@@ -26,10 +26,14 @@ use crate::time::Time;
 /// Most distinct latency locations per configuration (one bit each in a `u64` mask).
 pub(crate) const MAX_LOCATIONS: usize = 64;
 
-/// Tickets per search segment. Fixed, so results do not depend on the thread count.
+/// Tickets per search segment at most, and at least. A pool is cut into
+/// [`SEGMENTS_PER_POOL`] segments within these bounds: the size depends only on the pool,
+/// so results do not depend on the thread count.
 pub(crate) const SEGMENT: usize = 4096;
-/// Pools with fewer waiting tickets are searched in `Pool::small_segment_size` segments.
-pub(crate) const SMALL_POOL: usize = 65_536;
+pub(crate) const MIN_SEGMENT: usize = 512;
+/// Segments a pool is cut into while that keeps them between [`MIN_SEGMENT`] and
+/// [`SEGMENT`] tickets: enough that a small pool still keeps several threads busy.
+pub(crate) const SEGMENTS_PER_POOL: usize = 8;
 
 /// Index of a party aggregation in the per-attribute `[min, max, avg]` triple.
 pub(crate) fn number_agg_index(a: NumberAggregation) -> usize {
@@ -376,11 +380,10 @@ pub(crate) struct Pool {
     /// Whether the search still searches the anchors it could skip, and asserts that they
     /// fail exactly as recorded (debug builds: every test run checks the skip rule).
     pub(crate) verify_skips: bool,
-    /// Tickets per search segment (tests use small segments to exercise their edges).
+    /// Tickets per search segment at most and at least (tests use small segments to
+    /// exercise their edges).
     pub(crate) segment_size: usize,
-    /// Tickets per search segment while the pool holds fewer than [`SMALL_POOL`] tickets:
-    /// smaller, so that a small pool's biggest game mode still makes several tasks.
-    pub(crate) small_segment_size: usize,
+    pub(crate) min_segment_size: usize,
     /// Per-location latencies of every ticket, appended at insert (so in seq order, the
     /// order in which a search visits anchors) and compacted by `refresh` once mostly
     /// garbage: `(location, [min, max, avg] ms)` for the locations every party member
@@ -428,7 +431,7 @@ impl Pool {
             skip_unchanged: true,
             verify_skips: cfg!(debug_assertions),
             segment_size: SEGMENT,
-            small_segment_size: SEGMENT / 4,
+            min_segment_size: MIN_SEGMENT,
             latency_arena: Vec::new(),
             latency_spans: Vec::new(),
             latency_live: 0,

@@ -48,8 +48,8 @@ use rayon::prelude::*;
 use crate::expr::Candidate;
 use crate::intern::Sym;
 use crate::pool::{
-    Entry, MAX_LOCATIONS, Pool, SIGNATURE_BASE_LEVEL, SIGNATURE_EVERY_LEVEL, SIGNATURE_LISTS, SMALL_POOL, SearchMemory,
-    SegmentBounds, list_agg_index, number_agg_index,
+    Entry, MAX_LOCATIONS, Pool, SEGMENTS_PER_POOL, SIGNATURE_BASE_LEVEL, SIGNATURE_EVERY_LEVEL, SIGNATURE_LISTS,
+    SearchMemory, SegmentBounds, list_agg_index, number_agg_index,
 };
 use crate::ruleset::{
     CompiledKind, CompiledRules, DistanceReference, ExpansionAgeSelection, MapKey, Phase, RuleScratch, SortDirection,
@@ -107,10 +107,9 @@ struct Segment {
 /// Runs one search cycle. `pool.refresh()` must have been called since the last change.
 pub(crate) fn search_cycle(pool: &Pool, rules: &CompiledRules, plugins: &PluginRules, now: Time) -> CycleOutput {
     // Segment boundaries depend only on the pool, so results do not depend on the thread
-    // count; a small pool gets smaller segments, so that its biggest game mode is still
-    // several tasks.
+    // count; a small pool gets smaller segments, so that it is still several tasks.
     let waiting: usize = pool.shards.iter().map(|s| s.entries.len()).sum();
-    let segment = if waiting < SMALL_POOL { pool.small_segment_size } else { pool.segment_size }.max(1);
+    let segment = (waiting / SEGMENTS_PER_POOL).clamp(pool.min_segment_size.max(1), pool.segment_size.max(1));
     let mut work: Vec<Segment> = Vec::new();
     for (shard, s) in pool.shards.iter().enumerate() {
         let n = s.entries.len();
@@ -2194,7 +2193,7 @@ mod tests {
         let mut pools: Vec<Pool> = (0..3).map(|_| Pool::new(&rules)).collect();
         for (i, pool) in pools.iter_mut().enumerate() {
             pool.segment_size = segment;
-            pool.small_segment_size = segment;
+            pool.min_segment_size = segment;
             pool.verify_skips = i == 1;
             pool.skip_unchanged = i < 2;
         }
@@ -2474,7 +2473,7 @@ mod tests {
             pools[1].native_rules = false;
             for pool in &mut pools {
                 pool.segment_size = 64;
-                pool.small_segment_size = 64;
+                pool.min_segment_size = 64;
                 pool.verify_skips = false;
             }
             let mut rng = Rng(11);
