@@ -1249,6 +1249,9 @@ struct AnchorFilter {
     latency_newer: u32,
     newer_than: u64,
     lists: u32,
+    /// Whether seq order is age order: then a ticket with a seq above the anchor's
+    /// (`newer_than`) is no older than it, and one below no newer.
+    ages_ordered: bool,
     /// Whether the signature's list part is checked: its column's `minCount` is positive at
     /// every level.
     check_lists: bool,
@@ -1326,6 +1329,7 @@ impl AnchorFilter {
         self.latency_newer = if base_level { base } else { every };
         // Without seq order being age order, no ticket is known to be newer.
         self.newer_than = if pool.seq_order_is_age_order { seq } else { u64::MAX };
+        self.ages_ordered = pool.seq_order_is_age_order;
         self.lists = if self.check_lists { signature & SIGNATURE_LISTS } else { 0 };
         let nb = layout.native.bit_columns.len();
         for (column, _, _, bits) in &mut self.bit_rules {
@@ -1341,9 +1345,15 @@ impl AnchorFilter {
             return false;
         }
         let pool = ctx.pool;
-        let start = pool.start[slot as usize];
         // The pair's expansion age: the younger ticket's (newest), the older one's (oldest).
-        let pair = if ctx.newest { start.max(self.start) } else { start.min(self.start) };
+        // When seq order is age order, that is the anchor's own for a newer ticket (oldest)
+        // or an older one (newest), with no need to read the ticket's start.
+        let pair = if self.ages_ordered && (seq > self.newer_than) != ctx.newest {
+            self.start
+        } else {
+            let start = pool.start[slot as usize];
+            if ctx.newest { start.max(self.start) } else { start.min(self.start) }
+        };
         let age_ms = ctx.now.0.saturating_sub(pair.0);
         let level = |cuts: &[u64]| cuts.iter().take_while(|&&c| age_ms >= c).count();
         let nm = pool.layout.masks_per_ticket;
@@ -2033,87 +2043,98 @@ mod tests {
         let rule_set = crate::ruleset::check(SQUADS).value.expect("valid rule set");
         let rules = crate::ruleset::compile(&rule_set);
         let plugins = PluginRules::default();
-        let mut pool = Pool::new(&rules);
-        let mut rng = Rng(7);
-        let now = 1_000_000u64;
-        let mut tickets: Vec<(u32, u64, Vec<NewPlayer>)> = Vec::new();
-        for _ in 0..160 {
-            let players = squad(&mut rng);
-            let start = now - rng.below(30_000);
-            let slot = pool.insert(Time(start), &players);
-            tickets.push((slot, start, players));
-        }
-        pool.refresh();
-        // Brute force, from the players: a location every member reported, at the members'
-        // average (the Ping rule's aggregation, rounded as the pool stores it); the maps
-        // every member lists (SharedMap's party aggregation).
-        let acceptable = |players: &[NewPlayer], max: f64| -> u64 {
-            (0..64u8)
-                .filter(|&loc| {
-                    let ms: Vec<u32> =
-                        players.iter().filter_map(|p| p.latency.iter().find(|l| l.0 == loc).map(|l| l.1)).collect();
-                    ms.len() == players.len()
-                        && f64::from((ms.iter().map(|&m| f64::from(m)).sum::<f64>() / ms.len() as f64) as f32) <= max
-                })
-                .fold(0, |mask, loc| mask | 1 << loc)
-        };
-        let maps = |players: &[NewPlayer]| -> Vec<Sym> {
-            let list = |p: &NewPlayer| match &p.values[2] {
-                Some(PlayerValue::List(l)) => l.clone(),
-                _ => Vec::new(),
+        // Arrivals in age order (the filter then knows which tickets are newer than the
+        // anchor without reading their start) and out of it; either expansion age selection.
+        for (in_age_order, newest) in [(false, true), (false, false), (true, true), (true, false)] {
+            let mut pool = Pool::new(&rules);
+            let mut rng = Rng(7);
+            let now = 1_000_000u64;
+            let mut tickets: Vec<(u32, u64, Vec<NewPlayer>)> = Vec::new();
+            let mut starts: Vec<u64> = (0..160).map(|_| now - rng.below(30_000)).collect();
+            if in_age_order {
+                starts.sort_unstable();
+            }
+            for start in starts {
+                let players = squad(&mut rng);
+                let slot = pool.insert(Time(start), &players);
+                tickets.push((slot, start, players));
+            }
+            pool.refresh();
+            assert_eq!(pool.seq_order_is_age_order, in_age_order);
+            // Brute force, from the players: a location every member reported, at the members'
+            // average (the Ping rule's aggregation, rounded as the pool stores it); the maps
+            // every member lists (SharedMap's party aggregation).
+            let acceptable = |players: &[NewPlayer], max: f64| -> u64 {
+                (0..64u8)
+                    .filter(|&loc| {
+                        let ms: Vec<u32> =
+                            players.iter().filter_map(|p| p.latency.iter().find(|l| l.0 == loc).map(|l| l.1)).collect();
+                        ms.len() == players.len()
+                            && f64::from((ms.iter().map(|&m| f64::from(m)).sum::<f64>() / ms.len() as f64) as f32)
+                                <= max
+                    })
+                    .fold(0, |mask, loc| mask | 1 << loc)
             };
-            let first = list(&players[0]);
-            first.into_iter().filter(|m| players.iter().all(|p| list(p).contains(m))).collect()
-        };
-        let by_slot = |slot: u32| tickets.iter().find(|t| t.0 == slot).expect("inserted");
-        let (mut admitted, mut rejected) = (0, 0);
-        for (shard, s) in pool.shards.iter().enumerate() {
-            let entries = &s.entries[..];
-            let times = expansion_times(&rules);
-            let ctx = Ctx {
-                pool: &pool,
-                rules: &rules,
-                plugins: &plugins,
-                entries,
-                now: Time(now),
-                newest: true,
-                expansion_times: &times,
-                previous: None,
-                watermark: 0,
-                verify: false,
-                shard,
-                bounds: bounds(entries, &Segment { shard, start: 0, end: entries.len() }),
+            let maps = |players: &[NewPlayer]| -> Vec<Sym> {
+                let list = |p: &NewPlayer| match &p.values[2] {
+                    Some(PlayerValue::List(l)) => l.clone(),
+                    _ => Vec::new(),
+                };
+                let first = list(&players[0]);
+                first.into_iter().filter(|m| players.iter().all(|p| list(p).contains(m))).collect()
             };
-            let mut filter = AnchorFilter::new(&pool);
-            for a in entries {
-                filter.set(&ctx, *a);
-                for c in entries.iter().filter(|c| c.2 != a.2) {
-                    if filter.admits(&ctx, *c) {
-                        admitted += 1;
-                        continue;
-                    }
-                    rejected += 1;
-                    let ((_, a_start, a_players), (_, c_start, c_players)) = (by_slot(a.2), by_slot(c.2));
-                    // A match holding both is at most as old as the younger of the two.
-                    let oldest_match = (now - a_start.max(c_start)) as f64 / 1000.0;
-                    for age in [0.0, 9.0, 20.0].into_iter().filter(|&t| t <= oldest_match) {
-                        let max_latency = if age >= 9.0 { 160.0 } else { 100.0 };
-                        let min_maps = if age >= 20.0 { 0 } else { 1 };
-                        let (a_maps, c_maps) = (maps(a_players), maps(c_players));
-                        let shared_maps = a_maps.iter().filter(|m| c_maps.contains(m)).count();
-                        let shared_location =
-                            acceptable(a_players, max_latency) & acceptable(c_players, max_latency) != 0;
-                        assert!(
-                            !shared_location || shared_maps < min_maps,
-                            "slots {} and {}: turned away, yet at age {age} they share a location and {shared_maps} maps",
-                            a.2,
-                            c.2
-                        );
+            let by_slot = |slot: u32| tickets.iter().find(|t| t.0 == slot).expect("inserted");
+            let (mut admitted, mut rejected) = (0, 0);
+            for (shard, s) in pool.shards.iter().enumerate() {
+                let entries = &s.entries[..];
+                let times = expansion_times(&rules);
+                let ctx = Ctx {
+                    pool: &pool,
+                    rules: &rules,
+                    plugins: &plugins,
+                    entries,
+                    now: Time(now),
+                    newest,
+                    expansion_times: &times,
+                    previous: None,
+                    watermark: 0,
+                    verify: false,
+                    shard,
+                    bounds: bounds(entries, &Segment { shard, start: 0, end: entries.len() }),
+                };
+                let mut filter = AnchorFilter::new(&pool);
+                for a in entries {
+                    filter.set(&ctx, *a);
+                    for c in entries.iter().filter(|c| c.2 != a.2) {
+                        if filter.admits(&ctx, *c) {
+                            admitted += 1;
+                            continue;
+                        }
+                        rejected += 1;
+                        let ((_, a_start, a_players), (_, c_start, c_players)) = (by_slot(a.2), by_slot(c.2));
+                        // A match holding both is at most as old as the younger of the two
+                        // (newest); the pair's batch is defined by the older one's age (oldest).
+                        let pair_start = if newest { a_start.max(c_start) } else { a_start.min(c_start) };
+                        let oldest_match = (now - pair_start) as f64 / 1000.0;
+                        for age in [0.0, 9.0, 20.0].into_iter().filter(|&t| t <= oldest_match) {
+                            let max_latency = if age >= 9.0 { 160.0 } else { 100.0 };
+                            let min_maps = if age >= 20.0 { 0 } else { 1 };
+                            let (a_maps, c_maps) = (maps(a_players), maps(c_players));
+                            let shared_maps = a_maps.iter().filter(|m| c_maps.contains(m)).count();
+                            let shared_location =
+                                acceptable(a_players, max_latency) & acceptable(c_players, max_latency) != 0;
+                            assert!(
+                                !shared_location || shared_maps < min_maps,
+                                "slots {} and {}: turned away, yet at age {age} they share a location and {shared_maps} maps",
+                                a.2,
+                                c.2
+                            );
+                        }
                     }
                 }
             }
+            assert!(admitted > 100 && rejected > 100, "both outcomes occur: {admitted} admitted, {rejected} rejected");
         }
-        assert!(admitted > 100 && rejected > 100, "both outcomes occur: {admitted} admitted, {rejected} rejected");
     }
 
     /// The taken-position hints find exactly the positions a step-by-step scan would, however
