@@ -396,3 +396,33 @@ fn a_ticket_finds_the_players_it_shares_a_location_with_past_many_closer_in_skil
         .collect();
     expect![[r#"[["a", "x", "y", "z"]]"#]].assert_eq(&format!("{with_a:?}"));
 }
+
+#[test]
+fn locations_are_read_by_name_whatever_order_players_list_them_in() {
+    const PING: &str = r#"{"ruleLanguageVersion": "1.0",
+      "playerAttributes": [{"name": "skill", "type": "number", "default": 1000}],
+      "teams": [{"name": "duelist", "minPlayers": 1, "maxPlayers": 1, "quantity": 2}],
+      "rules": [{"name": "Ping", "type": "latency", "maxLatency": 50}]}"#;
+    let (mut mm, mut events) = matchmaker_for(PING);
+    // Each pair can play only where both are fast, and lists its locations in a different
+    // order from the pair before; the skills keep the pairs' batches apart otherwise.
+    let pairs: [[&[(&str, u32)]; 2]; 3] = [
+        [&[("us", 10), ("eu", 90)], &[("eu", 90), ("us", 10)]],
+        [&[("eu", 10), ("us", 90)], &[("us", 90), ("eu", 10)]],
+        [&[("ap", 10), ("eu", 90), ("us", 90)], &[("us", 90), ("ap", 10)]],
+    ];
+    for (k, pair) in pairs.iter().enumerate() {
+        for (j, locations) in pair.iter().enumerate() {
+            let mut r = request(&format!("t{k}{j}"), &format!("p{k}{j}"), 1000.0);
+            r.players[0].latency_in_ms = locations.iter().map(|&(l, ms)| (l.to_owned(), ms)).collect();
+            mm.start_matchmaking(Time(1000), r).unwrap();
+        }
+    }
+    mm.tick(Time(2000));
+    let matched: Vec<Vec<String>> = events
+        .try_iter()
+        .filter(|e| e.type_name() == "PotentialMatchCreated")
+        .map(|e| e.ticket_ids().map(str::to_owned).collect())
+        .collect();
+    assert_eq!(matched, [["t00", "t01"], ["t10", "t11"], ["t20", "t21"]]);
+}
