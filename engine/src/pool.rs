@@ -371,7 +371,13 @@ pub(crate) struct Pool {
     /// Whether every ticket so far started no earlier than every ticket before it, so that
     /// a higher seq means a ticket no older (the search then tells ages apart from entries).
     pub(crate) seq_order_is_age_order: bool,
-    latest_start: Time,
+    pub(crate) latest_start: Time,
+    /// While seq order is age order: `(first seq, start)` of each distinct start time, in
+    /// seq order, back to the last one at least the longest expansion wait before the
+    /// latest start (`SeqLevels` reads a ticket's expansion step from its seq with it).
+    pub(crate) start_log: Vec<(u64, Time)>,
+    /// The longest expansion `waitTimeSeconds`, in whole milliseconds (rounded up).
+    longest_wait_ms: u64,
     live: usize,
     /// The previous search cycle, for skipping unchanged anchors. Locked once per cycle.
     pub(crate) memory: std::sync::Mutex<SearchMemory>,
@@ -426,6 +432,16 @@ impl Pool {
             next_seq: 0,
             seq_order_is_age_order: true,
             latest_start: Time(0),
+            start_log: Vec::new(),
+            longest_wait_ms: rules
+                .rule_set()
+                .expansions
+                .iter()
+                .flat_map(|e| e.steps.iter().map(|s| s.wait_time_seconds))
+                .fold(0.0, f64::max)
+                .mul_add(1000.0, 1.0)
+                .ceil()
+                .clamp(0.0, 1e15) as u64,
             live: 0,
             memory: Default::default(),
             skip_unchanged: true,
@@ -546,6 +562,7 @@ impl Pool {
         self.start[s] = start;
         self.seq_order_is_age_order &= start >= self.latest_start;
         self.latest_start = self.latest_start.max(start);
+        self.log_start(seq, start);
         self.n_players[s] = players.len() as u8;
         self.in_search[s] = true;
         self.live += 1;
@@ -722,6 +739,26 @@ impl Pool {
         let signature = self.signature(slot);
         self.shards[shard as usize].pending.push((key, seq, slot, signature));
         slot
+    }
+
+    /// Logs `start` as the start of `seq` and the seqs after it, while that keeps the log
+    /// meaningful (seq order being age order), and prunes what no search needs.
+    fn log_start(&mut self, seq: u64, start: Time) {
+        if !self.seq_order_is_age_order {
+            self.start_log = Vec::new();
+            return;
+        }
+        if self.start_log.last().is_some_and(|&(_, t)| t == start) {
+            return;
+        }
+        self.start_log.push((seq, start));
+        if self.start_log.len() >= 1024 && self.start_log.len().is_power_of_two() {
+            // Keep the last entry at least the longest wait before the latest start: a seq
+            // below it has reached every expansion step by any `now` past the latest start.
+            let Some(horizon) = self.latest_start.0.checked_sub(self.longest_wait_ms) else { return };
+            let keep = self.start_log.partition_point(|&(_, t)| t.0 <= horizon).saturating_sub(1);
+            self.start_log.drain(..keep);
+        }
     }
 
     /// A ticket's entry signature, three folds (`fold_bits`) of what `AnchorFilter` checks

@@ -134,7 +134,7 @@ pub(crate) fn search_cycle(pool: &Pool, rules: &CompiledRules, plugins: &PluginR
         .par_iter()
         .with_max_len(1)
         .map_init(
-            || Workspace::new(pool, rules, plugins),
+            || Workspace::new(pool, rules, plugins, now),
             |ws, &i| {
                 let seg = &work[i];
                 let entries = &pool.shards[seg.shard].entries;
@@ -335,7 +335,7 @@ enum AnchorValue {
 }
 
 impl Workspace {
-    fn new(pool: &Pool, rules: &CompiledRules, plugins: &PluginRules) -> Workspace {
+    fn new(pool: &Pool, rules: &CompiledRules, plugins: &PluginRules, now: Time) -> Workspace {
         let mut expr_rules = Vec::new();
         let mut batch_rules = Vec::new();
         for &r in rules.gating_rules() {
@@ -396,7 +396,7 @@ impl Workspace {
             parties: Vec::new(),
             slots: Vec::new(),
             batch: Vec::new(),
-            filter: AnchorFilter::new(pool),
+            filter: AnchorFilter::new(pool, now),
             batch_size,
             scan_size: (SCAN_PER_BATCH * batch_size).max(SCAN),
             more_keys: Vec::new(),
@@ -1232,11 +1232,17 @@ fn recorded_metrics(previous: &SearchMemory, seq: u64) -> &[(u32, u16, u32, u32)
 /// changed step and so is seen.
 #[derive(Debug, Default)]
 struct AnchorFilter {
-    /// Per latency rule: its first mask word and its steps as [`age_cuts`].
-    latency_rules: Vec<(usize, Vec<u64>)>,
-    /// Per native intersection rule with a `minCount`: its bitset column, its steps as
-    /// [`age_cuts`], the least `minCount` of the levels up to each, and the anchor's bits.
-    bit_rules: Vec<(usize, Vec<u64>, Vec<f64>, u64)>,
+    /// Per latency rule: its first mask word and its steps.
+    latency_rules: Vec<(usize, Steps)>,
+    /// Per native intersection rule with a `minCount`: its bitset column, its steps, the
+    /// least `minCount` of the levels up to each, and the anchor's bits.
+    bit_rules: Vec<(usize, Steps, Vec<f64>, u64)>,
+    /// Whether seqs tell each ticket's expansion step this cycle (see [`seq_cuts`]).
+    seq_levels: bool,
+    /// The anchor's seq.
+    anchor_seq: u64,
+    /// Which bit rule is the signature's list column, if its list part can be checked.
+    signature_bit_rule: Option<usize>,
     /// The anchor's start and latency masks (`pool.masks` layout).
     start: Time,
     masks: Vec<u64>,
@@ -1255,6 +1261,8 @@ struct AnchorFilter {
     /// Whether the signature's list part is checked: its column's `minCount` is positive at
     /// every level.
     check_lists: bool,
+    /// The anchor's entry signature.
+    anchor_signature: u32,
 }
 
 /// A schedule's step times as the least age in milliseconds at which each applies: an age of
@@ -1279,15 +1287,23 @@ fn age_cuts(schedule: &crate::ruleset::Schedule) -> Vec<u64> {
 }
 
 impl AnchorFilter {
-    fn new(pool: &Pool) -> AnchorFilter {
+    fn new(pool: &Pool, now: Time) -> AnchorFilter {
         let layout = &pool.layout;
+        // Seqs tell steps only while seq order is age order, and `now` is past every start
+        // (the log's pruning assumes it).
+        let seq_levels = pool.seq_order_is_age_order && !pool.start_log.is_empty() && now >= pool.latest_start;
+        let steps = |schedule: &crate::ruleset::Schedule| {
+            let ages = age_cuts(schedule);
+            let seqs = if seq_levels { seq_cuts(pool, now, &ages) } else { Vec::new() };
+            Steps { ages, seqs }
+        };
         let latency_rules = layout
             .latency_rules
             .iter()
             .zip(&layout.mask_offsets)
-            .map(|((_, schedule, _), &offset)| (offset, age_cuts(schedule)))
+            .map(|((_, schedule, _), &offset)| (offset, steps(schedule)))
             .collect();
-        let bit_rules: Vec<(usize, Vec<u64>, Vec<f64>, u64)> = layout
+        let bit_rules: Vec<(usize, Steps, Vec<f64>, u64)> = layout
             .native
             .rules
             .iter()
@@ -1301,15 +1317,21 @@ impl AnchorFilter {
                             Some(*least)
                         })
                         .collect();
-                    Some((*column, age_cuts(min), least, 0))
+                    Some((*column, steps(min), least, 0))
                 }
                 _ => None,
             })
             .collect();
-        let check_lists = bit_rules.iter().any(|(column, _, least, _)| {
-            layout.signature_column == Some(*column) && least.last().is_some_and(|&l| l > 0.0)
-        });
-        AnchorFilter { latency_rules, bit_rules, check_lists, ..AnchorFilter::default() }
+        let signature_bit_rule = bit_rules.iter().position(|(column, ..)| layout.signature_column == Some(*column));
+        let check_lists = signature_bit_rule.is_some_and(|r| bit_rules[r].2.last().is_some_and(|&l| l > 0.0));
+        AnchorFilter {
+            latency_rules,
+            bit_rules,
+            check_lists,
+            seq_levels,
+            signature_bit_rule,
+            ..AnchorFilter::default()
+        }
     }
 
     /// Sets the filter up for the anchor of entry `anchor`.
@@ -1317,11 +1339,13 @@ impl AnchorFilter {
         let pool = ctx.pool;
         let layout = &pool.layout;
         self.start = pool.start[anchor as usize];
+        self.anchor_seq = seq;
         let nm = layout.masks_per_ticket;
         self.masks.clear();
         self.masks.extend_from_slice(&pool.masks[anchor as usize * nm..(anchor as usize + 1) * nm]);
         let age_ms = ctx.now.0.saturating_sub(self.start.0);
-        let base_level = self.latency_rules.first().is_some_and(|(_, cuts)| cuts.first().is_none_or(|&c| age_ms < c));
+        let base_level =
+            self.latency_rules.first().is_some_and(|(_, steps)| steps.ages.first().is_none_or(|&c| age_ms < c));
         let (every, base) = (signature & SIGNATURE_EVERY_LEVEL, signature & SIGNATURE_BASE_LEVEL);
         // A match's expansion age is at most the anchor's with newest; a pair's with a newer
         // ticket is the anchor's with oldest.
@@ -1331,6 +1355,8 @@ impl AnchorFilter {
         self.newer_than = if pool.seq_order_is_age_order { seq } else { u64::MAX };
         self.ages_ordered = pool.seq_order_is_age_order;
         self.lists = if self.check_lists { signature & SIGNATURE_LISTS } else { 0 };
+        // With levels from seqs, `admits` picks the signature parts by the pair's level.
+        self.anchor_signature = signature;
         let nb = layout.native.bit_columns.len();
         for (column, _, _, bits) in &mut self.bit_rules {
             *bits = pool.list_bits[anchor as usize * nb + *column];
@@ -1339,7 +1365,52 @@ impl AnchorFilter {
 
     /// Whether the ticket of `entry` may join the anchor's batch.
     #[inline]
-    fn admits(&self, ctx: &Ctx<'_>, (_, seq, slot, signature): Entry) -> bool {
+    fn admits(&self, ctx: &Ctx<'_>, entry: Entry) -> bool {
+        if self.seq_levels { self.admits_by_seq(ctx, entry) } else { self.admits_by_start(ctx, entry) }
+    }
+
+    /// [`AnchorFilter::admits`] when seqs tell the pair's expansion step: the signature
+    /// parts checked are those of the pair's level, and no start is read.
+    #[inline]
+    fn admits_by_seq(&self, ctx: &Ctx<'_>, (_, seq, slot, signature): Entry) -> bool {
+        // The pair's expansion age is the younger ticket's (newest) or the older one's
+        // (oldest): the higher or the lower seq.
+        let pair = if ctx.newest { seq.max(self.anchor_seq) } else { seq.min(self.anchor_seq) };
+        // A seq below a cut's bound has reached that step.
+        let level = |steps: &Steps| steps.seqs.iter().take_while(|&&b| pair < b).count();
+        if let Some((_, steps)) = self.latency_rules.first() {
+            let part = if level(steps) == 0 { SIGNATURE_BASE_LEVEL } else { SIGNATURE_EVERY_LEVEL };
+            if signature & self.anchor_signature & part == 0 {
+                return false;
+            }
+        }
+        if let Some(r) = self.signature_bit_rule {
+            let (_, steps, least, _) = &self.bit_rules[r];
+            if least[level(steps)] > 0.0 && signature & self.anchor_signature & SIGNATURE_LISTS == 0 {
+                return false;
+            }
+        }
+        let pool = ctx.pool;
+        let nm = pool.layout.masks_per_ticket;
+        let masks = &pool.masks[slot as usize * nm..(slot as usize + 1) * nm];
+        for (offset, steps) in &self.latency_rules {
+            let words = *offset..=offset + level(steps);
+            if !words.into_iter().any(|w| masks[w] & self.masks[w] != 0) {
+                return false;
+            }
+        }
+        let nb = pool.layout.native.bit_columns.len();
+        self.bit_rules.iter().all(|(column, steps, least, bits)| {
+            let least = least[level(steps)];
+            let shared = pool.list_bits[slot as usize * nb + column] & bits;
+            // A value without a bit of its own may be shared: only the evaluator can tell.
+            least <= 0.0 || shared & native::OVERFLOW_BIT != 0 || f64::from(shared.count_ones()) >= least
+        })
+    }
+
+    /// [`AnchorFilter::admits`] from the tickets' starts.
+    #[inline]
+    fn admits_by_start(&self, ctx: &Ctx<'_>, (_, seq, slot, signature): Entry) -> bool {
         let latency = if seq > self.newer_than { self.latency_newer } else { self.latency };
         if signature & latency == 0 || (self.lists != 0 && signature & self.lists == 0) {
             return false;
@@ -1355,23 +1426,46 @@ impl AnchorFilter {
             if ctx.newest { start.max(self.start) } else { start.min(self.start) }
         };
         let age_ms = ctx.now.0.saturating_sub(pair.0);
-        let level = |cuts: &[u64]| cuts.iter().take_while(|&&c| age_ms >= c).count();
+        let level = |steps: &Steps| steps.ages.iter().take_while(|&&c| age_ms >= c).count();
         let nm = pool.layout.masks_per_ticket;
         let masks = &pool.masks[slot as usize * nm..(slot as usize + 1) * nm];
-        for (offset, cuts) in &self.latency_rules {
-            let words = *offset..=offset + level(cuts);
+        for (offset, steps) in &self.latency_rules {
+            let words = *offset..=offset + level(steps);
             if !words.into_iter().any(|w| masks[w] & self.masks[w] != 0) {
                 return false;
             }
         }
         let nb = pool.layout.native.bit_columns.len();
-        self.bit_rules.iter().all(|(column, cuts, least, bits)| {
-            let least = least[level(cuts)];
+        self.bit_rules.iter().all(|(column, steps, least, bits)| {
+            let least = least[level(steps)];
             let shared = pool.list_bits[slot as usize * nb + column] & bits;
             // A value without a bit of its own may be shared: only the evaluator can tell.
             least <= 0.0 || shared & native::OVERFLOW_BIT != 0 || f64::from(shared.count_ones()) >= least
         })
     }
+}
+
+/// A rule's expansion steps as the filter reads them: a ticket or pair has reached step `k`
+/// when its age in milliseconds is at least `ages[k]` ([`age_cuts`]), or, this cycle, when
+/// its seq is below `seqs[k]` ([`seq_cuts`]; empty when seqs do not tell).
+#[derive(Debug, Clone, Default)]
+struct Steps {
+    ages: Vec<u64>,
+    seqs: Vec<u64>,
+}
+
+/// A schedule's [`age_cuts`] as seq bounds at `now`: a ticket has reached step `k` exactly
+/// when its seq is below `bounds[k]`. Valid while seq order is age order (a ticket's seq
+/// then orders it by start), from the pool's log of starts by seq.
+fn seq_cuts(pool: &Pool, now: Time, cuts: &[u64]) -> Vec<u64> {
+    cuts.iter()
+        .map(|&cut| {
+            // The first logged start too recent to have reached the step; the seqs before
+            // it (logged or pruned) have.
+            let first_unreached = pool.start_log.partition_point(|&(_, t)| t.0.saturating_add(cut) <= now.0);
+            pool.start_log.get(first_unreached).map_or(u64::MAX, |&(seq, _)| seq)
+        })
+        .collect()
 }
 
 /// What [`scan_batch`] saw besides the batch.
@@ -2034,12 +2128,44 @@ mod tests {
             .collect()
     }
 
-    /// The batch filter only turns away tickets that no match with the anchor could hold
-    /// (`expansionAgeSelection` newest): whenever it rejects a pair, the two tickets share
-    /// no acceptable location, or too few maps, at every expansion level a match holding
-    /// both could be at. Checked against a brute-force reading of the players themselves.
+    /// Seq bounds give every waiting ticket the expansion step its age gives it, also after
+    /// the pool pruned its log of starts (which keeps only what the longest wait needs).
     #[test]
-    fn batch_filter_turns_away_only_tickets_no_match_could_hold() {
+    fn seq_cuts_tell_the_step_a_tickets_age_tells() {
+        let rule_set = crate::ruleset::check(SQUADS).value.expect("valid rule set");
+        let rules = crate::ruleset::compile(&rule_set);
+        let mut pool = Pool::new(&rules);
+        let mut rng = Rng(5);
+        let mut slots = Vec::new();
+        // 6,000 arrivals over 60 s, some sharing a start, well past the 20 s longest wait.
+        let mut start = 1_000_000u64;
+        for _ in 0..6000 {
+            start += rng.below(20);
+            slots.push(pool.insert(Time(start), &squad(&mut rng)));
+        }
+        assert!(pool.start_log.len() < 4000, "the log was pruned: {} entries", pool.start_log.len());
+        // Every step time of the rule set, in ms: the longest is 20 s.
+        let ages: Vec<u64> = expansion_times(&rules).iter().map(|&t| (t * 1000.0) as u64).collect();
+        assert_eq!(ages.last(), Some(&20_000));
+        for now in [start, start + 1, start + 8_999, start + 9_000, start + 25_000] {
+            let seqs = seq_cuts(&pool, Time(now), &ages);
+            for &slot in &slots {
+                let (seq, age) = (pool.seq[slot as usize], now - pool.start[slot as usize].0);
+                let by_age = ages.iter().take_while(|&&c| age >= c).count();
+                let by_seq = seqs.iter().take_while(|&&b| seq < b).count();
+                assert_eq!(by_seq, by_age, "slot {slot}, age {age} ms at {now}");
+            }
+        }
+    }
+
+    /// The batch filter admits a ticket exactly when it shares an acceptable location and
+    /// enough maps with the anchor at the pair's expansion level (the younger ticket's with
+    /// `expansionAgeSelection` newest, so it turns away only tickets no match with the
+    /// anchor could hold; the older one's with oldest). Checked against a brute-force
+    /// reading of the players themselves, for pools whose ages the filter reads from seqs
+    /// and pools whose ages it reads from starts.
+    #[test]
+    fn batch_filter_admits_exactly_the_tickets_compatible_at_the_pairs_level() {
         let rule_set = crate::ruleset::check(SQUADS).value.expect("valid rule set");
         let rules = crate::ruleset::compile(&rule_set);
         let plugins = PluginRules::default();
@@ -2102,34 +2228,37 @@ mod tests {
                     shard,
                     bounds: bounds(entries, &Segment { shard, start: 0, end: entries.len() }),
                 };
-                let mut filter = AnchorFilter::new(&pool);
+                let mut filter = AnchorFilter::new(&pool, Time(now));
                 for a in entries {
                     filter.set(&ctx, *a);
                     for c in entries.iter().filter(|c| c.2 != a.2) {
-                        if filter.admits(&ctx, *c) {
+                        let admits = filter.admits(&ctx, *c);
+                        if admits {
                             admitted += 1;
-                            continue;
+                        } else {
+                            rejected += 1;
                         }
-                        rejected += 1;
+                        // The pair's expansion age: the younger ticket's (newest; a match
+                        // holding both is at most that old), the older one's (oldest).
                         let ((_, a_start, a_players), (_, c_start, c_players)) = (by_slot(a.2), by_slot(c.2));
-                        // A match holding both is at most as old as the younger of the two
-                        // (newest); the pair's batch is defined by the older one's age (oldest).
                         let pair_start = if newest { a_start.max(c_start) } else { a_start.min(c_start) };
-                        let oldest_match = (now - pair_start) as f64 / 1000.0;
-                        for age in [0.0, 9.0, 20.0].into_iter().filter(|&t| t <= oldest_match) {
-                            let max_latency = if age >= 9.0 { 160.0 } else { 100.0 };
-                            let min_maps = if age >= 20.0 { 0 } else { 1 };
-                            let (a_maps, c_maps) = (maps(a_players), maps(c_players));
-                            let shared_maps = a_maps.iter().filter(|m| c_maps.contains(m)).count();
-                            let shared_location =
-                                acceptable(a_players, max_latency) & acceptable(c_players, max_latency) != 0;
-                            assert!(
-                                !shared_location || shared_maps < min_maps,
-                                "slots {} and {}: turned away, yet at age {age} they share a location and {shared_maps} maps",
-                                a.2,
-                                c.2
-                            );
-                        }
+                        let age = (now - pair_start) as f64 / 1000.0;
+                        // Ping's maxLatency and SharedMap's minCount at that age (both only
+                        // relax, so the pair qualifies at some step up to it exactly when it
+                        // does at it).
+                        let max_latency = if age >= 9.0 { 160.0 } else { 100.0 };
+                        let min_maps = if age >= 20.0 { 0 } else { 1 };
+                        let (a_maps, c_maps) = (maps(a_players), maps(c_players));
+                        let shared_maps = a_maps.iter().filter(|m| c_maps.contains(m)).count();
+                        let shared_location =
+                            acceptable(a_players, max_latency) & acceptable(c_players, max_latency) != 0;
+                        assert_eq!(
+                            admits,
+                            shared_location && shared_maps >= min_maps,
+                            "slots {} and {} at pair age {age}: {shared_maps} maps shared, a location shared: {shared_location} (newest: {newest}, in age order: {in_age_order})",
+                            a.2,
+                            c.2
+                        );
                     }
                 }
             }
