@@ -1493,9 +1493,16 @@ fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
     });
     ws.batch.clear();
     let mut scan = Scan { radius: half, took_old: false, crowded: false };
-    // The next entry on each side and its distance, if within the window.
-    let left_of = |lo: usize| (lo > 0).then(|| anchor_key - entries[lo - 1].0).filter(|&d| d <= half);
-    let right_of = |hi: usize| (hi < entries.len()).then(|| entries[hi].0 - anchor_key).filter(|&d| d <= half);
+    // The distance of the next entry on each side, infinite past the window's edge (or the
+    // segment's).
+    let left_of = |lo: usize| {
+        let d = if lo > 0 { anchor_key - entries[lo - 1].0 } else { f64::INFINITY };
+        if d <= half { d } else { f64::INFINITY }
+    };
+    let right_of = |hi: usize| {
+        let d = if hi < entries.len() { entries[hi].0 - anchor_key } else { f64::INFINITY };
+        if d <= half { d } else { f64::INFINITY }
+    };
     // Only an anchor the skip rule may skip needs to know whether it passed over a taken
     // ticket of the previous search; any other scan jumps over taken tickets.
     let jump = ctx.previous.is_none() || anchor_seq >= ctx.watermark;
@@ -1509,20 +1516,18 @@ fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
     let mut turned_new = false;
     loop {
         // The nearer side first; the left one on a tie.
-        let (pos, distance) = match (left, right) {
-            (l, Some(r)) if l.is_none_or(|l| r < l) => {
-                let pos = hi;
-                hi = next_right(ws, pos + 1);
-                right = right_of(hi);
-                (pos, r)
-            }
-            (Some(l), _) => {
-                let pos = lo - 1;
-                lo = next_left(ws, pos);
-                left = left_of(lo);
-                (pos, l)
-            }
-            (None, _) => break,
+        let (pos, distance) = if right < left {
+            let (pos, d) = (hi, right);
+            hi = next_right(ws, pos + 1);
+            right = right_of(hi);
+            (pos, d)
+        } else if left < f64::INFINITY {
+            let (pos, d) = (lo - 1, left);
+            lo = next_left(ws, pos);
+            left = left_of(lo);
+            (pos, d)
+        } else {
+            break;
         };
         let (_, seq, slot, _) = entries[pos];
         if ws.taken.used[pos] {
