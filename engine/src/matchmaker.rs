@@ -823,7 +823,7 @@ impl Matchmaker {
         // the ids `next_uuid` would have given them one by one.
         let ids = self.ids.take(searching.len());
         let (records, name) = (&self.records, &self.configs[c].name);
-        build_events(&self.workers, &mut self.outbox, &searching, |i, &rec| {
+        build_events(&self.workers, &mut self.outbox, &searching, searching.len(), |i, &rec| {
             let r = records.get(rec).expect("a searching ticket has a record");
             [Event {
                 id: ids.nth(i),
@@ -895,7 +895,8 @@ impl Matchmaker {
         let state = &self.configs[c];
         let ids = self.ids.take(3 * output.proposals.len());
         let records = &self.records;
-        build_events(&self.workers, &mut self.outbox, &output.proposals, |i, proposal| {
+        let tickets = output.proposals.iter().map(|p| p.tickets.len()).sum();
+        build_events(&self.workers, &mut self.outbox, &output.proposals, tickets, |i, proposal| {
             match_events(state, records, proposal, now, &ids, 3 * i)
         });
         for proposal in &output.proposals {
@@ -1028,24 +1029,27 @@ fn event_ticket(r: &TicketRecord, team: Option<&Arc<str>>) -> EventTicket {
     }
 }
 
-/// Items whose events are built per rayon task at least: an event takes a few hundred
-/// nanoseconds to build, and waking the search threads some microseconds.
-const EVENTS_PER_TASK: usize = 256;
+/// Event tickets built per rayon task at least: one takes a few hundred nanoseconds (its
+/// ids, players and allocations), and waking the search threads some microseconds.
+const TICKETS_PER_TASK: usize = 256;
 
 /// Appends the `N` events `build(i, &items[i])` of every item to `outbox`, in item order:
-/// on the search threads when there are enough items to be worth waking them.
+/// on the search threads when the items hold enough tickets (`tickets` in all) to be worth
+/// waking them.
 fn build_events<T: Sync, const N: usize>(
     workers: &rayon::ThreadPool,
     outbox: &mut Vec<Event>,
     items: &[T],
+    tickets: usize,
     build: impl Fn(usize, &T) -> [Event; N] + Sync,
 ) {
-    if items.len() < 2 * EVENTS_PER_TASK {
+    if tickets < 2 * TICKETS_PER_TASK {
         outbox.extend(items.iter().enumerate().flat_map(|(i, item)| build(i, item)));
     } else {
+        let per_task = (TICKETS_PER_TASK * items.len()).div_ceil(tickets).max(1);
         workers.install(|| {
             outbox.par_extend(
-                items.par_iter().with_min_len(EVENTS_PER_TASK).enumerate().flat_map_iter(|(i, item)| build(i, item)),
+                items.par_iter().with_min_len(per_task).enumerate().flat_map_iter(|(i, item)| build(i, item)),
             );
         });
     }

@@ -88,7 +88,7 @@ fn events_arrive_one_batch_per_call_when_it_returns() {
 #[test]
 fn a_large_cycles_events_are_built_in_order_with_the_seeded_ids() {
     // Enough tickets and matches that their events are built on the search threads.
-    let n = 4 * EVENTS_PER_TASK;
+    let n = 4 * TICKETS_PER_TASK;
     let (mut mm, mut events) = matchmaker();
     for i in 0..n {
         mm.start_matchmaking(Time(1000), request(&format!("t{i}"), &format!("p{i}"), (i / 2) as f64 * 1000.0)).unwrap();
