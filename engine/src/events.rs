@@ -609,13 +609,14 @@ impl Serialize for MetricJson<'_> {
 #[derive(Debug)]
 pub struct EventReceiver {
     batches: crossbeam_channel::Receiver<Vec<Event>>,
-    /// The rest of the batch being handed out.
-    pending: std::vec::IntoIter<Event>,
+    /// The rest of the batch being handed out; `None` once it is spent, so that its buffer
+    /// (a cycle's worth of events) is freed rather than kept until the next batch.
+    pending: Option<std::vec::IntoIter<Event>>,
 }
 
 impl EventReceiver {
     pub(crate) fn new(batches: crossbeam_channel::Receiver<Vec<Event>>) -> EventReceiver {
-        EventReceiver { batches, pending: Vec::new().into_iter() }
+        EventReceiver { batches, pending: None }
     }
 
     /// The next event, waiting for one; an error once the matchmaker is gone and every
@@ -625,10 +626,10 @@ impl EventReceiver {
     /// [`crossbeam_channel::RecvError`] when the stream has ended.
     pub fn recv(&mut self) -> Result<Event, crossbeam_channel::RecvError> {
         loop {
-            if let Some(event) = self.pending.next() {
+            if let Some(event) = self.next_pending() {
                 return Ok(event);
             }
-            self.pending = self.batches.recv()?.into_iter();
+            self.pending = Some(self.batches.recv()?.into_iter());
         }
     }
 
@@ -638,11 +639,20 @@ impl EventReceiver {
     /// `Empty` when none is ready yet, `Disconnected` when the stream has ended.
     pub fn try_recv(&mut self) -> Result<Event, crossbeam_channel::TryRecvError> {
         loop {
-            if let Some(event) = self.pending.next() {
+            if let Some(event) = self.next_pending() {
                 return Ok(event);
             }
-            self.pending = self.batches.try_recv()?.into_iter();
+            self.pending = Some(self.batches.try_recv()?.into_iter());
         }
+    }
+
+    /// The next event of the current batch; frees the batch once it is spent.
+    fn next_pending(&mut self) -> Option<Event> {
+        let event = self.pending.as_mut()?.next();
+        if event.is_none() {
+            self.pending = None;
+        }
+        event
     }
 
     /// The rest of the current batch, or else the next batch, waiting for one.
@@ -650,7 +660,7 @@ impl EventReceiver {
     /// # Errors
     /// [`crossbeam_channel::RecvError`] when the stream has ended.
     pub fn recv_batch(&mut self) -> Result<Vec<Event>, crossbeam_channel::RecvError> {
-        let rest: Vec<Event> = self.pending.by_ref().collect();
+        let rest: Vec<Event> = self.pending.take().into_iter().flatten().collect();
         if rest.is_empty() { self.batches.recv() } else { Ok(rest) }
     }
 
@@ -666,7 +676,7 @@ impl EventReceiver {
 
     /// Whether no event is ready now.
     pub fn is_empty(&self) -> bool {
-        self.pending.len() == 0 && self.batches.is_empty()
+        self.pending.as_ref().is_none_or(|p| p.len() == 0) && self.batches.is_empty()
     }
 
     /// The channel of batches underneath, e.g. to wait on it with other channels.

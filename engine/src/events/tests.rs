@@ -709,3 +709,26 @@ fn context_for_a_configuration() {
     assert_eq!(ctx.custom_event_data.as_deref(), Some("hello"));
     assert_eq!(ctx.configuration_arn("ranked"), "arn:aws:gamelift:local:000000000000:matchmakingconfiguration/ranked");
 }
+
+#[test]
+fn a_spent_batch_is_freed_once_handed_out() {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let mut events = EventReceiver::new(rx);
+    let event = |n: u8| Event {
+        id: format!("e{n}"),
+        time: Time(0),
+        configuration_name: "c".into(),
+        detail: EventDetail::MatchmakingSearching { tickets: Vec::new(), estimated_wait: WaitEstimate::NotAvailable },
+    };
+    tx.send((0..3).map(event).collect()).unwrap();
+    tx.send(vec![event(3)]).unwrap();
+    assert_eq!(events.try_recv().map(|e| e.id), Ok("e0".to_owned()));
+    // The rest of the current batch first, then the next one whole.
+    assert_eq!(events.recv_batch().unwrap().iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["e1", "e2"]);
+    assert_eq!(events.try_iter().map(|e| e.id).collect::<Vec<_>>(), ["e3"]);
+    // Nothing is left holding the last batch's buffer (a cycle's worth of events).
+    assert!(events.pending.is_none());
+    assert!(events.is_empty());
+    drop(tx);
+    assert!(events.recv().is_err());
+}
