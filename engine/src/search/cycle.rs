@@ -1390,22 +1390,7 @@ impl AnchorFilter {
                 return false;
             }
         }
-        let pool = ctx.pool;
-        let nm = pool.layout.masks_per_ticket;
-        let masks = &pool.masks[slot as usize * nm..(slot as usize + 1) * nm];
-        for (offset, steps) in &self.latency_rules {
-            let words = *offset..=offset + level(steps);
-            if !words.into_iter().any(|w| masks[w] & self.masks[w] != 0) {
-                return false;
-            }
-        }
-        let nb = pool.layout.native.bit_columns.len();
-        self.bit_rules.iter().all(|(column, steps, least, bits)| {
-            let least = least[level(steps)];
-            let shared = pool.list_bits[slot as usize * nb + column] & bits;
-            // A value without a bit of its own may be shared: only the evaluator can tell.
-            least <= 0.0 || shared & native::OVERFLOW_BIT != 0 || f64::from(shared.count_ones()) >= least
-        })
+        self.shares_at(ctx.pool, slot, level)
     }
 
     /// [`AnchorFilter::admits`] from the tickets' starts.
@@ -1426,7 +1411,15 @@ impl AnchorFilter {
             if ctx.newest { start.max(self.start) } else { start.min(self.start) }
         };
         let age_ms = ctx.now.0.saturating_sub(pair.0);
-        let level = |steps: &Steps| steps.ages.iter().take_while(|&&c| age_ms >= c).count();
+        self.shares_at(pool, slot, |steps: &Steps| steps.ages.iter().take_while(|&&c| age_ms >= c).count())
+    }
+
+    /// Whether the ticket in `slot` shares with the anchor an acceptable location under
+    /// every latency rule at some level up to the pair's, and at least the least `minCount`
+    /// of those levels of every native list intersection; `level` gives the pair's level
+    /// in a rule's steps.
+    #[inline]
+    fn shares_at(&self, pool: &Pool, slot: u32, level: impl Fn(&Steps) -> usize) -> bool {
         let nm = pool.layout.masks_per_ticket;
         let masks = &pool.masks[slot as usize * nm..(slot as usize + 1) * nm];
         for (offset, steps) in &self.latency_rules {
