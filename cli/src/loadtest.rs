@@ -338,6 +338,9 @@ struct MemorySampler {
     events: crossbeam_channel::Receiver<Vec<rallypoint::events::Event>>,
     tickets: crossbeam_channel::Receiver<TicketMsg>,
     consumer_held: Arc<AtomicU64>,
+    /// Whether the consumer is working through a batch of events it took off the channel
+    /// (a cycle's worth, which is not the engine's memory).
+    consumer_busy: Arc<AtomicBool>,
     /// `(engine bytes, waiting tickets)` at the largest pool sampled.
     best: Option<(u64, usize)>,
 }
@@ -349,7 +352,9 @@ impl MemorySampler {
             return;
         }
         let give_up = Instant::now() + Duration::from_millis(200);
-        while (!self.events.is_empty() || !self.tickets.is_empty()) && Instant::now() < give_up {
+        let behind =
+            || !self.events.is_empty() || !self.tickets.is_empty() || self.consumer_busy.load(Ordering::Acquire);
+        while behind() && Instant::now() < give_up {
             std::thread::yield_now();
         }
         // SAFETY: mi_collect has no preconditions; it only purges the allocator's free pages.
@@ -376,11 +381,13 @@ fn spawn_consumer(
 ) -> (crossbeam_channel::Sender<TicketMsg>, MemorySampler, std::thread::JoinHandle<Consumer>) {
     let (ticket_tx, tickets) = crossbeam_channel::unbounded();
     let held = Arc::new(AtomicU64::new(0));
+    let busy = Arc::new(AtomicBool::new(false));
     let memory = MemorySampler {
         baseline_kib: rss0,
         events: events.batches().clone(),
         tickets: tickets.clone(),
         consumer_held: held.clone(),
+        consumer_busy: busy.clone(),
         best: None,
     };
     let thread = std::thread::Builder::new()
@@ -390,11 +397,14 @@ fn spawn_consumer(
             // A batch is a cycle's events (or a cancellation's): the tickets submitted
             // before it are known by the time it arrives.
             while let Ok(batch) = events.recv_batch() {
+                busy.store(true, Ordering::Release);
                 consumer.take_tickets(&tickets);
                 for event in &batch {
                     consumer.event(event);
                 }
+                drop(batch);
                 consumer.publish_held();
+                busy.store(false, Ordering::Release);
             }
             consumer.take_tickets(&tickets);
             consumer.finish();
