@@ -1,7 +1,7 @@
 //! The five rule-set profiles of the workload model (algorithms-and-workload.md §4.3 item 7).
 //!
 //! Each profile is a real FlexMatch rule set in `bench-data/profiles/` plus the ticket shape the
-//! generator ([`crate::generate`]) produces for it.
+//! generator ([`mod@crate::generate`]) produces for it.
 
 /// A rule-set profile: which rule set a workload targets and which attributes its tickets carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -22,7 +22,6 @@ pub mod expr;
 pub mod intern;
 pub mod json;
 pub mod matchmaker;
-/// Sandboxed WebAssembly rule plugins: the ABI encoders and the wasmtime host.
 pub mod plugin;
 mod pool;
 pub mod ruleset;
