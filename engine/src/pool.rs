@@ -26,10 +26,11 @@ use crate::time::Time;
 /// Most distinct latency locations per configuration (one bit each in a `u64` mask).
 pub(crate) const MAX_LOCATIONS: usize = 64;
 
-/// Tickets per search segment at most, and at least. A pool is cut into
-/// [`SEGMENTS_PER_POOL`] segments within these bounds: the size depends only on the pool,
-/// so results do not depend on the thread count.
+/// Tickets per search segment at most. A pool is cut into [`SEGMENTS_PER_POOL`] segments
+/// of [`MIN_SEGMENT`] to `SEGMENT` tickets: the size depends only on the pool, so results
+/// do not depend on the thread count.
 pub(crate) const SEGMENT: usize = 4096;
+/// Tickets per search segment at least (but for a shard's last one).
 pub(crate) const MIN_SEGMENT: usize = 512;
 /// Segments a pool is cut into while that keeps them between [`MIN_SEGMENT`] and
 /// [`SEGMENT`] tickets: enough that a small pool still keeps several threads busy.
@@ -374,7 +375,7 @@ pub(crate) struct Pool {
     pub(crate) latest_start: Time,
     /// While seq order is age order: `(first seq, start)` of each distinct start time, in
     /// seq order, back to the last one at least the longest expansion wait before the
-    /// latest start (`SeqLevels` reads a ticket's expansion step from its seq with it).
+    /// latest start (the search's `seq_cuts` turns expansion steps into seq bounds with it).
     pub(crate) start_log: Vec<(u64, Time)>,
     /// The longest expansion `waitTimeSeconds`, in whole milliseconds (rounded up).
     longest_wait_ms: u64,
@@ -753,8 +754,9 @@ impl Pool {
         }
         self.start_log.push((seq, start));
         if self.start_log.len() >= 1024 && self.start_log.len().is_power_of_two() {
-            // Keep the last entry at least the longest wait before the latest start: a seq
-            // below it has reached every expansion step by any `now` past the latest start.
+            // Drop the entries before the last one at least the longest wait older than the
+            // latest start: a seq below that one has reached every expansion step at any
+            // `now` past the latest start (the search reads the log only then).
             let Some(horizon) = self.latest_start.0.checked_sub(self.longest_wait_ms) else { return };
             let keep = self.start_log.partition_point(|&(_, t)| t.0 <= horizon).saturating_sub(1);
             self.start_log.drain(..keep);
