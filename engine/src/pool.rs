@@ -377,7 +377,8 @@ pub(crate) struct Pool {
     /// seq order, back to the last one at least the longest expansion wait before the
     /// latest start (the search's `seq_cuts` turns expansion steps into seq bounds with it).
     pub(crate) start_log: Vec<(u64, Time)>,
-    /// The longest expansion `waitTimeSeconds`, in whole milliseconds (rounded up).
+    /// The longest expansion `waitTimeSeconds`, in milliseconds, rounded up and one more
+    /// (any step's `age_cuts` bound is at most this).
     longest_wait_ms: u64,
     live: usize,
     /// The previous search cycle, for skipping unchanged anchors. Locked once per cycle.
@@ -435,14 +436,9 @@ impl Pool {
             latest_start: Time(0),
             start_log: Vec::new(),
             longest_wait_ms: rules
-                .rule_set()
-                .expansions
-                .iter()
-                .flat_map(|e| e.steps.iter().map(|s| s.wait_time_seconds))
-                .fold(0.0, f64::max)
-                .mul_add(1000.0, 1.0)
-                .ceil()
-                .clamp(0.0, 1e15) as u64,
+                .expansion_times()
+                .last()
+                .map_or(0, |&t| ((t * 1000.0).ceil() as u64).saturating_add(1)),
             live: 0,
             memory: Default::default(),
             skip_unchanged: true,

@@ -381,6 +381,16 @@ impl CompiledRules {
         &self.rule_set
     }
 
+    /// Every expansion step's `waitTimeSeconds`, ascending and without repeats: a ticket's
+    /// step in every schedule is fixed by how many of these its age has reached.
+    pub fn expansion_times(&self) -> Vec<f64> {
+        let mut times: Vec<f64> =
+            self.rule_set.expansions.iter().flat_map(|e| e.steps.iter().map(|s| s.wait_time_seconds)).collect();
+        times.sort_by(f64::total_cmp);
+        times.dedup();
+        times
+    }
+
     /// The string table holding rule literals. Ticket strings must be interned into a
     /// clone of it (or a table seeded from it) so symbols compare correctly.
     pub fn interner(&self) -> &Interner {

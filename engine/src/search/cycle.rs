@@ -122,7 +122,7 @@ pub(crate) fn search_cycle(pool: &Pool, rules: &CompiledRules, plugins: &PluginR
     }
     let mut memory = std::mem::take(&mut *pool.memory.lock().unwrap_or_else(PoisonError::into_inner));
     let skipping = pool.skip_unchanged && memory.valid && memory.refreshed && plugins.bound.is_empty();
-    let expansion_times = expansion_times(rules);
+    let expansion_times = rules.expansion_times();
     let newest = rules.rule_set().algorithm.expansion_age_selection == ExpansionAgeSelection::Newest;
     let previous = skipping.then_some(&memory);
     // Largest segments first, one per task: work stealing then hands them out much like
@@ -179,16 +179,6 @@ fn bounds(entries: &[Entry], seg: &Segment) -> SegmentBounds {
         before: (seg.start > 0).then(|| entries[seg.start - 1].0),
         after: (seg.end < entries.len()).then(|| entries[seg.end].0),
     }
-}
-
-/// Every expansion step time of the rule set, ascending: a ticket's expansion step for
-/// every schedule is fixed by how many of these its age has reached.
-fn expansion_times(rules: &CompiledRules) -> Vec<f64> {
-    let mut times: Vec<f64> =
-        rules.rule_set().expansions.iter().flat_map(|e| e.steps.iter().map(|s| s.wait_time_seconds)).collect();
-    times.sort_by(f64::total_cmp);
-    times.dedup();
-    times
 }
 
 /// Records what this search saw, for the next one (see the module documentation).
@@ -806,7 +796,7 @@ struct Ctx<'a> {
     entries: &'a [Entry],
     now: Time,
     newest: bool,
-    /// See [`expansion_times`].
+    /// See [`CompiledRules::expansion_times`].
     expansion_times: &'a [f64],
     /// The previous search, when anchors may be skipped.
     previous: Option<&'a SearchMemory>,
@@ -1255,9 +1245,6 @@ struct AnchorFilter {
     latency_newer: u32,
     newer_than: u64,
     lists: u32,
-    /// Whether seq order is age order: then a ticket with a seq above the anchor's
-    /// (`newer_than`) is no older than it, and one below no newer.
-    ages_ordered: bool,
     /// Whether the signature's list part is checked: its column's `minCount` is positive at
     /// every level.
     check_lists: bool,
@@ -1353,7 +1340,6 @@ impl AnchorFilter {
         self.latency_newer = if base_level { base } else { every };
         // Without seq order being age order, no ticket is known to be newer.
         self.newer_than = if pool.seq_order_is_age_order { seq } else { u64::MAX };
-        self.ages_ordered = pool.seq_order_is_age_order;
         self.lists = if self.check_lists { signature & SIGNATURE_LISTS } else { 0 };
         // With levels from seqs, `admits` picks the signature parts by the pair's level.
         self.anchor_signature = signature;
@@ -1402,14 +1388,8 @@ impl AnchorFilter {
         }
         let pool = ctx.pool;
         // The pair's expansion age: the younger ticket's (newest), the older one's (oldest).
-        // When seq order is age order, that is the anchor's own for a newer ticket (oldest)
-        // or an older one (newest), with no need to read the ticket's start.
-        let pair = if self.ages_ordered && (seq > self.newer_than) != ctx.newest {
-            self.start
-        } else {
-            let start = pool.start[slot as usize];
-            if ctx.newest { start.max(self.start) } else { start.min(self.start) }
-        };
+        let start = pool.start[slot as usize];
+        let pair = if ctx.newest { start.max(self.start) } else { start.min(self.start) };
         let age_ms = ctx.now.0.saturating_sub(pair.0);
         self.shares_at(pool, slot, |steps: &Steps| steps.ages.iter().take_while(|&&c| age_ms >= c).count())
     }
@@ -2143,7 +2123,7 @@ mod tests {
         }
         assert!(pool.start_log.len() < 4000, "the log was pruned: {} entries", pool.start_log.len());
         // Every step time of the rule set, in ms: the longest is 20 s.
-        let ages: Vec<u64> = expansion_times(&rules).iter().map(|&t| (t * 1000.0) as u64).collect();
+        let ages: Vec<u64> = rules.expansion_times().iter().map(|&t| (t * 1000.0) as u64).collect();
         assert_eq!(ages.last(), Some(&20_000));
         for now in [start, start + 1, start + 8_999, start + 9_000, start + 25_000] {
             let seqs = seq_cuts(&pool, Time(now), &ages);
@@ -2211,7 +2191,7 @@ mod tests {
             let (mut admitted, mut rejected) = (0, 0);
             for (shard, s) in pool.shards.iter().enumerate() {
                 let entries = &s.entries[..];
-                let times = expansion_times(&rules);
+                let times = rules.expansion_times();
                 let ctx = Ctx {
                     pool: &pool,
                     rules: &rules,
