@@ -32,6 +32,19 @@ fn request(ticket: &str, player: &str, skill: f64) -> StartMatchmakingRequest {
     }
 }
 
+/// Two one-player teams.
+const DUELISTS: &str = r#"{"name": "duelist", "minPlayers": 1, "maxPlayers": 1, "quantity": 2}"#;
+
+/// A rule set over one number attribute, `skill` (default 1000), with `teams` and `rules`
+/// (each a comma-separated list of JSON objects).
+fn skill_rule_set(teams: &str, rules: &str) -> String {
+    format!(
+        r#"{{"ruleLanguageVersion": "1.0",
+  "playerAttributes": [{{"name": "skill", "type": "number", "default": 1000}}],
+  "teams": [{teams}], "rules": [{rules}]}}"#
+    )
+}
+
 /// A matchmaker with one configuration, of `rule_set_text`.
 fn matchmaker_for(rule_set_text: &str) -> (Matchmaker, EventReceiver) {
     let (mut mm, rx) = Matchmaker::new(MatchmakerOptions::new(1));
@@ -320,12 +333,11 @@ fn timed_out_tickets_report_the_rule_evaluations_of_their_failed_searches() {
     // every cycle, each one's search tries the other and fails the latency rule's
     // maxDistance. (Tickets that share no acceptable location never meet: the batch
     // filter keeps them out of each other's batches, so no rule is evaluated.)
-    const PING: &str = r#"{"ruleLanguageVersion": "1.0",
-      "playerAttributes": [{"name": "skill", "type": "number", "default": 1000}],
-      "teams": [{"name": "duelist", "minPlayers": 1, "maxPlayers": 1, "quantity": 2}],
-      "rules": [{"name": "Band", "type": "batchDistance", "batchAttribute": "skill", "maxDistance": 50},
-                {"name": "Ping", "type": "latency", "maxLatency": 50, "maxDistance": 10, "distanceReference": "min"}]}"#;
-    let (mut mm, mut events) = matchmaker_for(PING);
+    let (mut mm, mut events) = matchmaker_for(&skill_rule_set(
+        DUELISTS,
+        r#"{"name": "Band", "type": "batchDistance", "batchAttribute": "skill", "maxDistance": 50},
+           {"name": "Ping", "type": "latency", "maxLatency": 50, "maxDistance": 10, "distanceReference": "min"}"#,
+    ));
     let located = |ticket: &str, ms: u32| located(ticket, 1000.0, "us-east-1", ms);
     mm.start_matchmaking(Time(1000), located("a", 20)).unwrap();
     mm.start_matchmaking(Time(1000), located("b", 45)).unwrap();
@@ -369,12 +381,11 @@ fn a_ticket_finds_the_players_it_shares_a_location_with_past_many_closer_in_skil
     // "x", "y" and "z", but they play from another continent: none of them could ever share
     // a match with "a", so they do not take up its batch, and "a" meets the three in the
     // first cycle. The sixty make fifteen matches among themselves.
-    const PING: &str = r#"{"ruleLanguageVersion": "1.0",
-      "playerAttributes": [{"name": "skill", "type": "number", "default": 1000}],
-      "teams": [{"name": "pair", "minPlayers": 2, "maxPlayers": 2, "quantity": 2}],
-      "rules": [{"name": "Band", "type": "batchDistance", "batchAttribute": "skill", "maxDistance": 100},
-                {"name": "Ping", "type": "latency", "maxLatency": 50}]}"#;
-    let (mut mm, mut events) = matchmaker_for(PING);
+    let (mut mm, mut events) = matchmaker_for(&skill_rule_set(
+        r#"{"name": "pair", "minPlayers": 2, "maxPlayers": 2, "quantity": 2}"#,
+        r#"{"name": "Band", "type": "batchDistance", "batchAttribute": "skill", "maxDistance": 100},
+           {"name": "Ping", "type": "latency", "maxLatency": 50}"#,
+    ));
     mm.start_matchmaking(Time(1000), located("a", 1000.0, "us-east-1", 20)).unwrap();
     for i in 0..60 {
         mm.start_matchmaking(Time(1001 + i), located(&format!("e{i}"), 1001.0 + i as f64, "eu-west-1", 20)).unwrap();
@@ -399,11 +410,8 @@ fn a_ticket_finds_the_players_it_shares_a_location_with_past_many_closer_in_skil
 
 #[test]
 fn locations_are_read_by_name_whatever_order_players_list_them_in() {
-    const PING: &str = r#"{"ruleLanguageVersion": "1.0",
-      "playerAttributes": [{"name": "skill", "type": "number", "default": 1000}],
-      "teams": [{"name": "duelist", "minPlayers": 1, "maxPlayers": 1, "quantity": 2}],
-      "rules": [{"name": "Ping", "type": "latency", "maxLatency": 50}]}"#;
-    let (mut mm, mut events) = matchmaker_for(PING);
+    let (mut mm, mut events) =
+        matchmaker_for(&skill_rule_set(DUELISTS, r#"{"name": "Ping", "type": "latency", "maxLatency": 50}"#));
     // Each pair can play only where both are fast, and lists its locations in a different
     // order from the pair before; the skills keep the pairs' batches apart otherwise.
     let pairs: [[&[(&str, u32)]; 2]; 3] = [
