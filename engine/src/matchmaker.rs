@@ -222,6 +222,19 @@ impl ConfigState {
         }
     }
 
+    /// `ruleEvaluationMetrics` from per-rule `(passed, failed)` counts in rule order (a
+    /// rule without a count shows 0/0).
+    fn rule_metrics(&self, counts: &[(u32, u32)]) -> Vec<RuleMetric> {
+        self.rule_names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let (passed, failed) = counts.get(i).copied().unwrap_or_default();
+                RuleMetric { rule_name: name.clone(), passed_count: u64::from(passed), failed_count: u64::from(failed) }
+            })
+            .collect()
+    }
+
     /// The tables a ticket's stored players are encoded against.
     fn tables(&self) -> stored::Tables<'_> {
         stored::Tables { rule_set: self.rules.rule_set(), interner: &self.interner, locations: &self.locations }
@@ -967,15 +980,7 @@ impl Matchmaker {
         self.finished.push_back((now, self.records.reference(rec)));
         let kind = event?;
         let state = &self.configs[c];
-        let metrics: Vec<RuleMetric> = state
-            .rule_names
-            .iter()
-            .enumerate()
-            .map(|(i, name)| {
-                let (passed, failed) = recorded.as_ref().map_or((0, 0), |m| m[i]);
-                RuleMetric { rule_name: name.clone(), passed_count: u64::from(passed), failed_count: u64::from(failed) }
-            })
-            .collect();
+        let metrics = state.rule_metrics(recorded.as_deref().unwrap_or_default());
         let tickets = vec![ticket.expect("built when an event is wanted")];
         let detail = match kind {
             true => EventDetail::MatchmakingCancelled { tickets, rule_evaluation_metrics: metrics, match_id: None },
@@ -1075,16 +1080,7 @@ fn match_events(
             event_ticket(r, Some(&state.team_names[team as usize]))
         })
         .collect();
-    let metrics = state
-        .rule_names
-        .iter()
-        .zip(&proposal.metrics)
-        .map(|(name, &(pass, fail))| RuleMetric {
-            rule_name: name.clone(),
-            passed_count: u64::from(pass),
-            failed_count: u64::from(fail),
-        })
-        .collect();
+    let metrics = state.rule_metrics(&proposal.metrics);
     let match_id = ids.nth(first);
     let event = |k: usize, detail: EventDetail| Event {
         id: ids.nth(first + k),
