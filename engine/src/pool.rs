@@ -299,6 +299,9 @@ pub(crate) struct SearchMemory {
     /// `(anchor seq, start, len)` into them, sorted by seq.
     pub(crate) metrics: Vec<(u32, u16, u32, u32)>,
     pub(crate) metrics_index: Vec<(u64, u32, u32)>,
+    /// Seqs of that search's failed anchors whose scan examined tickets and admitted none
+    /// (an empty batch), sorted.
+    pub(crate) lonely: Vec<u64>,
     /// The buffer of the last cycle's output metrics, handed back by the matchmaker once
     /// folded ([`Pool::recycle_metrics`]): a 1M-ticket pass fills tens of MB, and fresh
     /// pages cost more to fault in than the copy into them.

@@ -39,6 +39,14 @@
 //! so is the batch: the first of them in scan order. The scan itself is redone (it is cheap);
 //! ordering, filling and finalizing are not. Debug builds search skipped anchors anyway and
 //! assert that the outcome is what was skipped.
+//!
+//! **Lonely anchors.** The previous search also remembers which of its failed anchors
+//! examined tickets and admitted none (an empty batch: nobody within reach shares a
+//! location with them, say). Such an anchor whose batch is empty again, at the same
+//! expansion step, sees only itself both times, so it is skipped without the conditions
+//! above. Those conditions would keep it searching every cycle in a busy pool: arrivals
+//! crowd its window past the examination limit, and matches among its neighbours depart
+//! from within D.
 
 use std::cmp::Ordering;
 use std::sync::PoisonError;
@@ -94,6 +102,8 @@ pub(crate) struct CycleOutput {
     /// Anchors searched, and anchors skipped as unchanged.
     pub(crate) searched: usize,
     pub(crate) skipped: usize,
+    /// Seqs of the failed anchors whose scan examined tickets and admitted none.
+    pub(crate) lonely: Vec<u64>,
 }
 
 /// A segment of a shard's entries.
@@ -165,6 +175,7 @@ pub(crate) fn search_cycle(pool: &Pool, rules: &CompiledRules, plugins: &PluginR
         out.anchor_metrics.extend(r.anchor_metrics);
         out.searched += r.searched;
         out.skipped += r.skipped;
+        out.lonely.extend(r.lonely);
     }
     out.proposals.sort_by_key(|p| p.anchor_seq);
     remember(pool, plugins, now, &work, &out, &mut memory);
@@ -202,6 +213,7 @@ fn remember(
     memory.matched.clear();
     memory.metrics.clear();
     memory.metrics_index.clear();
+    memory.lonely.clear();
     if !memory.valid {
         return;
     }
@@ -221,6 +233,8 @@ fn remember(
         start += len;
     }
     memory.metrics_index.sort_unstable();
+    memory.lonely.extend_from_slice(&out.lonely);
+    memory.lonely.sort_unstable();
 }
 
 /// Reusable per-worker buffers.
@@ -1154,8 +1168,15 @@ fn search_segment(ctx: &Ctx<'_>, ws: &mut Workspace) -> CycleOutput {
         let scan = scan_batch(ctx, anchor_pos, ws);
         let slot = entries[anchor_pos].2;
         let replay = ctx.previous.filter(|previous| unchanged(ctx, previous, anchor_pos, &scan, ws));
+        // A failed anchor that turned away every ticket it examined, for the next search
+        // (an anchor that examined none is left to the other skip conditions, which hold
+        // for it unless its neighbourhood changed).
+        let lonely = scan.examined && ws.batch.is_empty();
         if let Some(previous) = replay {
             out.skipped += 1;
+            if lonely {
+                out.lonely.push(entries[anchor_pos].1);
+            }
             if !ctx.verify {
                 out.anchor_metrics.extend_from_slice(recorded_metrics(previous, entries[anchor_pos].1));
                 continue;
@@ -1174,6 +1195,9 @@ fn search_segment(ctx: &Ctx<'_>, ws: &mut Workspace) -> CycleOutput {
                 out.proposals.push(proposal);
             }
             None => {
+                if lonely {
+                    out.lonely.push(entries[anchor_pos].1);
+                }
                 let start = out.anchor_metrics.len();
                 for (r, &(pass, fail)) in ws.metrics.iter().enumerate() {
                     if pass + fail > 0 {
@@ -1451,6 +1475,8 @@ struct Scan {
     /// Whether the scan stopped at its examination limit after turning away a new ticket:
     /// then that ticket took the place of one the previous search examined.
     crowded: bool,
+    /// Whether the scan examined a free ticket at all.
+    examined: bool,
 }
 
 /// Collects the anchor's batch into `ws.batch`, in scan order: the `ws.batch_size` entries
@@ -1465,7 +1491,7 @@ fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
         s.at(age_seconds(ctx.now, ctx.pool.start[anchor_slot as usize]))
     });
     ws.batch.clear();
-    let mut scan = Scan { radius: half, took_old: false, crowded: false };
+    let mut scan = Scan { radius: half, took_old: false, crowded: false, examined: false };
     // The distance of the next entry on each side, infinite past the window's edge (or the
     // segment's).
     let left_of = |lo: usize| {
@@ -1511,6 +1537,7 @@ fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
         if examined == 1 {
             // Set up once there is a ticket to check (a standing pool's anchors mostly have
             // none within their window).
+            scan.examined = true;
             ws.filter.set(ctx, entries[anchor_pos]);
             if ws.filter.latency == 0 {
                 // The anchor has no acceptable location at any level: no ticket can join it.
@@ -1544,6 +1571,10 @@ fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
 /// exactly as it did in the previous search (see the module documentation).
 fn unchanged(ctx: &Ctx<'_>, previous: &SearchMemory, anchor_pos: usize, scan: &Scan, ws: &Workspace) -> bool {
     let (key, seq, slot, _) = ctx.entries[anchor_pos];
+    // A lonely anchor is still lonely: its search sees only itself, as then.
+    if ws.batch.is_empty() && seq < previous.watermark && previous.lonely.binary_search(&seq).is_ok() {
+        return ctx.same_step(previous.now, slot);
+    }
     if seq >= previous.watermark || scan.took_old || scan.crowded || !ctx.same_step(previous.now, slot) {
         return false;
     }
@@ -2401,6 +2432,35 @@ mod tests {
             }
             assert!(skipped > 100, "{name}: only {skipped} anchors skipped");
         }
+    }
+
+    /// An anchor no ticket can join (no shared location) is skipped while new tickets crowd
+    /// its window past the examination limit, until it reaches an expansion step.
+    #[test]
+    fn an_anchor_nobody_can_join_is_skipped_in_a_crowded_window() {
+        let rule_set = crate::ruleset::check(DUEL).value.expect("valid rule set");
+        let rules = crate::ruleset::compile(&rule_set);
+        let plugins = PluginRules::default();
+        let mut pool = Pool::new(&rules);
+        let rating = |r: f64| vec![Some(PlayerValue::Number(r))];
+        let mut now = 1_000_000u64;
+        pool.insert(Time(now), &[player(rating(1300.0), vec![(3, 30)])]);
+        let mut skipped = Vec::new();
+        for cycle in 0..8u64 {
+            // More new tickets within the anchor's band than a scan examines; they pair
+            // up among themselves at location 0.
+            let mut waiting: Vec<(u32, u64)> = (0..60)
+                .map(|i| (pool.insert(Time(now), &[player(rating(1280.0 + f64::from(i) * 0.5), vec![(0, 30)])]), now))
+                .collect();
+            pool.refresh();
+            let out = search_cycle(&pool, &rules, &plugins, Time(now));
+            assert_eq!(out.proposals.len(), 30, "cycle {cycle}: the crowd pairs up");
+            remove_matched(std::slice::from_mut(&mut pool), &mut waiting, &out);
+            skipped.push(out.skipped);
+            now += 1_000;
+        }
+        // Searched when new, skipped until the band widens at 6 s, searched then, skipped after.
+        assert_eq!(skipped, [0, 1, 1, 1, 1, 1, 0, 1]);
     }
 
     /// Rule sets with the native shapes in several variants: party aggregations, count and
