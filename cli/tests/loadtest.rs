@@ -3,14 +3,17 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use rallypoint_tests::TempDir;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_rallypoint"))
 }
 
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rallypoint-loadtest-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir.join(name)
+/// A path named `name` in a scratch directory of its own, removed with the returned guard.
+fn temp(name: &str) -> (TempDir, PathBuf) {
+    let dir = TempDir::new(&format!("loadtest-{name}"));
+    let path = dir.join(name);
+    (dir, path)
 }
 
 fn num(v: &serde_json::Value, path: &[&str]) -> f64 {
@@ -35,7 +38,7 @@ fn assert_ordered(v: &serde_json::Value, path: &[&str]) {
 
 #[test]
 fn short_simulated_run_writes_a_consistent_json_report() {
-    let json = temp("short.json");
+    let (_json_dir, json) = temp("short.json");
     let out = bin()
         .args(["loadtest", "--tickets", "3000", "--duration", "10", "--threads", "2", "--report"])
         .arg(&json)
@@ -81,7 +84,7 @@ fn short_simulated_run_writes_a_consistent_json_report() {
 
 #[test]
 fn html_report_has_charts() {
-    let html = temp("short.html");
+    let (_html_dir, html) = temp("short.html");
     let out = bin()
         .args(["loadtest", "--profile", "1v1", "--tickets", "1000", "--duration", "10", "--report"])
         .arg(&html)
@@ -95,7 +98,7 @@ fn html_report_has_charts() {
 
 #[test]
 fn replays_a_generated_workload_file() {
-    let jsonl = temp("work.jsonl");
+    let (_jsonl_dir, jsonl) = temp("work.jsonl");
     let items: Vec<_> = rallypoint_bench_data::generate::generate(&rallypoint_bench_data::generate::WorkloadSpec::new(
         rallypoint_bench_data::profiles::Profile::FiveVFive,
         100.0,
@@ -110,7 +113,7 @@ fn replays_a_generated_workload_file() {
     let mut file = std::fs::File::create(&jsonl).expect("create");
     rallypoint_bench_data::generate::write_jsonl(items.into_iter(), &mut file).expect("write");
     drop(file);
-    let json = temp("replay.json");
+    let (_json_dir, json) = temp("replay.json");
     let out = bin().args(["loadtest", "--replay"]).arg(&jsonl).arg("--report").arg(&json).output().expect("runs");
     assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
     let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("report")).expect("JSON");
@@ -128,7 +131,7 @@ fn large_profile_is_refused_clearly() {
 
 #[test]
 fn a_rule_set_with_a_plugin_rule_runs_and_reports_the_plugins_health() {
-    let json = temp("plugin.json");
+    let (_json_dir, json) = temp("plugin.json");
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let plugin_dir = rallypoint_tests::plugin_dir();
     let out = bin()
@@ -169,7 +172,7 @@ fn a_plugin_that_cannot_be_found_is_a_clear_error() {
 fn real_clock_run_accounts_for_every_ticket() {
     // Requests go through the intake from a producer thread; every one is answered, and
     // tickets cancelled before their first cycle count as cancelled, not as rejected.
-    let json = temp("real.json");
+    let (_json_dir, json) = temp("real.json");
     let out = bin()
         .args(["loadtest", "--profile", "1v1", "--clock", "real", "--rate", "1000", "--duration", "2", "--report"])
         .arg(&json)
