@@ -331,8 +331,9 @@ unsafe extern "C" {
 /// Each time the pool reaches a new high (by 5%), it waits briefly for the consumer to catch
 /// up with the events and submitted tickets, has the allocator return freed pages, and
 /// takes the process's resident memory minus its resident memory before the run minus
-/// what the consumer holds for tickets still waiting (their players, kept to measure match
-/// quality). The sample with the most waiting tickets gives the report's figure.
+/// what the consumer holds (the players of tickets still waiting, and the quality samples
+/// of finished tickets and matches). The sample with the most waiting tickets gives the
+/// report's figure.
 struct MemorySampler {
     baseline_kib: Option<u64>,
     events: crossbeam_channel::Receiver<Vec<rallypoint::events::Event>>,

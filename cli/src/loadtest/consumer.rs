@@ -195,10 +195,16 @@ impl Consumer {
         }
     }
 
-    /// Publishes the bytes held for waiting tickets: their entries, and the map's table.
+    /// Publishes the bytes the consumer holds, which are not the engine's: the entries of
+    /// waiting tickets and the map's table, and the quality samples of finished tickets
+    /// and matches.
     pub(crate) fn publish_held(&self) {
         let table = self.pending.capacity() * (size_of::<(String, PendingBox)>() + 1);
-        self.held.store(self.pending_bytes + table as u64, std::sync::atomic::Ordering::Release);
+        let samples = block(self.players.as_ptr(), self.players.capacity())
+            + block(self.matches.as_ptr(), self.matches.capacity())
+            + block(self.chosen_latency.as_ptr(), self.chosen_latency.capacity())
+            + block(self.delta_ping.as_ptr(), self.delta_ping.capacity());
+        self.held.store(self.pending_bytes + table as u64 + samples, std::sync::atomic::Ordering::Release);
     }
 
     /// Takes the ticket descriptions sent so far.

@@ -220,7 +220,7 @@ pub(crate) struct Resources {
     pub(crate) baseline_rss_bytes: Option<u64>,
     pub(crate) peak_rss_bytes: Option<u64>,
     /// What the engine holds per waiting ticket: at the largest pool sampled, (RSS − RSS
-    /// before the run − the consumer's data for waiting tickets) / tickets waiting, measured
+    /// before the run − the consumer's data) / tickets waiting, measured
     /// after the consumer caught up and the allocator returned freed pages.
     pub(crate) bytes_per_waiting_ticket: Option<f64>,
 }
