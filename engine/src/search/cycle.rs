@@ -1274,6 +1274,19 @@ struct AnchorFilter {
     check_lists: bool,
     /// The anchor's entry signature.
     anchor_signature: u32,
+    /// With levels from seqs, the signature parts a ticket must share with the anchor when
+    /// the pair's level is the anchor's own (it is no older than the anchor, or no newer
+    /// with `expansionAgeSelection` newest): the latency part of that level and, where its
+    /// `minCount` is positive, the list part; 0 for a part not checked.
+    own_latency_part: u32,
+    own_lists_part: u32,
+}
+
+/// The level a ticket with seq `seq` has reached in `steps` (from their seq bounds): a seq
+/// below a cut's bound has reached that step.
+#[inline]
+fn level_at(steps: &Steps, seq: u64) -> usize {
+    steps.seqs.iter().take_while(|&&b| seq < b).count()
 }
 
 /// A schedule's step times as the least age in milliseconds at which each applies: an age of
@@ -1367,6 +1380,10 @@ impl AnchorFilter {
         self.lists = if self.check_lists { signature & SIGNATURE_LISTS } else { 0 };
         // With levels from seqs, `admits` picks the signature parts by the pair's level.
         self.anchor_signature = signature;
+        if self.seq_levels {
+            self.own_latency_part = self.latency_part_at(seq);
+            self.own_lists_part = self.lists_part_at(seq);
+        }
         let nb = layout.native.bit_columns.len();
         for (column, _, _, bits) in &mut self.bit_rules {
             *bits = pool.list_bits[anchor as usize * nb + *column];
@@ -1386,21 +1403,37 @@ impl AnchorFilter {
         // The pair's expansion age is the younger ticket's (newest) or the older one's
         // (oldest): the higher or the lower seq.
         let pair = if ctx.newest { seq.max(self.anchor_seq) } else { seq.min(self.anchor_seq) };
-        // A seq below a cut's bound has reached that step.
-        let level = |steps: &Steps| steps.seqs.iter().take_while(|&&b| pair < b).count();
-        if let Some((_, steps)) = self.latency_rules.first() {
-            let part = if level(steps) == 0 { SIGNATURE_BASE_LEVEL } else { SIGNATURE_EVERY_LEVEL };
-            if signature & self.anchor_signature & part == 0 {
-                return false;
-            }
+        // At the anchor's own level (most pairs), the parts were picked once, in `set`.
+        let own = pair == self.anchor_seq;
+        let shared = signature & self.anchor_signature;
+        let latency = if own { self.own_latency_part } else { self.latency_part_at(pair) };
+        if latency != 0 && shared & latency == 0 {
+            return false;
         }
-        if let Some(r) = self.signature_bit_rule {
+        let lists = if own { self.own_lists_part } else { self.lists_part_at(pair) };
+        if lists != 0 && shared & lists == 0 {
+            return false;
+        }
+        self.shares_at(ctx.pool, slot, |steps| level_at(steps, pair))
+    }
+
+    /// The signature part of the first latency rule a ticket must share with the anchor for
+    /// a pair whose expansion age is that of the ticket with seq `pair` (0: none).
+    #[inline]
+    fn latency_part_at(&self, pair: u64) -> u32 {
+        self.latency_rules.first().map_or(0, |(_, steps)| {
+            if level_at(steps, pair) == 0 { SIGNATURE_BASE_LEVEL } else { SIGNATURE_EVERY_LEVEL }
+        })
+    }
+
+    /// The list part of the signature such a pair must share: where the column's `minCount`
+    /// is positive at the pair's level (0: none).
+    #[inline]
+    fn lists_part_at(&self, pair: u64) -> u32 {
+        self.signature_bit_rule.map_or(0, |r| {
             let (_, steps, least, _) = &self.bit_rules[r];
-            if least[level(steps)] > 0.0 && signature & self.anchor_signature & SIGNATURE_LISTS == 0 {
-                return false;
-            }
-        }
-        self.shares_at(ctx.pool, slot, level)
+            if least[level_at(steps, pair)] > 0.0 { SIGNATURE_LISTS } else { 0 }
+        })
     }
 
     /// [`AnchorFilter::admits`] from the tickets' starts.
