@@ -1174,10 +1174,11 @@ fn search_segment(ctx: &Ctx<'_>, ws: &mut Workspace) -> CycleOutput {
         let lonely = scan.examined && ws.batch.is_empty();
         if let Some(previous) = replay {
             out.skipped += 1;
-            if lonely {
-                out.lonely.push(entries[anchor_pos].1);
-            }
             if !ctx.verify {
+                // (Verified skips are searched below, and remembered there.)
+                if lonely {
+                    out.lonely.push(entries[anchor_pos].1);
+                }
                 out.anchor_metrics.extend_from_slice(recorded_metrics(previous, entries[anchor_pos].1));
                 continue;
             }
