@@ -3,20 +3,60 @@
 //! Rule literals (`"medic"`), string attribute values and player ids are interned once, at
 //! compile or ingest time, so evaluating a candidate compares integers, never strings.
 
-/// Interning runs at ingest for every string attribute value and latency location, so the
-/// table hashes with foldhash (seeded per table) rather than SipHash. Symbols are assigned
-/// in insertion order, so they do not depend on the hash.
-type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+use std::hash::BuildHasher as _;
 
 /// An interned string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Sym(pub u32);
 
-/// A string table. Symbols are dense and start at 0.
+/// A string table. Symbols are dense, start at 0 and are assigned in insertion order, so
+/// they do not depend on the hash.
+///
+/// Interning runs at ingest for every string attribute value and latency location (about
+/// eight lookups per 1v1 ticket), so the table is built for short strings: each string is
+/// stored once, the index holds only symbols, and strings of up to 16 bytes are hashed
+/// inline from two overlapping words with per-table random seeds (longer ones with
+/// foldhash, also seeded per table). The strings come from clients, so the seeds matter.
 #[derive(Debug, Default, Clone)]
 pub struct Interner {
-    ids: HashMap<Box<str>, Sym>,
+    index: hashbrown::HashTable<u32>,
     strings: Vec<Box<str>>,
+    hasher: StrHasher,
+}
+
+/// The table's string hash, seeded per table.
+#[derive(Debug, Clone)]
+struct StrHasher {
+    seeds: [u64; 2],
+    long: foldhash::fast::RandomState,
+}
+
+impl Default for StrHasher {
+    fn default() -> StrHasher {
+        let long = foldhash::fast::RandomState::default();
+        StrHasher { seeds: [long.hash_one(0x5EED_u64), long.hash_one(0x5EED_5EED_u64) | 1], long }
+    }
+}
+
+impl StrHasher {
+    #[inline]
+    fn hash(&self, s: &str) -> u64 {
+        let b = s.as_bytes();
+        let n = b.len();
+        let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+        let half = |at: usize| u64::from(u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes")));
+        let (lo, hi) = match n {
+            0 => (0, 0),
+            1..=3 => (u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16, 0),
+            4..=7 => (half(0), half(n - 4)),
+            8..=16 => (word(0), word(n - 8)),
+            _ => return self.long.hash_one(s),
+        };
+        // A folded multiply (as foldhash and wyhash mix), with the length folded in so
+        // that strings whose words overlap differently differ.
+        let full = u128::from(lo ^ self.seeds[0]) * u128::from(hi ^ self.seeds[1] ^ (n as u64) << 56);
+        (full as u64) ^ (full >> 64) as u64
+    }
 }
 
 impl Interner {
@@ -27,18 +67,24 @@ impl Interner {
 
     /// The symbol of `s`, adding it if new.
     pub fn intern(&mut self, s: &str) -> Sym {
-        if let Some(&sym) = self.ids.get(s) {
-            return sym;
+        let Interner { index, strings, hasher } = self;
+        let hash = hasher.hash(s);
+        match index.find(hash, |&sym| *strings[sym as usize] == *s) {
+            Some(&sym) => Sym(sym),
+            None => {
+                let sym = strings.len() as u32;
+                strings.push(s.into());
+                index.insert_unique(hash, sym, |&sym| hasher.hash(&strings[sym as usize]));
+                Sym(sym)
+            }
         }
-        let sym = Sym(self.strings.len() as u32);
-        self.strings.push(s.into());
-        self.ids.insert(s.into(), sym);
-        sym
     }
 
     /// The symbol of `s` if it was interned.
+    #[inline]
     pub fn get(&self, s: &str) -> Option<Sym> {
-        self.ids.get(s).copied()
+        let hash = self.hasher.hash(s);
+        self.index.find(hash, |&sym| *self.strings[sym as usize] == *s).map(|&sym| Sym(sym))
     }
 
     /// The string of `sym`.
@@ -57,5 +103,47 @@ impl Interner {
     /// Whether the table is empty.
     pub fn is_empty(&self) -> bool {
         self.strings.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Strings of every length the inline hash distinguishes, and some that differ only
+    /// where its two words overlap or only in length.
+    fn corpus() -> Vec<String> {
+        let mut v: Vec<String> = (0..40).map(|n| "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH"[..n].to_owned()).collect();
+        v.extend(["us-east-1", "us-east-2", "us-west-1", "eu-west-1", "ap-south-1", "aaaaaaaab", "aaaaaaaba"].map(String::from));
+        v.extend(["a\0", "a\0\0", "\0", "\0\0"].map(String::from));
+        v.extend((0..2000).map(|i| format!("player-{i}")));
+        v
+    }
+
+    #[test]
+    fn every_string_gets_its_own_symbol_in_insertion_order_and_round_trips() {
+        let mut t = Interner::new();
+        let strings = corpus();
+        for (i, s) in strings.iter().enumerate() {
+            assert_eq!(t.get(s), None, "{s:?} is not interned yet");
+            assert_eq!(t.intern(s), Sym(i as u32), "{s:?} gets the next symbol");
+        }
+        assert_eq!(t.len(), strings.len());
+        for (i, s) in strings.iter().enumerate() {
+            assert_eq!(t.intern(s), Sym(i as u32), "{s:?} keeps its symbol");
+            assert_eq!(t.get(s), Some(Sym(i as u32)));
+            assert_eq!(t.resolve(Sym(i as u32)), s);
+        }
+        assert_eq!(t.get("not-there"), None);
+    }
+
+    #[test]
+    fn a_clone_finds_what_the_original_holds_and_grows_on_its_own() {
+        let mut t = Interner::new();
+        t.intern("eu-west-1");
+        let mut c = t.clone();
+        assert_eq!(c.get("eu-west-1"), Some(Sym(0)));
+        assert_eq!(c.intern("us-east-1"), Sym(1));
+        assert_eq!(t.get("us-east-1"), None);
     }
 }
