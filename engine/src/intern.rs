@@ -113,8 +113,12 @@ mod tests {
     /// Strings of every length the inline hash distinguishes, and some that differ only
     /// where its two words overlap or only in length.
     fn corpus() -> Vec<String> {
-        let mut v: Vec<String> = (0..40).map(|n| "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH"[..n].to_owned()).collect();
-        v.extend(["us-east-1", "us-east-2", "us-west-1", "eu-west-1", "ap-south-1", "aaaaaaaab", "aaaaaaaba"].map(String::from));
+        let mut v: Vec<String> =
+            (0..40).map(|n| "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH"[..n].to_owned()).collect();
+        v.extend(
+            ["us-east-1", "us-east-2", "us-west-1", "eu-west-1", "ap-south-1", "aaaaaaaab", "aaaaaaaba"]
+                .map(String::from),
+        );
         v.extend(["a\0", "a\0\0", "\0", "\0\0"].map(String::from));
         v.extend((0..2000).map(|i| format!("player-{i}")));
         v

@@ -721,13 +721,18 @@ impl Pool {
         }
         self.latency_scratch = latency;
 
-        let shard = match self.shard_ids.get(&shard_key[..]) {
-            Some(&shard) => shard,
-            None => {
-                let shard = self.shards.len() as u32;
-                self.shard_ids.insert(shard_key[..].into(), shard);
-                self.shards.push(Shard::default());
-                shard
+        // Without shard attributes every ticket is in the one shard: no lookup.
+        let shard = if shard_key.is_empty() && !self.shards.is_empty() {
+            0
+        } else {
+            match self.shard_ids.get(&shard_key[..]) {
+                Some(&shard) => shard,
+                None => {
+                    let shard = self.shards.len() as u32;
+                    self.shard_ids.insert(shard_key[..].into(), shard);
+                    self.shards.push(Shard::default());
+                    shard
+                }
             }
         };
         self.shard_key_scratch = shard_key;
