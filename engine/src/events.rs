@@ -28,6 +28,10 @@ use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 use crate::time::Time;
 
+/// Event ids are [`Uuid`]s (re-exported, so an embedder needs no `uuid` dependency of its
+/// own to name them).
+pub use uuid::Uuid;
+
 /// `detail-type` of every matchmaking event.
 pub const DETAIL_TYPE: &str = "GameLift Matchmaking Event";
 /// `source` of every matchmaking event.
@@ -59,8 +63,8 @@ pub const NOT_AVAILABLE: &str = "NOT_AVAILABLE";
 /// One matchmaking event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
-    /// The envelope's `id`: a UUID.
-    pub id: String,
+    /// The envelope's `id`: a version-4 UUID, written lower-case and hyphenated.
+    pub id: Uuid,
     /// When the event happened (the envelope's `time`).
     pub time: Time,
     /// The configuration whose ARN is the event's resource.
@@ -375,7 +379,7 @@ impl Serialize for Envelope<'_> {
         let (event, ctx) = (self.event, self.ctx);
         let mut map = s.serialize_map(Some(9))?;
         map.serialize_entry("version", ENVELOPE_VERSION)?;
-        map.serialize_entry("id", &event.id)?;
+        map.serialize_entry("id", event.id.hyphenated().encode_lower(&mut Uuid::encode_buffer()))?;
         map.serialize_entry("detail-type", DETAIL_TYPE)?;
         map.serialize_entry("source", SOURCE)?;
         map.serialize_entry("account", &ctx.account)?;
@@ -720,8 +724,8 @@ impl UuidGen {
         UuidGen { state: seed }
     }
 
-    /// The next UUID, lower-case hyphenated (`xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx`).
-    pub fn next_uuid(&mut self) -> String {
+    /// The next UUID (version 4 layout).
+    pub fn next_uuid(&mut self) -> Uuid {
         let uuid = self.nth(0);
         self.state = self.state.wrapping_add(SPLITMIX_GAMMA.wrapping_mul(2));
         uuid
@@ -737,11 +741,11 @@ impl UuidGen {
     }
 
     /// The UUID `next_uuid` would return after `i` others, without advancing.
-    pub fn nth(&self, i: usize) -> String {
+    pub fn nth(&self, i: usize) -> Uuid {
         // splitmix64: output k is a mix of the state advanced k times by the gamma.
         let at = |k: u64| splitmix64(self.state.wrapping_add(SPLITMIX_GAMMA.wrapping_mul(k)));
         let k = 2 * i as u64;
-        format_uuid_v4((u128::from(at(k + 1)) << 64) | u128::from(at(k + 2)))
+        uuid_v4((u128::from(at(k + 1)) << 64) | u128::from(at(k + 2)))
     }
 }
 
@@ -755,29 +759,10 @@ fn splitmix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// `bits` as a version-4, RFC 4122-variant UUID string (the version and variant bits are
+/// `bits` as a version-4, RFC 4122-variant UUID (the version and variant bits are
 /// overwritten).
-pub fn format_uuid_v4(bits: u128) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    // Where hex digit `d` goes: after digits 8, 12, 16 and 20 comes a hyphen.
-    const POS: [usize; 32] = {
-        let mut pos = [0; 32];
-        let mut d = 0;
-        while d < 32 {
-            pos[d] = d + (d >= 8) as usize + (d >= 12) as usize + (d >= 16) as usize + (d >= 20) as usize;
-            d += 1;
-        }
-        pos
-    };
-    let bits = (bits & !(0xF << 76) & !(0x3 << 62)) | (0x4 << 76) | (0x2 << 62);
-    // One event per ticket state change: this runs a few times per ticket, so it fills a
-    // fixed buffer from a table (no `format!`, no per-digit branches) and validates once.
-    let mut out = [b'-'; 36];
-    for (i, byte) in bits.to_be_bytes().into_iter().enumerate() {
-        out[POS[2 * i]] = HEX[usize::from(byte >> 4)];
-        out[POS[2 * i + 1]] = HEX[usize::from(byte & 0xF)];
-    }
-    std::str::from_utf8(&out).unwrap_or_default().to_owned()
+pub fn uuid_v4(bits: u128) -> Uuid {
+    Uuid::from_u128((bits & !(0xF << 76) & !(0x3 << 62)) | (0x4 << 76) | (0x2 << 62))
 }
 
 #[cfg(test)]

@@ -615,7 +615,9 @@ impl Matchmaker {
                 }
                 id.as_str().into()
             }
-            None => self.ids.next_uuid().into(),
+            None => {
+                Arc::from(self.ids.next_uuid().hyphenated().encode_lower(&mut events::Uuid::encode_buffer()) as &str)
+            }
         };
         // Convert and check the players against the rule set before changing any state.
         let state = &mut self.configs[config_index];
@@ -1081,7 +1083,7 @@ fn match_events(
         })
         .collect();
     let metrics = state.rule_metrics(&proposal.metrics);
-    let match_id = ids.nth(first);
+    let match_id = ids.nth(first).to_string();
     let event = |k: usize, detail: EventDetail| Event {
         id: ids.nth(first + k),
         time: now,

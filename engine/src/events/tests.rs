@@ -26,7 +26,7 @@ fn matched() -> Vec<EventTicket> {
 
 fn event(n: u64, detail: EventDetail) -> Event {
     Event {
-        id: format_uuid_v4(u128::from(n) * 0x1111_1111_1111_1111_1111),
+        id: uuid_v4(u128::from(n) * 0x1111_1111_1111_1111_1111),
         time: START.plus_secs(3.5),
         configuration_name: "ranked".into(),
         detail,
@@ -596,7 +596,7 @@ fn every_event_has_the_envelope() {
         assert!(!line.contains('\n'), "{line}");
         let v: serde_json::Value = serde_json::from_str(&line).expect("valid JSON");
         assert_eq!(v["version"], "0");
-        assert_eq!(v["id"], e.id.as_str());
+        assert_eq!(v["id"], e.id.to_string());
         assert_eq!(v["detail-type"], "GameLift Matchmaking Event");
         assert_eq!(v["source"], "aws.gamelift");
         assert_eq!(v["account"], "111122223333");
@@ -659,8 +659,8 @@ fn documented_literals() {
 fn uuids_are_deterministic_and_well_formed() {
     let mut a = UuidGen::new(7);
     let mut b = UuidGen::new(7);
-    let first: Vec<String> = (0..100).map(|_| a.next_uuid()).collect();
-    let again: Vec<String> = (0..100).map(|_| b.next_uuid()).collect();
+    let first: Vec<String> = (0..100).map(|_| a.next_uuid().to_string()).collect();
+    let again: Vec<String> = (0..100).map(|_| b.next_uuid().to_string()).collect();
     assert_eq!(first, again);
     let unique: std::collections::HashSet<_> = first.iter().collect();
     assert_eq!(unique.len(), 100);
@@ -671,28 +671,28 @@ fn uuids_are_deterministic_and_well_formed() {
         assert!(parts[2].starts_with('4'), "{id}");
         assert!(matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'), "{id}");
     }
-    assert_ne!(UuidGen::new(8).next_uuid(), first[0]);
-    assert_eq!(format_uuid_v4(0), "00000000-0000-4000-8000-000000000000");
-    assert_eq!(format_uuid_v4(u128::MAX), "ffffffff-ffff-4fff-bfff-ffffffffffff");
+    assert_ne!(UuidGen::new(8).next_uuid().to_string(), first[0]);
+    assert_eq!(uuid_v4(0).to_string(), "00000000-0000-4000-8000-000000000000");
+    assert_eq!(uuid_v4(u128::MAX).to_string(), "ffffffff-ffff-4fff-bfff-ffffffffffff");
 }
 
 #[test]
 fn uuids_taken_in_a_block_are_the_sequence_next_uuid_gives() {
     let mut sequential = UuidGen::new(7);
-    let expected: Vec<String> = (0..10).map(|_| sequential.next_uuid()).collect();
+    let expected: Vec<Uuid> = (0..10).map(|_| sequential.next_uuid()).collect();
     let mut g = UuidGen::new(7);
     let first = g.next_uuid();
     let block = g.take(6);
     // Read out of order, as parallel workers would.
-    let mut read: Vec<(usize, String)> = [5, 0, 3, 1, 4, 2].iter().map(|&i| (i, block.nth(i))).collect();
+    let mut read: Vec<(usize, Uuid)> = [5, 0, 3, 1, 4, 2].iter().map(|&i| (i, block.nth(i))).collect();
     read.sort();
-    let after: Vec<String> = (0..3).map(|_| g.next_uuid()).collect();
+    let after: Vec<Uuid> = (0..3).map(|_| g.next_uuid()).collect();
     let mut all = vec![first];
     all.extend(read.into_iter().map(|(_, id)| id));
     all.extend(after);
     assert_eq!(all, expected);
     // The seed-7 sequence itself is fixed: recorded event logs depend on it.
-    expect_test::expect!["63cbe1e4-5932-4dd7-844c-3cd7f43c661c"].assert_eq(&expected[0]);
+    expect_test::expect!["63cbe1e4-5932-4dd7-844c-3cd7f43c661c"].assert_eq(&expected[0].to_string());
 }
 
 #[test]
@@ -715,17 +715,18 @@ fn a_spent_batch_is_freed_once_handed_out() {
     let (tx, rx) = crossbeam_channel::unbounded();
     let mut events = EventReceiver::new(rx);
     let event = |n: u8| Event {
-        id: format!("e{n}"),
+        id: Uuid::from_u128(n.into()),
         time: Time(0),
         configuration_name: "c".into(),
         detail: EventDetail::MatchmakingSearching { tickets: Vec::new(), estimated_wait: WaitEstimate::NotAvailable },
     };
     tx.send((0..3).map(event).collect()).unwrap();
     tx.send(vec![event(3)]).unwrap();
-    assert_eq!(events.try_recv().map(|e| e.id), Ok("e0".to_owned()));
+    let id = |n: u128| Uuid::from_u128(n);
+    assert_eq!(events.try_recv().map(|e| e.id), Ok(id(0)));
     // The rest of the current batch first, then the next one whole.
-    assert_eq!(events.recv_batch().unwrap().iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["e1", "e2"]);
-    assert_eq!(events.try_iter().map(|e| e.id).collect::<Vec<_>>(), ["e3"]);
+    assert_eq!(events.recv_batch().unwrap().iter().map(|e| e.id).collect::<Vec<_>>(), [id(1), id(2)]);
+    assert_eq!(events.try_iter().map(|e| e.id).collect::<Vec<_>>(), [id(3)]);
     // Nothing is left holding the last batch's buffer (a cycle's worth of events).
     assert!(events.pending.is_none());
     assert!(events.is_empty());
