@@ -63,6 +63,14 @@ fn rss_bytes() -> u64 {
     line.split_whitespace().nth(1).and_then(|k| k.parse::<u64>().ok()).expect("a number of kB") * 1024
 }
 
+/// Minor page faults of the process so far (`/proc/self/stat`, field 10).
+fn minor_faults() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("Linux /proc");
+    // Fields after the parenthesised command name, which may itself hold spaces.
+    let after = &stat[stat.rfind(')').expect("a command name") + 2..];
+    after.split_whitespace().nth(7).and_then(|f| f.parse().ok()).expect("minflt")
+}
+
 fn spaced(requests: &mut [StartMatchmakingRequest], first: usize) {
     for (i, r) in requests.iter_mut().enumerate() {
         r.players[0].attributes = vec![("rating".to_owned(), AttributeValue::N((first + i) as f64 * 1000.0))];
@@ -85,11 +93,16 @@ fn main() {
             let mut rates = Vec::new();
             for _ in 0..runs {
                 let items = items.clone();
+                let faults = minor_faults();
                 let t = Instant::now();
                 let matched = end_to_end_threads(profile, items, END_TO_END_SECONDS + 130.0, threads);
                 let s = t.elapsed().as_secs_f64();
+                let faults = minor_faults() - faults;
                 rates.push(tickets as f64 / s);
-                println!("{name}: {tickets} tickets, {matched} matched, {s:.3} s, {:.0} tickets/s", tickets as f64 / s);
+                println!(
+                    "{name}: {tickets} tickets, {matched} matched, {s:.3} s, {:.0} tickets/s, {faults} page faults",
+                    tickets as f64 / s
+                );
             }
             if runs > 1 {
                 rates.sort_by(f64::total_cmp);
