@@ -1054,16 +1054,11 @@ fn build_events<T: Sync, const N: usize>(
         outbox.extend(items.iter().enumerate().flat_map(|(i, item)| build(i, item)));
     } else {
         let per_task = (TICKETS_PER_TASK * items.len()).div_ceil(tickets).max(1);
-        // Collected by index, so each task writes its events in place (a flattening
-        // `par_extend` gathers them in per-task vectors and copies them all over again).
-        let built: Vec<[Event; N]> = workers
-            .install(|| items.par_iter().with_min_len(per_task).enumerate().map(|(i, item)| build(i, item)).collect());
-        let mut built = built.into_flattened();
-        if outbox.is_empty() {
-            *outbox = built;
-        } else {
-            outbox.append(&mut built);
-        }
+        workers.install(|| {
+            outbox.par_extend(
+                items.par_iter().with_min_len(per_task).enumerate().flat_map_iter(|(i, item)| build(i, item)),
+            );
+        });
     }
 }
 
