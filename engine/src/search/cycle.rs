@@ -1275,11 +1275,17 @@ struct AnchorFilter {
     check_lists: bool,
     /// The anchor's entry signature.
     anchor_signature: u32,
-    /// With levels from seqs, the signature parts a ticket must share with the anchor when
-    /// the pair's level is the anchor's own (it is no older than the anchor, or no newer
-    /// with `expansionAgeSelection` newest): the latency part of that level and, where its
-    /// `minCount` is positive, the list part; 0 for a part not checked.
-    own_latency_part: u32,
+    /// With levels from seqs, the latency part of the signature a ticket must share with
+    /// the anchor: `latency_stepped` when the pair's seq is below `latency_cut` (the first
+    /// latency rule's first step is reached), else `latency_base`; 0 for no check. A
+    /// select, not a branch: whether a neighbour is older than the anchor is a coin toss.
+    latency_cut: u64,
+    latency_stepped: u32,
+    latency_base: u32,
+    /// With levels from seqs, the list part of the signature a ticket must share with the
+    /// anchor when the pair's level is the anchor's own (it is no older than the anchor, or
+    /// no newer with `expansionAgeSelection` newest), where its `minCount` is positive; 0
+    /// when not checked.
     own_lists_part: u32,
 }
 
@@ -1322,7 +1328,7 @@ impl AnchorFilter {
             let seqs = if seq_levels { seq_cuts(pool, now, &ages) } else { Vec::new() };
             Steps { ages, seqs }
         };
-        let latency_rules = layout
+        let latency_rules: Vec<(usize, Steps)> = layout
             .latency_rules
             .iter()
             .zip(&layout.mask_offsets)
@@ -1349,12 +1355,21 @@ impl AnchorFilter {
             .collect();
         let signature_bit_rule = bit_rules.iter().position(|(column, ..)| layout.signature_column == Some(*column));
         let check_lists = signature_bit_rule.is_some_and(|r| bit_rules[r].2.last().is_some_and(|&l| l > 0.0));
+        // `latency_part_at`, as a select: level 0 exactly when the pair's seq is not below
+        // the first step's bound (no step: never below 0).
+        let (latency_cut, latency_stepped, latency_base) = match latency_rules.first() {
+            Some((_, steps)) => (steps.seqs.first().copied().unwrap_or(0), SIGNATURE_EVERY_LEVEL, SIGNATURE_BASE_LEVEL),
+            None => (0, 0, 0),
+        };
         AnchorFilter {
             latency_rules,
             bit_rules,
             check_lists,
             seq_levels,
             signature_bit_rule,
+            latency_cut,
+            latency_stepped,
+            latency_base,
             ..AnchorFilter::default()
         }
     }
@@ -1382,7 +1397,6 @@ impl AnchorFilter {
         // With levels from seqs, `admits` picks the signature parts by the pair's level.
         self.anchor_signature = signature;
         if self.seq_levels {
-            self.own_latency_part = self.latency_part_at(seq);
             self.own_lists_part = self.lists_part_at(seq);
         }
         let nb = layout.native.bit_columns.len();
@@ -1404,13 +1418,14 @@ impl AnchorFilter {
         // The pair's expansion age is the younger ticket's (newest) or the older one's
         // (oldest): the higher or the lower seq.
         let pair = if ctx.newest { seq.max(self.anchor_seq) } else { seq.min(self.anchor_seq) };
-        // At the anchor's own level (most pairs), the parts were picked once, in `set`.
-        let own = pair == self.anchor_seq;
         let shared = signature & self.anchor_signature;
-        let latency = if own { self.own_latency_part } else { self.latency_part_at(pair) };
+        let latency = if pair < self.latency_cut { self.latency_stepped } else { self.latency_base };
+        debug_assert_eq!(latency, self.latency_part_at(pair));
         if latency != 0 && shared & latency == 0 {
             return false;
         }
+        // At the anchor's own level (most pairs), the list part was picked once, in `set`.
+        let own = pair == self.anchor_seq;
         let lists = if own { self.own_lists_part } else { self.lists_part_at(pair) };
         if lists != 0 && shared & lists == 0 {
             return false;
