@@ -1541,42 +1541,50 @@ fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
     });
     ws.batch.clear();
     let mut scan = Scan { radius: half, took_old: false, crowded: false, examined: false };
-    // The distance of the next entry on each side, infinite past the window's edge (or the
-    // segment's).
-    let left_of = |lo: usize| {
-        let d = if lo > 0 { anchor_key - entries[lo - 1].0 } else { f64::INFINITY };
-        if d <= half { d } else { f64::INFINITY }
-    };
-    let right_of = |hi: usize| {
-        let d = if hi < entries.len() { entries[hi].0 - anchor_key } else { f64::INFINITY };
-        if d <= half { d } else { f64::INFINITY }
+    use std::hint::select_unpredictable as select;
+    // The distance of the entry at `p`, as the bits of a non-negative f64 (which order as
+    // the numbers do), infinite past the window's edge (or the segment's). Entries are in
+    // key order, so `|key - anchor_key|` is `anchor_key - key` on the left (exactly, +0.0
+    // for equal keys) and `key - anchor_key` on the right. Which side is nearer is a coin
+    // toss, so the scan selects between the sides, in integers, rather than branching.
+    const INFINITE: u64 = f64::INFINITY.to_bits();
+    let distance_at = |p: isize| {
+        // (-1 as usize is past the end too.)
+        let Some(&(key, ..)) = entries.get(p as usize) else { return INFINITE };
+        let d = (key - anchor_key).abs();
+        if d <= half { d.to_bits() } else { INFINITE }
     };
     // Only an anchor the skip rule may skip needs to know whether it passed over a taken
     // ticket of the previous search; any other scan jumps over taken tickets.
     let jump = ctx.previous.is_none() || anchor_seq >= ctx.watermark;
-    let next_left =
-        |ws: &mut Workspace, lo: usize| if jump { ws.taken.unused_left(lo).map_or(0, |p| p + 1) } else { lo };
-    let next_right = |ws: &mut Workspace, hi: usize| if jump { ws.taken.unused_right(hi) } else { hi };
-    // `lo - 1` and `hi` are the next entries on each side.
-    let (mut lo, mut hi) = (next_left(ws, anchor_pos), next_right(ws, anchor_pos + 1));
-    let (mut left, mut right) = (left_of(lo), right_of(hi));
+    // The next entry on each side (`lo`: -1 when none) and its distance.
+    let (mut lo, mut hi) = match jump {
+        true => (
+            ws.taken.unused_left(anchor_pos).map_or(-1, |p| p as isize),
+            ws.taken.unused_right(anchor_pos + 1) as isize,
+        ),
+        false => (anchor_pos as isize - 1, anchor_pos as isize + 1),
+    };
+    let (mut left, mut right) = (distance_at(lo), distance_at(hi));
     let mut examined = 0;
     let mut turned_new = false;
     loop {
         // The nearer side first; the left one on a tie.
-        let (pos, distance) = if right < left {
-            let (pos, d) = (hi, right);
-            hi = next_right(ws, pos + 1);
-            right = right_of(hi);
-            (pos, d)
-        } else if left < f64::INFINITY {
-            let (pos, d) = (lo - 1, left);
-            lo = next_left(ws, pos);
-            left = left_of(lo);
-            (pos, d)
-        } else {
+        let take_right = right < left;
+        let distance = select(take_right, right, left);
+        if distance >= INFINITE {
             break;
+        }
+        let pos = select(take_right, hi, lo) as usize;
+        let next = match (jump, take_right) {
+            (false, _) => select(take_right, hi + 1, lo - 1),
+            (true, false) => ws.taken.unused_left(pos).map_or(-1, |p| p as isize),
+            (true, true) => ws.taken.unused_right(pos + 1) as isize,
         };
+        let d = distance_at(next);
+        (lo, hi) = (select(take_right, lo, next), select(take_right, next, hi));
+        (left, right) = (select(take_right, left, d), select(take_right, d, right));
+        let distance = f64::from_bits(distance);
         let (_, seq, slot, _) = entries[pos];
         if ws.taken.used[pos] {
             scan.took_old |= seq < ctx.watermark;
