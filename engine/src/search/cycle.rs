@@ -1282,11 +1282,12 @@ struct AnchorFilter {
     latency_cut: u64,
     latency_stepped: u32,
     latency_base: u32,
-    /// With levels from seqs, the list part of the signature a ticket must share with the
-    /// anchor when the pair's level is the anchor's own (it is no older than the anchor, or
-    /// no newer with `expansionAgeSelection` newest), where its `minCount` is positive; 0
-    /// when not checked.
-    own_lists_part: u32,
+    /// Likewise the list part: `lists_stepped` when the pair's seq is below `lists_cut`
+    /// (the pair has reached the first level whose least `minCount` is not positive), else
+    /// `lists_base`.
+    lists_cut: u64,
+    lists_stepped: u32,
+    lists_base: u32,
 }
 
 /// The level a ticket with seq `seq` has reached in `steps` (from their seq bounds): a seq
@@ -1361,6 +1362,20 @@ impl AnchorFilter {
             Some((_, steps)) => (steps.seqs.first().copied().unwrap_or(0), SIGNATURE_EVERY_LEVEL, SIGNATURE_BASE_LEVEL),
             None => (0, 0, 0),
         };
+        // `lists_part_at`, as a select: the least `minCount` only falls with the level, so
+        // the part is checked below the first level where it is not positive, and a pair
+        // has reached that level exactly when its seq is below every bound up to it.
+        let (lists_cut, lists_stepped, lists_base) = match signature_bit_rule.filter(|_| seq_levels) {
+            Some(r) => {
+                let (_, steps, least, _) = &bit_rules[r];
+                match least.iter().position(|&l| l <= 0.0 || l.is_nan()) {
+                    None => (0, SIGNATURE_LISTS, SIGNATURE_LISTS),
+                    Some(0) => (0, 0, 0),
+                    Some(level) => (steps.seqs[..level].iter().copied().min().unwrap_or(0), 0, SIGNATURE_LISTS),
+                }
+            }
+            None => (0, 0, 0),
+        };
         AnchorFilter {
             latency_rules,
             bit_rules,
@@ -1370,6 +1385,9 @@ impl AnchorFilter {
             latency_cut,
             latency_stepped,
             latency_base,
+            lists_cut,
+            lists_stepped,
+            lists_base,
             ..AnchorFilter::default()
         }
     }
@@ -1396,9 +1414,6 @@ impl AnchorFilter {
         self.lists = if self.check_lists { signature & SIGNATURE_LISTS } else { 0 };
         // With levels from seqs, `admits` picks the signature parts by the pair's level.
         self.anchor_signature = signature;
-        if self.seq_levels {
-            self.own_lists_part = self.lists_part_at(seq);
-        }
         let nb = layout.native.bit_columns.len();
         for (column, _, _, bits) in &mut self.bit_rules {
             *bits = pool.list_bits[anchor as usize * nb + *column];
@@ -1419,15 +1434,14 @@ impl AnchorFilter {
         // (oldest): the higher or the lower seq.
         let pair = if ctx.newest { seq.max(self.anchor_seq) } else { seq.min(self.anchor_seq) };
         let shared = signature & self.anchor_signature;
-        let latency = if pair < self.latency_cut { self.latency_stepped } else { self.latency_base };
+        // Whether the neighbour is older than the anchor is a coin toss: the parts are
+        // selected, not branched on, and both are tested at once.
+        use std::hint::select_unpredictable as select;
+        let latency = select(pair < self.latency_cut, self.latency_stepped, self.latency_base);
+        let lists = select(pair < self.lists_cut, self.lists_stepped, self.lists_base);
         debug_assert_eq!(latency, self.latency_part_at(pair));
-        if latency != 0 && shared & latency == 0 {
-            return false;
-        }
-        // At the anchor's own level (most pairs), the list part was picked once, in `set`.
-        let own = pair == self.anchor_seq;
-        let lists = if own { self.own_lists_part } else { self.lists_part_at(pair) };
-        if lists != 0 && shared & lists == 0 {
+        debug_assert_eq!(lists, self.lists_part_at(pair));
+        if (latency != 0) & (shared & latency == 0) | (lists != 0) & (shared & lists == 0) {
             return false;
         }
         self.shares_at(ctx.pool, slot, |steps| level_at(steps, pair))
