@@ -662,7 +662,22 @@ impl Pool {
         // Latency: locations every member reported, aggregated.
         let mut latency = std::mem::take(&mut self.latency_scratch);
         latency.clear();
-        if let Some(first) = players.first() {
+        if let [solo] = players {
+            // One player (most tickets): each location's own figure, without searching
+            // the list for it, unless the location is listed twice (then the first
+            // figure, as for a party).
+            let mut seen = 0u64;
+            for &(loc, ms) in &solo.latency {
+                let bit = 1u64 << loc;
+                let ms = if seen & bit == 0 {
+                    ms
+                } else {
+                    solo.latency.iter().find(|(l, _)| *l == loc).map_or(ms, |&(_, first)| first)
+                };
+                seen |= bit;
+                latency.push((loc, [ms as f32; 3]));
+            }
+        } else if let Some(first) = players.first() {
             for &(loc, _) in &first.latency {
                 let (mut lo, mut hi, mut sum, mut count) = (u32::MAX, 0, 0.0, 0);
                 for p in players {
@@ -686,9 +701,8 @@ impl Pool {
             for (level, max) in levels.enumerate() {
                 let mut mask = 0u64;
                 for (loc, values) in &latency {
-                    if f64::from(values[*agg]) <= max {
-                        mask |= 1 << loc;
-                    }
+                    // An or, not a branch: which locations a ticket can use is random.
+                    mask |= u64::from(f64::from(values[*agg]) <= max) << loc;
                 }
                 self.masks[base + layout.mask_offsets[r] + level] = mask;
                 if layout.latency_distance[r] {
