@@ -410,6 +410,8 @@ pub(crate) struct Pool {
     latency_live: usize,
     /// Reused by `insert`, so that ingest allocates only what a ticket keeps.
     latency_scratch: Vec<(u8, [f32; 3])>,
+    /// Reused by `insert` for a party's latencies by member and location.
+    party_latency_scratch: Vec<u32>,
     shard_key_scratch: Vec<Sym>,
     /// Whether the search checks the native plan's rules natively (tests turn it off to
     /// compare against the evaluator).
@@ -452,6 +454,7 @@ impl Pool {
             latency_spans: Vec::new(),
             latency_live: 0,
             latency_scratch: Vec::new(),
+            party_latency_scratch: Vec::new(),
             shard_key_scratch: Vec::new(),
             native_rules: true,
         }
@@ -678,20 +681,34 @@ impl Pool {
                 latency.push((loc, [ms as f32; 3]));
             }
         } else if let Some(first) = players.first() {
-            for &(loc, _) in &first.latency {
-                let (mut lo, mut hi, mut sum, mut count) = (u32::MAX, 0, 0.0, 0);
-                for p in players {
-                    if let Some(&(_, ms)) = p.latency.iter().find(|(l, _)| *l == loc) {
-                        lo = lo.min(ms);
-                        hi = hi.max(ms);
-                        sum += f64::from(ms);
-                        count += 1;
-                    }
+            // A party: each member's figures by location in a table (filled backwards, so
+            // a location listed twice keeps its first figure), and the locations every
+            // member reported, rather than searching each member's list for each location.
+            let mut by_location = std::mem::take(&mut self.party_latency_scratch);
+            by_location.resize(n * MAX_LOCATIONS, 0);
+            let mut everyone = u64::MAX;
+            for (i, p) in players.iter().enumerate() {
+                let mut reported = 0u64;
+                for &(loc, ms) in p.latency.iter().rev() {
+                    by_location[i * MAX_LOCATIONS + usize::from(loc)] = ms;
+                    reported |= 1 << loc;
                 }
-                if count == n {
-                    latency.push((loc, [lo as f32, hi as f32, (sum / n as f64) as f32]));
-                }
+                everyone &= reported;
             }
+            for &(loc, _) in &first.latency {
+                if everyone & 1 << loc == 0 {
+                    continue;
+                }
+                let (mut lo, mut hi, mut sum) = (u32::MAX, 0, 0.0);
+                for i in 0..n {
+                    let ms = by_location[i * MAX_LOCATIONS + usize::from(loc)];
+                    lo = lo.min(ms);
+                    hi = hi.max(ms);
+                    sum += f64::from(ms);
+                }
+                latency.push((loc, [lo as f32, hi as f32, (sum / n as f64) as f32]));
+            }
+            self.party_latency_scratch = by_location;
         }
         latency.sort_by_key(|(l, _)| *l);
         let base = s * layout.masks_per_ticket;

@@ -434,3 +434,40 @@ fn locations_are_read_by_name_whatever_order_players_list_them_in() {
         .collect();
     assert_eq!(matched, [["t00", "t01"], ["t10", "t11"], ["t20", "t21"]]);
 }
+
+#[test]
+fn a_location_listed_twice_counts_with_its_first_figure_for_players_and_parties() {
+    let rules = r#"{"name": "Ping", "type": "latency", "maxLatency": 50},
+        {"name": "Band", "type": "batchDistance", "batchAttribute": "skill", "maxDistance": 10}"#;
+    let duos = r#"{"name": "duo", "minPlayers": 2, "maxPlayers": 2, "quantity": 2}"#;
+    for (teams, party) in [(DUELISTS, 1), (duos, 2)] {
+        let (mut mm, mut events) = matchmaker_for(&skill_rule_set(teams, rules));
+        // At skill 1000 the first ticket lists `us` fast, then slow: it can play there.
+        // At skill 2000 it lists `us` slow, then fast: it cannot. In a party, one member
+        // lists it twice and the other once, fast (the party's average decides).
+        let tickets = [
+            ("fast-first", 1000.0, &[("us", 10), ("us", 100)][..]),
+            ("partner-1", 1000.0, &[("us", 10)]),
+            ("slow-first", 2000.0, &[("us", 100), ("us", 10)]),
+            ("partner-2", 2000.0, &[("us", 10)]),
+        ];
+        for (ticket, skill, listed) in tickets {
+            let mut r = request(ticket, &format!("{ticket}-0"), skill);
+            r.players[0].latency_in_ms = listed.iter().map(|&(l, ms)| (l.to_owned(), ms)).collect();
+            for k in 1..party {
+                let mut member = r.players[0].clone();
+                member.player_id = format!("{ticket}-{k}");
+                member.latency_in_ms = vec![("us".to_owned(), 10)];
+                r.players.push(member);
+            }
+            mm.start_matchmaking(Time(1000), r).unwrap();
+        }
+        mm.tick(Time(2000));
+        let matched: Vec<Vec<String>> = events
+            .try_iter()
+            .filter(|e| e.type_name() == "PotentialMatchCreated")
+            .map(|e| e.ticket_ids().map(str::to_owned).collect())
+            .collect();
+        assert_eq!(matched, [["fast-first", "partner-1"]], "parties of {party}");
+    }
+}
