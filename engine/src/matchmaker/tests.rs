@@ -422,17 +422,26 @@ fn locations_are_read_by_name_whatever_order_players_list_them_in() {
     for (k, pair) in pairs.iter().enumerate() {
         for (j, locations) in pair.iter().enumerate() {
             let mut r = request(&format!("t{k}{j}"), &format!("p{k}{j}"), 1000.0);
-            r.players[0].latency_in_ms = locations.iter().map(|&(l, ms)| (l.to_owned(), ms)).collect();
+            r.players[0].latency_in_ms = listing(locations);
             mm.start_matchmaking(Time(1000), r).unwrap();
         }
     }
     mm.tick(Time(2000));
-    let matched: Vec<Vec<String>> = events
+    assert_eq!(potential_matches(&mut events), [["t00", "t01"], ["t10", "t11"], ["t20", "t21"]]);
+}
+
+/// The tickets of each `PotentialMatchCreated` received so far.
+fn potential_matches(events: &mut EventReceiver) -> Vec<Vec<String>> {
+    events
         .try_iter()
         .filter(|e| e.type_name() == "PotentialMatchCreated")
         .map(|e| e.ticket_ids().map(str::to_owned).collect())
-        .collect();
-    assert_eq!(matched, [["t00", "t01"], ["t10", "t11"], ["t20", "t21"]]);
+        .collect()
+}
+
+/// `LatencyInMs` as a request lists it.
+fn listing(locations: &[(&str, u32)]) -> Vec<(String, u32)> {
+    locations.iter().map(|&(l, ms)| (l.to_owned(), ms)).collect()
 }
 
 #[test]
@@ -453,7 +462,7 @@ fn a_location_listed_twice_counts_with_its_first_figure_for_players_and_parties(
         ];
         for (ticket, skill, listed) in tickets {
             let mut r = request(ticket, &format!("{ticket}-0"), skill);
-            r.players[0].latency_in_ms = listed.iter().map(|&(l, ms)| (l.to_owned(), ms)).collect();
+            r.players[0].latency_in_ms = listing(listed);
             for k in 1..party {
                 let mut member = r.players[0].clone();
                 member.player_id = format!("{ticket}-{k}");
@@ -463,11 +472,6 @@ fn a_location_listed_twice_counts_with_its_first_figure_for_players_and_parties(
             mm.start_matchmaking(Time(1000), r).unwrap();
         }
         mm.tick(Time(2000));
-        let matched: Vec<Vec<String>> = events
-            .try_iter()
-            .filter(|e| e.type_name() == "PotentialMatchCreated")
-            .map(|e| e.ticket_ids().map(str::to_owned).collect())
-            .collect();
-        assert_eq!(matched, [["fast-first", "partner-1"]], "parties of {party}");
+        assert_eq!(potential_matches(&mut events), [["fast-first", "partner-1"]], "parties of {party}");
     }
 }
