@@ -306,4 +306,20 @@ mod tests {
         let matched = decode(&bytes, &ids, Some("blue"), &t);
         assert!(matched.iter().all(|p| p.team.as_deref() == Some("blue")));
     }
+
+    #[test]
+    fn varints_round_trip_at_every_length_boundary() {
+        let values = [0, 1, 127, 128, 129, 300, 16_383, 16_384, 2_097_151, 2_097_152, u64::from(u32::MAX), u64::MAX];
+        let mut out = Vec::new();
+        let mut lengths = Vec::new();
+        for v in values {
+            let before = out.len();
+            put_varint(&mut out, v);
+            lengths.push(out.len() - before);
+        }
+        assert_eq!(lengths, [1, 1, 1, 2, 2, 2, 2, 3, 3, 4, 5, 10]);
+        let mut r = Reader { bytes: &out, at: 0 };
+        assert_eq!(values.map(|_| r.varint()), values);
+        assert_eq!(r.at, out.len());
+    }
 }
