@@ -167,6 +167,7 @@ pub struct Matchmaker {
     ids: UuidGen,
     /// Reused by `start_matchmaking` to encode a ticket's players.
     encode_scratch: Vec<u8>,
+    convert_scratch: ConvertScratch,
     workers: rayon::ThreadPool,
     /// Runs plugin rules; created when the first configuration with one is added.
     plugin_host: Option<crate::plugin::PluginHost>,
@@ -480,6 +481,7 @@ impl Matchmaker {
             outbox: Vec::new(),
             ids,
             encode_scratch: Vec::new(),
+            convert_scratch: ConvertScratch::default(),
             workers,
             plugin_host: None,
         };
@@ -621,8 +623,17 @@ impl Matchmaker {
         };
         // Convert and check the players against the rule set before changing any state.
         let state = &mut self.configs[config_index];
-        let (new_players, unmatchable) = convert_players(state, &request.players)?;
-        let encoded = stored::encode(&request.players, &new_players, &state.tables(), &mut self.encode_scratch);
+        let mut scratch = std::mem::take(&mut self.convert_scratch);
+        let converted = convert_players(state, &request.players, &mut scratch);
+        let unmatchable = match converted {
+            Ok(unmatchable) => unmatchable,
+            Err(e) => {
+                self.convert_scratch = scratch;
+                return Err(e);
+            }
+        };
+        let new_players = &scratch.players[..request.players.len()];
+        let encoded = stored::encode(&request.players, new_players, &state.tables(), &mut self.encode_scratch);
 
         // Duplicate players cancel their older tickets, silently.
         for p in &request.players {
@@ -633,9 +644,10 @@ impl Matchmaker {
         let state = &mut self.configs[config_index];
         let player_ids: Box<[Arc<str>]> = request.players.iter().map(|p| Arc::from(p.player_id.as_str())).collect();
         let slot = match unmatchable {
-            None => state.pool.insert(now, &new_players),
+            None => state.pool.insert(now, &scratch.players[..request.players.len()]),
             Some(_) => NO_SLOT,
         };
+        self.convert_scratch = scratch;
         let rec = self.records.insert(TicketRecord {
             id: ticket_id.clone(),
             player_ids,
@@ -1118,19 +1130,57 @@ fn uses_player_id(e: &crate::expr::Expr) -> bool {
     matches!(e.path().selection, crate::expr::Selection::PlayerId { .. })
 }
 
-/// Converts request players for the pool. Returns the players and, when the ticket can
-/// never match, the reason.
-fn convert_players(state: &mut ConfigState, players: &[Player]) -> Result<(Vec<NewPlayer>, Option<String>), ApiError> {
+/// The converted players of the request being admitted, and spare vectors: a ticket's
+/// converted players are read by `Pool::insert` and the stored encoding and then no longer
+/// needed, so their vectors are reused by the next request rather than allocated and freed
+/// for each (two to six blocks a ticket).
+#[derive(Debug, Default)]
+struct ConvertScratch {
+    /// The first `players.len()` entries are the request's; later ones are spares.
+    players: Vec<NewPlayer>,
+    lists: Vec<Vec<Sym>>,
+}
+
+impl ConvertScratch {
+    /// `n` cleared players, the string lists of their previous values kept for reuse.
+    fn reset(&mut self, n: usize) {
+        for p in &mut self.players {
+            for value in p.values.drain(..) {
+                if let Some(PlayerValue::List(mut l)) = value {
+                    l.clear();
+                    self.lists.push(l);
+                }
+            }
+            p.latency.clear();
+        }
+        if self.players.len() < n {
+            self.players.resize_with(n, || NewPlayer {
+                id_sym: Sym(u32::MAX),
+                values: Vec::new(),
+                latency: Vec::new(),
+            });
+        }
+    }
+}
+
+/// Converts request players for the pool into `scratch.players[..players.len()]`. Returns,
+/// when the ticket can never match, the reason.
+fn convert_players(
+    state: &mut ConfigState,
+    players: &[Player],
+    scratch: &mut ConvertScratch,
+) -> Result<Option<String>, ApiError> {
     let rule_set = state.rules.rule_set();
     let mut unmatchable: Option<String> = None;
-    let mut out = Vec::with_capacity(players.len());
+    scratch.reset(players.len());
     let has_latency_rule = !state.pool.layout.latency_rules.is_empty();
-    for p in players {
-        let mut values = Vec::with_capacity(rule_set.attributes.len());
+    let ConvertScratch { players: out, lists } = scratch;
+    for (p, converted) in players.iter().zip(out.iter_mut()) {
+        let values = &mut converted.values;
         for attr in &rule_set.attributes {
             let given = p.attributes.iter().find(|(name, _)| *name == attr.name).map(|(_, v)| v);
             let value = match (given, &attr.default) {
-                (Some(v), _) => Some(convert_value(&mut state.interner, &attr.name, attr.ty, v)?),
+                (Some(v), _) => Some(convert_value(&mut state.interner, lists, &attr.name, attr.ty, v)?),
                 (None, Some(d)) => Some(convert_default(&mut state.interner, d)),
                 (None, None) => {
                     unmatchable.get_or_insert_with(|| {
@@ -1141,7 +1191,7 @@ fn convert_players(state: &mut ConfigState, players: &[Player]) -> Result<(Vec<N
             };
             values.push(value);
         }
-        let mut latency = Vec::with_capacity(p.latency_in_ms.len());
+        let latency = &mut converted.latency;
         for (location, ms) in &p.latency_in_ms {
             let loc = match state.locations.get(location) {
                 Some(s) => s,
@@ -1155,9 +1205,9 @@ fn convert_players(state: &mut ConfigState, players: &[Player]) -> Result<(Vec<N
                 format!("player '{}' reported no latency, and the rule set has a latency rule; this ticket cannot be matched", p.player_id)
             });
         }
-        let id_sym = if state.uses_player_ids { state.interner.intern(&p.player_id) } else { Sym(u32::MAX) };
-        out.push(NewPlayer { id_sym, values, latency });
+        converted.id_sym = if state.uses_player_ids { state.interner.intern(&p.player_id) } else { Sym(u32::MAX) };
     }
+    let out = &out[..players.len()];
     let largest_team = state.rules.teams().iter().map(|t| t.max_players.max_value()).fold(0.0, f64::max);
     if players.len() as f64 > largest_team {
         unmatchable.get_or_insert_with(|| {
@@ -1174,7 +1224,7 @@ fn convert_players(state: &mut ConfigState, players: &[Player]) -> Result<(Vec<N
             });
         }
     }
-    Ok((out, unmatchable))
+    Ok(unmatchable)
 }
 
 fn same_string(a: Option<&PlayerValue>, b: Option<&PlayerValue>) -> bool {
@@ -1184,8 +1234,10 @@ fn same_string(a: Option<&PlayerValue>, b: Option<&PlayerValue>) -> bool {
     }
 }
 
+/// `lists` are spare vectors for string-list values.
 fn convert_value(
     interner: &mut Interner,
+    lists: &mut Vec<Vec<Sym>>,
     name: &str,
     ty: AttrType,
     v: &AttributeValue,
@@ -1194,7 +1246,7 @@ fn convert_value(
         (AttrType::Number, AttributeValue::N(n)) => PlayerValue::Number(*n),
         (AttrType::String, AttributeValue::S(s)) => PlayerValue::String(interner.intern(s)),
         (AttrType::StringList, AttributeValue::SL(l)) => {
-            let mut syms: Vec<Sym> = Vec::with_capacity(l.len());
+            let mut syms: Vec<Sym> = lists.pop().unwrap_or_default();
             for s in l {
                 let sym = interner.intern(s);
                 if !syms.contains(&sym) {
