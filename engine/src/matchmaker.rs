@@ -675,17 +675,21 @@ impl Matchmaker {
             state.slot_ticket[slot as usize] = rec.index;
         }
         // The response shows the players as sent: the request's own, moved rather than
-        // rebuilt from the stored form.
+        // rebuilt from the stored form. So are the ticket id and the configuration's name,
+        // when the request gave them (it may name the configuration by its ARN).
+        let StartMatchmakingRequest { ticket_id: given_id, configuration_name, players } = request;
+        let configuration_name =
+            if configuration_name == state.config.name { configuration_name } else { state.config.name.clone() };
         Ok(MatchmakingTicket {
-            ticket_id: ticket_id.to_string(),
-            configuration_name: state.config.name.clone(),
+            ticket_id: given_id.unwrap_or_else(|| ticket_id.to_string()),
+            configuration_name,
             configuration_arn: state.arn.clone(),
             status: TicketStatus::Queued,
             status_reason: None,
             status_message: unmatchable,
             start_time: now,
             end_time: None,
-            players: request.players,
+            players,
             estimated_wait_time: state.estimate,
         })
     }
