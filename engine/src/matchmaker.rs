@@ -585,9 +585,13 @@ impl Matchmaker {
         now: Time,
         request: StartMatchmakingRequest,
     ) -> Result<MatchmakingTicket, ApiError> {
-        let config_index = *self.by_name.get(request.configuration_name.as_str()).ok_or_else(|| {
-            ApiError::NotFound(format!("no matchmaking configuration named '{}'", request.configuration_name))
-        })?;
+        let given = request.configuration_name.as_str();
+        let config_index = self
+            .by_name
+            .get(given)
+            .copied()
+            .or_else(|| self.configs.iter().position(|c| c.arn == given))
+            .ok_or_else(|| ApiError::NotFound(format!("no matchmaking configuration named '{given}'")))?;
         if request.players.is_empty() || request.players.len() > 10 {
             return Err(ApiError::InvalidRequest(format!(
                 "a ticket holds 1 to 10 players, this request has {}",

@@ -208,6 +208,28 @@ fn rejects_malformed_requests_without_changing_state() {
 }
 
 #[test]
+fn a_request_may_name_its_configuration_by_arn_and_is_answered_with_the_name() {
+    let (mut mm, _) = matchmaker();
+    let mut by_arn = request("a", "pa", 0.0);
+    by_arn.configuration_name = "arn:aws:gamelift:local:000000000000:matchmakingconfiguration/duel".to_owned();
+    let ticket = mm.start_matchmaking(Time(0), by_arn).unwrap();
+    assert_eq!(
+        (ticket.configuration_name.as_str(), ticket.configuration_arn.as_str()),
+        ("duel", "arn:aws:gamelift:local:000000000000:matchmakingconfiguration/duel")
+    );
+    assert_eq!(mm.ticket("a").unwrap().configuration_name, "duel");
+    // Another account's or Region's ARN names no configuration of this matchmaker.
+    let mut elsewhere = request("b", "pb", 0.0);
+    elsewhere.configuration_name = "arn:aws:gamelift:us-east-1:123456789012:matchmakingconfiguration/duel".to_owned();
+    let err = mm.start_matchmaking(Time(0), elsewhere).unwrap_err();
+    assert_eq!(err.error_type(), "NotFoundException");
+    expect![
+        "no matchmaking configuration named 'arn:aws:gamelift:us-east-1:123456789012:matchmakingconfiguration/duel'"
+    ]
+    .assert_eq(err.message());
+}
+
+#[test]
 fn finished_tickets_expire_after_retention() {
     let mut options = MatchmakerOptions::new(1);
     options.retention_seconds = Some(10.0);
