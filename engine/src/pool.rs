@@ -746,7 +746,10 @@ impl Pool {
         let extra = !player_ids.is_empty() || values.is_some();
         self.var[s] = TicketVar(extra.then(|| Box::new(TicketExtra { player_ids, values })));
         if let Some(span) = self.latency_spans.get_mut(s) {
-            *span = (self.latency_arena.len() as u32, latency.len() as u32);
+            // An empty span starts at 0: compaction moves only the others, and a start past
+            // the compacted arena's end would not even slice as empty.
+            let start = if latency.is_empty() { 0 } else { self.latency_arena.len() as u32 };
+            *span = (start, latency.len() as u32);
             self.latency_live += latency.len();
             self.latency_arena.extend_from_slice(&latency);
         }

@@ -79,6 +79,14 @@ fn kept_latencies_survive_compaction_of_departed_tickets() {
         pool.insert(crate::time::Time(0), &[p])
     };
     let slots: Vec<u32> = (0..20_000).map(|i| ticket(&mut pool, i)).collect();
+    // A ticket with no acceptable location keeps no latencies, before and after compaction.
+    let far = NewPlayer {
+        id_sym: Sym(u32::MAX),
+        values: vec![Some(PlayerValue::Number(0.0))],
+        latency: vec![(0, 300), (1, 400)],
+    };
+    let far = pool.insert(crate::time::Time(0), &[far]);
+    assert_eq!(pool.latency(far), &[][..]);
     // Most depart: the arena is mostly garbage, so the next refresh compacts it.
     for (i, &slot) in slots.iter().enumerate() {
         if i % 10 != 0 {
@@ -92,6 +100,7 @@ fn kept_latencies_survive_compaction_of_departed_tickets() {
         let ms = (i % 50) as f32;
         assert_eq!(pool.latency(slot), &[(0, [10.0 + ms; 3]), (1, [20.0 + ms; 3])][..], "ticket {i}");
     }
+    assert_eq!(pool.latency(far), &[][..]);
     // A slot reused after compaction gets its own latencies.
     let again = ticket(&mut pool, 7);
     assert_eq!(pool.latency(again), &[(0, [17.0; 3]), (1, [27.0; 3])][..]);
