@@ -1423,28 +1423,58 @@ impl AnchorFilter {
     /// Whether the ticket of `entry` may join the anchor's batch.
     #[inline]
     fn admits(&self, ctx: &Ctx<'_>, entry: Entry) -> bool {
-        if self.seq_levels { self.admits_by_seq(ctx, entry) } else { self.admits_by_start(ctx, entry) }
+        self.pre_admits(ctx, entry) && self.admits_checked(ctx, entry)
     }
 
-    /// [`AnchorFilter::admits`] when seqs tell the pair's expansion step: the signature
-    /// parts checked are those of the pair's level, and no start is read.
+    /// The first part of [`AnchorFilter::admits`]: the entry signature's parts a ticket must
+    /// share with the anchor's. It reads the entry only, and whether a neighbour passes is a
+    /// coin toss, so it is computed without a branch (the scan gathers the entries that pass
+    /// before reading any column).
     #[inline]
-    fn admits_by_seq(&self, ctx: &Ctx<'_>, (_, seq, slot, signature): Entry) -> bool {
-        // The pair's expansion age is the younger ticket's (newest) or the older one's
-        // (oldest): the higher or the lower seq.
-        let pair = if ctx.newest { seq.max(self.anchor_seq) } else { seq.min(self.anchor_seq) };
-        let shared = signature & self.anchor_signature;
-        // Whether the neighbour is older than the anchor is a coin toss: the parts are
-        // selected, not branched on, and both are tested at once.
+    fn pre_admits(&self, ctx: &Ctx<'_>, entry: Entry) -> bool {
+        if self.seq_levels { self.pre_admits_as::<true>(ctx, entry) } else { self.pre_admits_as::<false>(ctx, entry) }
+    }
+
+    /// [`AnchorFilter::pre_admits`] for a filter whose `seq_levels` is `SEQ_LEVELS` (so that
+    /// a scan's loop need not test it for every entry).
+    #[inline]
+    fn pre_admits_as<const SEQ_LEVELS: bool>(&self, ctx: &Ctx<'_>, (_, seq, _, signature): Entry) -> bool {
         use std::hint::select_unpredictable as select;
-        let latency = select(pair < self.latency_cut, self.latency_stepped, self.latency_base);
-        let lists = select(pair < self.lists_cut, self.lists_stepped, self.lists_base);
-        debug_assert_eq!(latency, self.latency_part_at(pair));
-        debug_assert_eq!(lists, self.lists_part_at(pair));
-        if (latency != 0) & (shared & latency == 0) | (lists != 0) & (shared & lists == 0) {
-            return false;
+        debug_assert_eq!(SEQ_LEVELS, self.seq_levels);
+        if SEQ_LEVELS {
+            // The signature parts of the pair's level. The pair's expansion age is the
+            // younger ticket's (newest) or the older one's (oldest): the higher or the lower
+            // seq. Whether the neighbour is older than the anchor is a coin toss too: the
+            // parts are selected, not branched on, and both are tested at once.
+            let pair = select(ctx.newest, seq.max(self.anchor_seq), seq.min(self.anchor_seq));
+            let shared = signature & self.anchor_signature;
+            let latency = select(pair < self.latency_cut, self.latency_stepped, self.latency_base);
+            let lists = select(pair < self.lists_cut, self.lists_stepped, self.lists_base);
+            debug_assert_eq!(latency, self.latency_part_at(pair));
+            debug_assert_eq!(lists, self.lists_part_at(pair));
+            !((latency != 0) & (shared & latency == 0) | (lists != 0) & (shared & lists == 0))
+        } else {
+            let latency = select(seq > self.newer_than, self.latency_newer, self.latency);
+            !((signature & latency == 0) | (self.lists != 0) & (signature & self.lists == 0))
         }
-        self.shares_at(ctx.pool, slot, |steps| level_at(steps, pair))
+    }
+
+    /// The rest of [`AnchorFilter::admits`], for a ticket that passed
+    /// [`AnchorFilter::pre_admits`]: its columns, at the pair's expansion level (from seqs
+    /// when they tell it, else from the tickets' starts).
+    #[inline]
+    fn admits_checked(&self, ctx: &Ctx<'_>, (_, seq, slot, _): Entry) -> bool {
+        let pool = ctx.pool;
+        if self.seq_levels {
+            let pair = if ctx.newest { seq.max(self.anchor_seq) } else { seq.min(self.anchor_seq) };
+            self.shares_at(pool, slot, |steps| level_at(steps, pair))
+        } else {
+            // The pair's expansion age: the younger ticket's (newest), the older one's (oldest).
+            let start = pool.start[slot as usize];
+            let pair = if ctx.newest { start.max(self.start) } else { start.min(self.start) };
+            let age_ms = ctx.now.0.saturating_sub(pair.0);
+            self.shares_at(pool, slot, |steps: &Steps| steps.ages.iter().take_while(|&&c| age_ms >= c).count())
+        }
     }
 
     /// The signature part of the first latency rule a ticket must share with the anchor for
@@ -1464,21 +1494,6 @@ impl AnchorFilter {
             let (_, steps, least, _) = &self.bit_rules[r];
             if least[level_at(steps, pair)] > 0.0 { SIGNATURE_LISTS } else { 0 }
         })
-    }
-
-    /// [`AnchorFilter::admits`] from the tickets' starts.
-    #[inline]
-    fn admits_by_start(&self, ctx: &Ctx<'_>, (_, seq, slot, signature): Entry) -> bool {
-        let latency = if seq > self.newer_than { self.latency_newer } else { self.latency };
-        if signature & latency == 0 || (self.lists != 0 && signature & self.lists == 0) {
-            return false;
-        }
-        let pool = ctx.pool;
-        // The pair's expansion age: the younger ticket's (newest), the older one's (oldest).
-        let start = pool.start[slot as usize];
-        let pair = if ctx.newest { start.max(self.start) } else { start.min(self.start) };
-        let age_ms = ctx.now.0.saturating_sub(pair.0);
-        self.shares_at(pool, slot, |steps: &Steps| steps.ages.iter().take_while(|&&c| age_ms >= c).count())
     }
 
     /// Whether the ticket in `slot` shares with the anchor an acceptable location under
@@ -1546,7 +1561,195 @@ struct Scan {
 /// nearest to it in primary key that are not yet taken and that `AnchorFilter` admits,
 /// within the key window its age allows and among the first `ws.scan_size` free entries
 /// (nearest first; the left one on ties).
+///
+/// Two scans collect it, to the same result: one entry at a time, or in chunks (see
+/// [`scan_batch_chunked`]), which pays where the filter's pre-check is a coin toss, as
+/// whether two players' map lists overlap is, and costs instructions where it is not
+/// (in a 1v1 ladder most neighbours share a location with the anchor). So a rule set whose
+/// entry signature holds a list part is scanned in chunks. Debug builds run both and check
+/// that they agree.
 fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
+    let chunked = ws.filter.signature_bit_rule.is_some();
+    #[cfg(debug_assertions)]
+    let expected = match chunked {
+        true => (scan_batch_one_by_one(ctx, anchor_pos, ws), ws.batch.clone()),
+        false => (scan_batch_in_chunks(ctx, anchor_pos, ws), ws.batch.clone()),
+    };
+    let scan = match chunked {
+        true => scan_batch_in_chunks(ctx, anchor_pos, ws),
+        false => scan_batch_one_by_one(ctx, anchor_pos, ws),
+    };
+    #[cfg(debug_assertions)]
+    {
+        let same = |a: &Scan, b: &Scan| {
+            (a.radius.to_bits(), a.took_old, a.crowded, a.examined)
+                == (b.radius.to_bits(), b.took_old, b.crowded, b.examined)
+        };
+        let key = |c: &Cand| (c.key, c.seq, c.slot, c.pos);
+        assert!(
+            same(&scan, &expected.0) && ws.batch.iter().map(key).eq(expected.1.iter().map(key)),
+            "the chunked scan agrees with the one-by-one scan"
+        );
+    }
+    scan
+}
+
+fn scan_batch_in_chunks(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
+    match ws.filter.seq_levels {
+        true => scan_batch_chunked::<true>(ctx, anchor_pos, ws),
+        false => scan_batch_chunked::<false>(ctx, anchor_pos, ws),
+    }
+}
+
+/// Entries a chunk of [`scan_batch_chunked`] gathers past the pre-check at most.
+const CHUNK: usize = 16;
+
+/// [`scan_batch`] in chunks: the walk gathers the entries that pass the filter's pre-check
+/// (computed without a branch: which do is a coin toss, and a mispredicted branch per
+/// examined entry was the scan's largest cost), up to [`CHUNK`] and no more than the batch
+/// has room for, then checks their columns in order. The batch, the radius and the flags
+/// are exactly the one-by-one scan's: that scan stops where the batch fills or the
+/// examination limit is reached, and either can only happen at the last entry a chunk
+/// walked (the batch fills only if every gathered entry joins it), so what the walk saw up
+/// to its end is what that scan had seen at its stop.
+/// `SEQ_LEVELS` is the filter's `seq_levels`.
+fn scan_batch_chunked<const SEQ_LEVELS: bool>(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
+    let entries = ctx.entries;
+    let (anchor_key, anchor_seq, anchor_slot, _) = entries[anchor_pos];
+    let half = ctx.pool.layout.key_window.as_ref().map_or(f64::INFINITY, |s| {
+        // The anchor is the oldest ticket, so its age bounds every match's expansion age.
+        s.at(age_seconds(ctx.now, ctx.pool.start[anchor_slot as usize]))
+    });
+    ws.batch.clear();
+    let mut scan = Scan { radius: half, took_old: false, crowded: false, examined: false };
+    use std::hint::select_unpredictable as select;
+    // The distance of the entry at `p`, as the bits of a non-negative f64 (which order as
+    // the numbers do), infinite past the window's edge (or the segment's). Entries are in
+    // key order, so `|key - anchor_key|` is `anchor_key - key` on the left (exactly, +0.0
+    // for equal keys) and `key - anchor_key` on the right. Which side is nearer is a coin
+    // toss, so the scan selects between the sides, in integers, rather than branching.
+    const INFINITE: u64 = f64::INFINITY.to_bits();
+    let distance_at = |p: isize| {
+        // (-1 as usize is past the end too.)
+        let Some(&(key, ..)) = entries.get(p as usize) else { return INFINITE };
+        let d = (key - anchor_key).abs();
+        if d <= half { d.to_bits() } else { INFINITE }
+    };
+    // Only an anchor the skip rule may skip needs to know whether it passed over a taken
+    // ticket of the previous search; any other scan jumps over taken tickets.
+    let jump = ctx.previous.is_none() || anchor_seq >= ctx.watermark;
+    // The next entry on each side (`lo`: -1 when none) and its distance.
+    let (mut lo, mut hi) = match jump {
+        true => (
+            ws.taken.unused_left(anchor_pos).map_or(-1, |p| p as isize),
+            ws.taken.unused_right(anchor_pos + 1) as isize,
+        ),
+        false => (anchor_pos as isize - 1, anchor_pos as isize + 1),
+    };
+    let (mut left, mut right) = (distance_at(lo), distance_at(hi));
+    let mut examined = 0;
+    // Whether a new ticket was turned away, by the pre-check (over the entries walked) and
+    // by the columns (over the gathered entries checked so far, which all precede the
+    // entries the walk goes on to).
+    let (mut pre_new, mut checked_new) = (false, false);
+    let mut pending = [0u32; CHUNK];
+    loop {
+        // 1. Walk, nearest first (the left one on a tie), until the chunk's entries pass the
+        // pre-check, the examination limit is reached (`limit`: on an entry turned away, at
+        // its distance; `limit_gathered`: on the last gathered one) or no entry is left.
+        let mut n = 0;
+        let (mut limit, mut limit_gathered) = (None, false);
+        let mut exhausted = false;
+        // No more than the batch has room for: past the entry that would fill it, the
+        // walk would be wasted.
+        let room = (ws.batch_size - ws.batch.len()).min(CHUNK);
+        while n < room {
+            let take_right = right < left;
+            let distance = select(take_right, right, left);
+            if distance >= INFINITE {
+                exhausted = true;
+                break;
+            }
+            let pos = select(take_right, hi, lo) as usize;
+            let next = match (jump, take_right) {
+                (false, _) => select(take_right, hi + 1, lo - 1),
+                (true, false) => ws.taken.unused_left(pos).map_or(-1, |p| p as isize),
+                (true, true) => ws.taken.unused_right(pos + 1) as isize,
+            };
+            let d = distance_at(next);
+            (lo, hi) = (select(take_right, lo, next), select(take_right, next, hi));
+            (left, right) = (select(take_right, left, d), select(take_right, d, right));
+            let entry = entries[pos];
+            let seq = entry.1;
+            if ws.taken.used[pos] {
+                scan.took_old |= seq < ctx.watermark;
+                continue;
+            }
+            examined += 1;
+            if examined == 1 {
+                // Set up once there is a ticket to check (a standing pool's anchors mostly
+                // have none within their window).
+                scan.examined = true;
+                ws.filter.set(ctx, entries[anchor_pos]);
+                if ws.filter.latency == 0 {
+                    // The anchor has no acceptable location at any level: no ticket can
+                    // join it.
+                    ws.batch.clear();
+                    scan.radius = half;
+                    return scan;
+                }
+            }
+            let pass = ws.filter.pre_admits_as::<SEQ_LEVELS>(ctx, entry);
+            pending[n] = pos as u32;
+            n += usize::from(pass);
+            pre_new |= !pass & (seq >= ctx.watermark);
+            if examined == ws.scan_size {
+                limit = Some(distance);
+                limit_gathered = pass;
+                break;
+            }
+        }
+        // 2. Check the gathered entries' columns, in scan order.
+        for (i, &pos) in pending[..n].iter().enumerate() {
+            let entry = entries[pos as usize];
+            let at_limit = limit_gathered && i + 1 == n;
+            // (Within the window: exactly the distance the walk compared.)
+            let distance = (entry.0 - anchor_key).abs();
+            if !ws.filter.admits_checked(ctx, entry) {
+                checked_new |= entry.1 >= ctx.watermark;
+                if at_limit {
+                    scan.radius = distance;
+                    scan.crowded = pre_new | checked_new;
+                    return scan;
+                }
+                continue;
+            }
+            // The distance is the sort key when the batch is ordered by distance in the
+            // primary key (`Order::Distance`); otherwise `order_batch` replaces it.
+            ws.batch.push(Cand { key: ordered_bits(distance), seq: entry.1, slot: entry.2, pos });
+            if ws.batch.len() == ws.batch_size || at_limit {
+                scan.radius = distance;
+                scan.crowded = at_limit && (pre_new | checked_new);
+                return scan;
+            }
+        }
+        if let Some(distance) = limit {
+            // (On a gathered entry, the scan stopped above.)
+            debug_assert!(!limit_gathered);
+            // The limit's entry was turned away by the pre-check.
+            scan.radius = f64::from_bits(distance);
+            scan.crowded = pre_new | checked_new;
+            return scan;
+        }
+        if exhausted {
+            return scan;
+        }
+    }
+}
+
+/// [`scan_batch`] one entry at a time: each examined entry is fully checked before the
+/// next is walked to.
+fn scan_batch_one_by_one(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
     let entries = ctx.entries;
     let (anchor_key, anchor_seq, anchor_slot, _) = entries[anchor_pos];
     let half = ctx.pool.layout.key_window.as_ref().map_or(f64::INFINITY, |s| {
