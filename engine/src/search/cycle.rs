@@ -1601,6 +1601,130 @@ fn scan_batch_in_chunks(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) ->
     }
 }
 
+/// The walk of a batch scan: the entries around the anchor, nearest first in primary key
+/// (the left one on a tie), within the key window its age allows (and the segment).
+struct Walk<'a> {
+    entries: &'a [Entry],
+    anchor_key: f64,
+    /// The window's half-width.
+    half: f64,
+    /// Whether the walk jumps over taken tickets (else it passes them, for the caller to
+    /// see).
+    jump: bool,
+    /// The next entry on each side (`lo`: -1 when none) and its distance.
+    lo: isize,
+    hi: isize,
+    left: u64,
+    right: u64,
+}
+
+/// An infinite distance: past the window's edge or the segment's.
+const INFINITE: u64 = f64::INFINITY.to_bits();
+
+impl<'a> Walk<'a> {
+    #[inline(always)]
+    fn new(ctx: &Ctx<'a>, anchor_pos: usize, taken: &mut Taken) -> Walk<'a> {
+        let entries = ctx.entries;
+        let (anchor_key, anchor_seq, anchor_slot, _) = entries[anchor_pos];
+        let half = ctx.pool.layout.key_window.as_ref().map_or(f64::INFINITY, |s| {
+            // The anchor is the oldest ticket, so its age bounds every match's expansion age.
+            s.at(age_seconds(ctx.now, ctx.pool.start[anchor_slot as usize]))
+        });
+        // Only an anchor the skip rule may skip needs to know whether it passed over a
+        // taken ticket of the previous search; any other scan jumps over taken tickets.
+        let jump = ctx.previous.is_none() || anchor_seq >= ctx.watermark;
+        let (lo, hi) = match jump {
+            true => {
+                (taken.unused_left(anchor_pos).map_or(-1, |p| p as isize), taken.unused_right(anchor_pos + 1) as isize)
+            }
+            false => (anchor_pos as isize - 1, anchor_pos as isize + 1),
+        };
+        let mut walk = Walk { entries, anchor_key, half, jump, lo, hi, left: INFINITE, right: INFINITE };
+        (walk.left, walk.right) = (walk.distance_at(lo), walk.distance_at(hi));
+        walk
+    }
+
+    /// The distance of the entry at `p`, as the bits of a non-negative f64 (which order as
+    /// the numbers do), [`INFINITE`] past the window's edge (or the segment's). Entries are
+    /// in key order, so `|key - anchor_key|` is `anchor_key - key` on the left (exactly,
+    /// +0.0 for equal keys) and `key - anchor_key` on the right.
+    #[inline(always)]
+    fn distance_at(&self, p: isize) -> u64 {
+        // (-1 as usize is past the end too.)
+        let Some(&(key, ..)) = self.entries.get(p as usize) else { return INFINITE };
+        let d = (key - self.anchor_key).abs();
+        if d <= self.half { d.to_bits() } else { INFINITE }
+    }
+
+    /// The next entry's position and distance, `None` when none is left. Which side is
+    /// nearer is a coin toss, so the walk selects between the sides, in integers, rather
+    /// than branching.
+    #[inline(always)]
+    fn next(&mut self, taken: &mut Taken) -> Option<(usize, u64)> {
+        use std::hint::select_unpredictable as select;
+        let take_right = self.right < self.left;
+        let distance = select(take_right, self.right, self.left);
+        if distance >= INFINITE {
+            return None;
+        }
+        let pos = select(take_right, self.hi, self.lo) as usize;
+        let next = match (self.jump, take_right) {
+            (false, _) => select(take_right, self.hi + 1, self.lo - 1),
+            (true, false) => taken.unused_left(pos).map_or(-1, |p| p as isize),
+            (true, true) => taken.unused_right(pos + 1) as isize,
+        };
+        let d = self.distance_at(next);
+        (self.lo, self.hi) = (select(take_right, self.lo, next), select(take_right, next, self.hi));
+        (self.left, self.right) = (select(take_right, self.left, d), select(take_right, d, self.right));
+        Some((pos, distance))
+    }
+}
+
+/// What a batch scan's walk came to.
+enum Seen {
+    /// A ticket an earlier anchor of this search took.
+    Taken,
+    /// A free ticket, now counted as examined.
+    Free,
+    /// The first free ticket, and the anchor has no acceptable location at any level: no
+    /// ticket can join it.
+    Hopeless,
+}
+
+/// Sees the entry at `pos`: notes a taken ticket of the previous search, counts a free one
+/// as examined, and sets the filter up at the first (a standing pool's anchors mostly have
+/// none within their window).
+#[inline(always)]
+fn examine(
+    ctx: &Ctx<'_>,
+    anchor_pos: usize,
+    pos: usize,
+    ws: &mut Workspace,
+    scan: &mut Scan,
+    examined: &mut usize,
+) -> Seen {
+    if ws.taken.used[pos] {
+        scan.took_old |= ctx.entries[pos].1 < ctx.watermark;
+        return Seen::Taken;
+    }
+    *examined += 1;
+    if *examined == 1 {
+        scan.examined = true;
+        ws.filter.set(ctx, ctx.entries[anchor_pos]);
+        if ws.filter.latency == 0 {
+            return Seen::Hopeless;
+        }
+    }
+    Seen::Free
+}
+
+/// A scan's result for an anchor no ticket can join.
+fn hopeless(ws: &mut Workspace, mut scan: Scan, walk: &Walk<'_>) -> Scan {
+    ws.batch.clear();
+    scan.radius = walk.half;
+    scan
+}
+
 /// Entries a chunk of [`scan_batch_chunked`] gathers past the pre-check at most.
 const CHUNK: usize = 16;
 
@@ -1615,38 +1739,9 @@ const CHUNK: usize = 16;
 /// `SEQ_LEVELS` is the filter's `seq_levels`.
 fn scan_batch_chunked<const SEQ_LEVELS: bool>(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
     let entries = ctx.entries;
-    let (anchor_key, anchor_seq, anchor_slot, _) = entries[anchor_pos];
-    let half = ctx.pool.layout.key_window.as_ref().map_or(f64::INFINITY, |s| {
-        // The anchor is the oldest ticket, so its age bounds every match's expansion age.
-        s.at(age_seconds(ctx.now, ctx.pool.start[anchor_slot as usize]))
-    });
+    let mut walk = Walk::new(ctx, anchor_pos, &mut ws.taken);
     ws.batch.clear();
-    let mut scan = Scan { radius: half, took_old: false, crowded: false, examined: false };
-    use std::hint::select_unpredictable as select;
-    // The distance of the entry at `p`, as the bits of a non-negative f64 (which order as
-    // the numbers do), infinite past the window's edge (or the segment's). Entries are in
-    // key order, so `|key - anchor_key|` is `anchor_key - key` on the left (exactly, +0.0
-    // for equal keys) and `key - anchor_key` on the right. Which side is nearer is a coin
-    // toss, so the scan selects between the sides, in integers, rather than branching.
-    const INFINITE: u64 = f64::INFINITY.to_bits();
-    let distance_at = |p: isize| {
-        // (-1 as usize is past the end too.)
-        let Some(&(key, ..)) = entries.get(p as usize) else { return INFINITE };
-        let d = (key - anchor_key).abs();
-        if d <= half { d.to_bits() } else { INFINITE }
-    };
-    // Only an anchor the skip rule may skip needs to know whether it passed over a taken
-    // ticket of the previous search; any other scan jumps over taken tickets.
-    let jump = ctx.previous.is_none() || anchor_seq >= ctx.watermark;
-    // The next entry on each side (`lo`: -1 when none) and its distance.
-    let (mut lo, mut hi) = match jump {
-        true => (
-            ws.taken.unused_left(anchor_pos).map_or(-1, |p| p as isize),
-            ws.taken.unused_right(anchor_pos + 1) as isize,
-        ),
-        false => (anchor_pos as isize - 1, anchor_pos as isize + 1),
-    };
-    let (mut left, mut right) = (distance_at(lo), distance_at(hi));
+    let mut scan = Scan { radius: walk.half, took_old: false, crowded: false, examined: false };
     let mut examined = 0;
     // Whether a new ticket was turned away, by the pre-check (over the entries walked) and
     // by the columns (over the gathered entries checked so far, which all precede the
@@ -1664,40 +1759,16 @@ fn scan_batch_chunked<const SEQ_LEVELS: bool>(ctx: &Ctx<'_>, anchor_pos: usize, 
         // walk would be wasted.
         let room = (ws.batch_size - ws.batch.len()).min(CHUNK);
         while n < room {
-            let take_right = right < left;
-            let distance = select(take_right, right, left);
-            if distance >= INFINITE {
+            let Some((pos, distance)) = walk.next(&mut ws.taken) else {
                 exhausted = true;
                 break;
-            }
-            let pos = select(take_right, hi, lo) as usize;
-            let next = match (jump, take_right) {
-                (false, _) => select(take_right, hi + 1, lo - 1),
-                (true, false) => ws.taken.unused_left(pos).map_or(-1, |p| p as isize),
-                (true, true) => ws.taken.unused_right(pos + 1) as isize,
             };
-            let d = distance_at(next);
-            (lo, hi) = (select(take_right, lo, next), select(take_right, next, hi));
-            (left, right) = (select(take_right, left, d), select(take_right, d, right));
             let entry = entries[pos];
             let seq = entry.1;
-            if ws.taken.used[pos] {
-                scan.took_old |= seq < ctx.watermark;
-                continue;
-            }
-            examined += 1;
-            if examined == 1 {
-                // Set up once there is a ticket to check (a standing pool's anchors mostly
-                // have none within their window).
-                scan.examined = true;
-                ws.filter.set(ctx, entries[anchor_pos]);
-                if ws.filter.latency == 0 {
-                    // The anchor has no acceptable location at any level: no ticket can
-                    // join it.
-                    ws.batch.clear();
-                    scan.radius = half;
-                    return scan;
-                }
+            match examine(ctx, anchor_pos, pos, ws, &mut scan, &mut examined) {
+                Seen::Taken => continue,
+                Seen::Hopeless => return hopeless(ws, scan, &walk),
+                Seen::Free => {}
             }
             let pass = ws.filter.pre_admits_as::<SEQ_LEVELS>(ctx, entry);
             pending[n] = pos as u32;
@@ -1714,7 +1785,7 @@ fn scan_batch_chunked<const SEQ_LEVELS: bool>(ctx: &Ctx<'_>, anchor_pos: usize, 
             let entry = entries[pos as usize];
             let at_limit = limit_gathered && i + 1 == n;
             // (Within the window: exactly the distance the walk compared.)
-            let distance = (entry.0 - anchor_key).abs();
+            let distance = (entry.0 - walk.anchor_key).abs();
             if !ws.filter.admits_checked(ctx, entry) {
                 checked_new |= entry.1 >= ctx.watermark;
                 if at_limit {
@@ -1751,74 +1822,18 @@ fn scan_batch_chunked<const SEQ_LEVELS: bool>(ctx: &Ctx<'_>, anchor_pos: usize, 
 /// next is walked to.
 fn scan_batch_one_by_one(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
     let entries = ctx.entries;
-    let (anchor_key, anchor_seq, anchor_slot, _) = entries[anchor_pos];
-    let half = ctx.pool.layout.key_window.as_ref().map_or(f64::INFINITY, |s| {
-        // The anchor is the oldest ticket, so its age bounds every match's expansion age.
-        s.at(age_seconds(ctx.now, ctx.pool.start[anchor_slot as usize]))
-    });
+    let mut walk = Walk::new(ctx, anchor_pos, &mut ws.taken);
     ws.batch.clear();
-    let mut scan = Scan { radius: half, took_old: false, crowded: false, examined: false };
-    use std::hint::select_unpredictable as select;
-    // The distance of the entry at `p`, as the bits of a non-negative f64 (which order as
-    // the numbers do), infinite past the window's edge (or the segment's). Entries are in
-    // key order, so `|key - anchor_key|` is `anchor_key - key` on the left (exactly, +0.0
-    // for equal keys) and `key - anchor_key` on the right. Which side is nearer is a coin
-    // toss, so the scan selects between the sides, in integers, rather than branching.
-    const INFINITE: u64 = f64::INFINITY.to_bits();
-    let distance_at = |p: isize| {
-        // (-1 as usize is past the end too.)
-        let Some(&(key, ..)) = entries.get(p as usize) else { return INFINITE };
-        let d = (key - anchor_key).abs();
-        if d <= half { d.to_bits() } else { INFINITE }
-    };
-    // Only an anchor the skip rule may skip needs to know whether it passed over a taken
-    // ticket of the previous search; any other scan jumps over taken tickets.
-    let jump = ctx.previous.is_none() || anchor_seq >= ctx.watermark;
-    // The next entry on each side (`lo`: -1 when none) and its distance.
-    let (mut lo, mut hi) = match jump {
-        true => (
-            ws.taken.unused_left(anchor_pos).map_or(-1, |p| p as isize),
-            ws.taken.unused_right(anchor_pos + 1) as isize,
-        ),
-        false => (anchor_pos as isize - 1, anchor_pos as isize + 1),
-    };
-    let (mut left, mut right) = (distance_at(lo), distance_at(hi));
+    let mut scan = Scan { radius: walk.half, took_old: false, crowded: false, examined: false };
     let mut examined = 0;
     let mut turned_new = false;
-    loop {
-        // The nearer side first; the left one on a tie.
-        let take_right = right < left;
-        let distance = select(take_right, right, left);
-        if distance >= INFINITE {
-            break;
-        }
-        let pos = select(take_right, hi, lo) as usize;
-        let next = match (jump, take_right) {
-            (false, _) => select(take_right, hi + 1, lo - 1),
-            (true, false) => ws.taken.unused_left(pos).map_or(-1, |p| p as isize),
-            (true, true) => ws.taken.unused_right(pos + 1) as isize,
-        };
-        let d = distance_at(next);
-        (lo, hi) = (select(take_right, lo, next), select(take_right, next, hi));
-        (left, right) = (select(take_right, left, d), select(take_right, d, right));
+    while let Some((pos, distance)) = walk.next(&mut ws.taken) {
         let distance = f64::from_bits(distance);
         let (_, seq, slot, _) = entries[pos];
-        if ws.taken.used[pos] {
-            scan.took_old |= seq < ctx.watermark;
-            continue;
-        }
-        examined += 1;
-        if examined == 1 {
-            // Set up once there is a ticket to check (a standing pool's anchors mostly have
-            // none within their window).
-            scan.examined = true;
-            ws.filter.set(ctx, entries[anchor_pos]);
-            if ws.filter.latency == 0 {
-                // The anchor has no acceptable location at any level: no ticket can join it.
-                ws.batch.clear();
-                scan.radius = half;
-                break;
-            }
+        match examine(ctx, anchor_pos, pos, ws, &mut scan, &mut examined) {
+            Seen::Taken => continue,
+            Seen::Hopeless => return hopeless(ws, scan, &walk),
+            Seen::Free => {}
         }
         if !ws.filter.admits(ctx, entries[pos]) {
             turned_new |= seq >= ctx.watermark;
