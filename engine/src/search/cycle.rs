@@ -1594,6 +1594,7 @@ fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
     scan
 }
 
+/// [`scan_batch_chunked`] for the filter's way of telling expansion levels this cycle.
 fn scan_batch_in_chunks(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
     match ws.filter.seq_levels {
         true => scan_batch_chunked::<true>(ctx, anchor_pos, ws),
