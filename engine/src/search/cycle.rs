@@ -1719,13 +1719,6 @@ fn examine(
     Seen::Free
 }
 
-/// A scan's result for an anchor no ticket can join.
-fn hopeless(ws: &mut Workspace, mut scan: Scan, walk: &Walk<'_>) -> Scan {
-    ws.batch.clear();
-    scan.radius = walk.half;
-    scan
-}
-
 /// Entries a chunk of [`scan_batch_chunked`] gathers past the pre-check at most.
 const CHUNK: usize = 16;
 
@@ -1768,7 +1761,8 @@ fn scan_batch_chunked<const SEQ_LEVELS: bool>(ctx: &Ctx<'_>, anchor_pos: usize, 
             let seq = entry.1;
             match examine(ctx, anchor_pos, pos, ws, &mut scan, &mut examined) {
                 Seen::Taken => continue,
-                Seen::Hopeless => return hopeless(ws, scan, &walk),
+                // (The batch is empty and the radius the window's half-width, as set up.)
+                Seen::Hopeless => return scan,
                 Seen::Free => {}
             }
             let pass = ws.filter.pre_admits_as::<SEQ_LEVELS>(ctx, entry);
@@ -1833,7 +1827,8 @@ fn scan_batch_one_by_one(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -
         let (_, seq, slot, _) = entries[pos];
         match examine(ctx, anchor_pos, pos, ws, &mut scan, &mut examined) {
             Seen::Taken => continue,
-            Seen::Hopeless => return hopeless(ws, scan, &walk),
+            // (The batch is empty and the radius the window's half-width, as set up.)
+            Seen::Hopeless => return scan,
             Seen::Free => {}
         }
         if !ws.filter.admits(ctx, entries[pos]) {
