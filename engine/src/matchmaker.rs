@@ -154,6 +154,8 @@ pub struct Matchmaker {
     intake_rx: Receiver<Command>,
     options: MatchmakerOptions,
     configs: Vec<ConfigState>,
+    /// Configuration index by name and by the ARN the matchmaker gives it (requests may
+    /// name a configuration either way).
     by_name: HashMap<String, usize>,
     /// Every known ticket (active, or finished within the retention period), with the
     /// indexes by ticket id and by player id.
@@ -554,6 +556,7 @@ impl Matchmaker {
             config,
         };
         self.by_name.insert(state.config.name.clone(), self.configs.len());
+        self.by_name.insert(state.arn.clone(), self.configs.len());
         self.configs.push(state);
         Ok(())
     }
@@ -585,13 +588,9 @@ impl Matchmaker {
         now: Time,
         request: StartMatchmakingRequest,
     ) -> Result<MatchmakingTicket, ApiError> {
-        let given = request.configuration_name.as_str();
-        let config_index = self
-            .by_name
-            .get(given)
-            .copied()
-            .or_else(|| self.configs.iter().position(|c| c.arn == given))
-            .ok_or_else(|| ApiError::NotFound(format!("no matchmaking configuration named '{given}'")))?;
+        let config_index = *self.by_name.get(request.configuration_name.as_str()).ok_or_else(|| {
+            ApiError::NotFound(format!("no matchmaking configuration named '{}'", request.configuration_name))
+        })?;
         if request.players.is_empty() || request.players.len() > 10 {
             return Err(ApiError::InvalidRequest(format!(
                 "a ticket holds 1 to 10 players, this request has {}",
