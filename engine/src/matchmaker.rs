@@ -626,16 +626,8 @@ impl Matchmaker {
         };
         // Convert and check the players against the rule set before changing any state.
         let state = &mut self.configs[config_index];
-        let mut scratch = std::mem::take(&mut self.convert_scratch);
-        let converted = convert_players(state, &request.players, &mut scratch);
-        let unmatchable = match converted {
-            Ok(unmatchable) => unmatchable,
-            Err(e) => {
-                self.convert_scratch = scratch;
-                return Err(e);
-            }
-        };
-        let new_players = &scratch.players[..request.players.len()];
+        let unmatchable = convert_players(state, &request.players, &mut self.convert_scratch)?;
+        let new_players = &self.convert_scratch.players[..request.players.len()];
         let encoded = stored::encode(&request.players, new_players, &state.tables(), &mut self.encode_scratch);
 
         // Duplicate players cancel their older tickets, silently.
@@ -647,10 +639,9 @@ impl Matchmaker {
         let state = &mut self.configs[config_index];
         let player_ids: Box<[Arc<str>]> = request.players.iter().map(|p| Arc::from(p.player_id.as_str())).collect();
         let slot = match unmatchable {
-            None => state.pool.insert(now, &scratch.players[..request.players.len()]),
+            None => state.pool.insert(now, &self.convert_scratch.players[..request.players.len()]),
             Some(_) => NO_SLOT,
         };
-        self.convert_scratch = scratch;
         let rec = self.records.insert(TicketRecord {
             id: ticket_id.clone(),
             player_ids,
