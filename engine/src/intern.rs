@@ -21,7 +21,51 @@ pub struct Sym(pub u32);
 pub struct Interner {
     index: hashbrown::HashTable<u32>,
     strings: Vec<Box<str>>,
+    /// Each string's [`Key`], by symbol: a lookup compares keys, and reads the string
+    /// itself only when it is longer than a key holds.
+    keys: Vec<Key>,
     hasher: StrHasher,
+}
+
+/// A string's length and the words its inline hash reads (see [`Key::of`]). For strings of
+/// up to 16 bytes those words hold every byte, so equal keys mean equal strings, and a
+/// lookup needs neither a call to `memcmp` nor a read of the stored string. Ingest also
+/// uses keys to match attribute names sent with each player against the declared ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Key {
+    lo: u64,
+    hi: u64,
+    len: usize,
+}
+
+impl Key {
+    /// The longest string a key determines.
+    const MAX_INLINE: usize = 16;
+
+    /// `s`'s key: for up to 3 bytes the first, middle and last bytes; for 4 to 7 the first
+    /// and last four; for 8 to 16 the first and last eight (overlapping where the string
+    /// is shorter than 16); for longer strings the length alone.
+    #[inline]
+    pub(crate) fn of(s: &str) -> Key {
+        let b = s.as_bytes();
+        let n = b.len();
+        let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+        let half = |at: usize| u64::from(u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes")));
+        let (lo, hi) = match n {
+            0 => (0, 0),
+            1..=3 => (u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16, 0),
+            4..=7 => (half(0), half(n - 4)),
+            8..=Key::MAX_INLINE => (word(0), word(n - 8)),
+            _ => (0, 0),
+        };
+        Key { lo, hi, len: n }
+    }
+
+    /// Whether `stored`, whose key is `self`, is `s`, whose key is `key`.
+    #[inline]
+    pub(crate) fn matches(&self, key: &Key, stored: &str, s: &str) -> bool {
+        *self == *key && (key.len <= Key::MAX_INLINE || stored == s)
+    }
 }
 
 /// The table's string hash, seeded per table.
@@ -39,22 +83,15 @@ impl Default for StrHasher {
 }
 
 impl StrHasher {
+    /// The hash of a string of key `key`.
     #[inline]
-    fn hash(&self, s: &str) -> u64 {
-        let b = s.as_bytes();
-        let n = b.len();
-        let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
-        let half = |at: usize| u64::from(u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes")));
-        let (lo, hi) = match n {
-            0 => (0, 0),
-            1..=3 => (u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16, 0),
-            4..=7 => (half(0), half(n - 4)),
-            8..=16 => (word(0), word(n - 8)),
-            _ => return self.long.hash_one(s),
-        };
+    fn hash(&self, key: &Key, s: &str) -> u64 {
+        if key.len > Key::MAX_INLINE {
+            return self.long.hash_one(s);
+        }
         // A folded multiply (as foldhash and wyhash mix), with the length folded in so
         // that strings whose words overlap differently differ.
-        let full = u128::from(lo ^ self.seeds[0]) * u128::from(hi ^ self.seeds[1] ^ (n as u64) << 56);
+        let full = u128::from(key.lo ^ self.seeds[0]) * u128::from(key.hi ^ self.seeds[1] ^ (key.len as u64) << 56);
         (full as u64) ^ (full >> 64) as u64
     }
 }
@@ -67,14 +104,16 @@ impl Interner {
 
     /// The symbol of `s`, adding it if new.
     pub fn intern(&mut self, s: &str) -> Sym {
-        let Interner { index, strings, hasher } = self;
-        let hash = hasher.hash(s);
-        match index.find(hash, |&sym| *strings[sym as usize] == *s) {
+        let Interner { index, strings, keys, hasher } = self;
+        let key = Key::of(s);
+        let hash = hasher.hash(&key, s);
+        match index.find(hash, |&sym| keys[sym as usize].matches(&key, &strings[sym as usize], s)) {
             Some(&sym) => Sym(sym),
             None => {
                 let sym = strings.len() as u32;
                 strings.push(s.into());
-                index.insert_unique(hash, sym, |&sym| hasher.hash(&strings[sym as usize]));
+                keys.push(key);
+                index.insert_unique(hash, sym, |&sym| hasher.hash(&keys[sym as usize], &strings[sym as usize]));
                 Sym(sym)
             }
         }
@@ -83,8 +122,11 @@ impl Interner {
     /// The symbol of `s` if it was interned.
     #[inline]
     pub fn get(&self, s: &str) -> Option<Sym> {
-        let hash = self.hasher.hash(s);
-        self.index.find(hash, |&sym| *self.strings[sym as usize] == *s).map(|&sym| Sym(sym))
+        let key = Key::of(s);
+        let hash = self.hasher.hash(&key, s);
+        self.index
+            .find(hash, |&sym| self.keys[sym as usize].matches(&key, &self.strings[sym as usize], s))
+            .map(|&sym| Sym(sym))
     }
 
     /// The string of `sym`.

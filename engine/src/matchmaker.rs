@@ -27,7 +27,7 @@ use crate::events::{
     self, Event, EventDetail, EventPlayer, EventReceiver, EventTicket, RuleMetric, UuidGen, WaitEstimate,
 };
 use crate::expr::AttrType;
-use crate::intern::{Interner, Sym};
+use crate::intern::{Interner, Key, Sym};
 use crate::pool::{MAX_LOCATIONS, NewPlayer, PlayerValue, Pool};
 use crate::ruleset::{self, AttrValue, CompiledRules, RuleSet};
 use crate::search::plugins::PluginRules;
@@ -187,6 +187,9 @@ struct ConfigState {
     pool: Pool,
     interner: Interner,
     locations: Interner,
+    /// The key of each declared attribute's name, in declaration order, to match the names
+    /// each player sends against.
+    attribute_keys: Vec<Key>,
     uses_player_ids: bool,
     /// Tickets submitted since the last cycle, in submission order.
     queued: Vec<RecordRef>,
@@ -543,6 +546,7 @@ impl Matchmaker {
             plugins,
             interner: rules.interner().clone(),
             locations: Interner::new(),
+            attribute_keys: rule_set.attributes.iter().map(|a| Key::of(&a.name)).collect(),
             uses_player_ids,
             queued: Vec::new(),
             deadlines: VecDeque::new(),
@@ -628,7 +632,13 @@ impl Matchmaker {
         let state = &mut self.configs[config_index];
         let unmatchable = convert_players(state, &request.players, &mut self.convert_scratch)?;
         let new_players = &self.convert_scratch.players[..request.players.len()];
-        let encoded = stored::encode(&request.players, new_players, &state.tables(), &mut self.encode_scratch);
+        let encoded = stored::encode(
+            &request.players,
+            new_players,
+            &self.convert_scratch.declared,
+            &state.tables(),
+            &mut self.encode_scratch,
+        );
 
         // Duplicate players cancel their older tickets, silently.
         for p in &request.players {
@@ -1137,11 +1147,18 @@ struct ConvertScratch {
     /// The first `players.len()` entries are the request's; later ones are spares.
     players: Vec<NewPlayer>,
     lists: Vec<Vec<Sym>>,
+    /// For each attribute the request's players send, in order (every player's in turn),
+    /// the index of the declared attribute of that name, or [`UNDECLARED`].
+    declared: Vec<u32>,
 }
+
+/// `ConvertScratch::declared` of an attribute the rule set does not declare.
+const UNDECLARED: u32 = u32::MAX;
 
 impl ConvertScratch {
     /// `n` cleared players, the string lists of their previous values kept for reuse.
     fn reset(&mut self, n: usize) {
+        self.declared.clear();
         for p in &mut self.players {
             for value in p.values.drain(..) {
                 if let Some(PlayerValue::List(mut l)) = value {
@@ -1172,11 +1189,26 @@ fn convert_players(
     let mut unmatchable: Option<String> = None;
     scratch.reset(players.len());
     let has_latency_rule = !state.pool.layout.latency_rules.is_empty();
-    let ConvertScratch { players: out, lists } = scratch;
+    let ConvertScratch { players: out, lists, declared } = scratch;
     for (p, converted) in players.iter().zip(out.iter_mut()) {
+        // Each sent name is matched against the declared ones once, by key (integer
+        // compares for names of up to 16 bytes); the stored encoding reuses the result.
+        let first = declared.len();
+        for (name, _) in &p.attributes {
+            let key = Key::of(name);
+            let index = state
+                .attribute_keys
+                .iter()
+                .zip(&rule_set.attributes)
+                .position(|(k, a)| k.matches(&key, &a.name, name))
+                .map_or(UNDECLARED, |i| i as u32);
+            declared.push(index);
+        }
+        let sent = &declared[first..];
         let values = &mut converted.values;
-        for attr in &rule_set.attributes {
-            let given = p.attributes.iter().find(|(name, _)| *name == attr.name).map(|(_, v)| v);
+        for (j, attr) in rule_set.attributes.iter().enumerate() {
+            // A name sent twice counts at its first position, as `Player::attribute` reads.
+            let given = sent.iter().position(|&d| d == j as u32).map(|k| &p.attributes[k].1);
             let value = match (given, &attr.default) {
                 (Some(v), _) => Some(convert_value(&mut state.interner, lists, &attr.name, attr.ty, v)?),
                 (None, Some(d)) => Some(convert_default(&mut state.interner, d)),

@@ -46,9 +46,19 @@ const HAS_TEAM: u8 = 1;
 /// the result is allocated once, at its size. `converted[i]`, when given, is player `i` as
 /// converted for the pool: when its latencies have an entry for every reported location
 /// (the usual case), their location symbols are used instead of looking each name up again.
-pub(super) fn encode(players: &[Player], converted: &[NewPlayer], t: &Tables<'_>, scratch: &mut Vec<u8>) -> Box<[u8]> {
+/// Likewise `declared`, when it holds an entry for every attribute sent (every player's in
+/// turn), gives each one's declared index (`u32::MAX` for an undeclared name).
+pub(super) fn encode(
+    players: &[Player],
+    converted: &[NewPlayer],
+    declared: &[u32],
+    t: &Tables<'_>,
+    scratch: &mut Vec<u8>,
+) -> Box<[u8]> {
     let out = scratch;
     out.clear();
+    let sent: usize = players.iter().map(|p| p.attributes.len()).sum();
+    let mut declared = (declared.len() == sent).then_some(declared.iter());
     for (i, p) in players.iter().enumerate() {
         out.push(if p.team.is_some() { HAS_TEAM } else { 0 });
         if let Some(team) = &p.team {
@@ -56,7 +66,10 @@ pub(super) fn encode(players: &[Player], converted: &[NewPlayer], t: &Tables<'_>
         }
         put_varint(out, p.attributes.len() as u64);
         for (name, value) in &p.attributes {
-            let declared = t.rule_set.attribute_index(name);
+            let index = match &mut declared {
+                Some(known) => known.next().and_then(|&d| (d != u32::MAX).then_some(d as usize)),
+                None => t.rule_set.attribute_index(name),
+            };
             let kind = match value {
                 AttributeValue::N(n) if integer(*n).is_some() => VALUE_INTEGER,
                 AttributeValue::N(_) => VALUE_NUMBER,
@@ -64,7 +77,7 @@ pub(super) fn encode(players: &[Player], converted: &[NewPlayer], t: &Tables<'_>
                 AttributeValue::SL(_) => VALUE_LIST,
                 AttributeValue::SDM(_) => VALUE_MAP,
             };
-            match declared {
+            match index {
                 Some(i) => {
                     out.push(NAME_DECLARED | kind);
                     put_varint(out, i as u64);
@@ -297,7 +310,10 @@ mod tests {
             Player { player_id: "p2".into(), ..Player::default() },
         ];
         let t = Tables { rule_set: &rule_set, interner: &interner, locations: &locations };
-        let bytes = encode(&players, &[], &t, &mut Vec::new());
+        let bytes = encode(&players, &[], &[], &t, &mut Vec::new());
+        // The declared indices ingest already found give the same bytes.
+        let declared = [0, 1, 2, 3, u32::MAX, u32::MAX, u32::MAX];
+        assert_eq!(encode(&players, &[], &declared, &t, &mut Vec::new()), bytes);
         let ids: Vec<std::sync::Arc<str>> = vec!["p1".into(), "p2".into()];
         let back = decode(&bytes, &ids, None, &t);
         assert_eq!(back, players);
