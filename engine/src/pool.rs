@@ -64,6 +64,103 @@ pub(crate) struct NewPlayer {
     pub(crate) latency: Vec<(u8, u32)>,
 }
 
+/// Runs of values per slot, in one vector: a ticket's run is appended when it enters (so
+/// runs lie in seq order, the order in which a search visits anchors) and dropped when it
+/// leaves, and the vector is compacted once it is mostly garbage. Ingest then allocates
+/// nothing per ticket, and a lookup is one index and one slice.
+#[derive(Debug)]
+pub(crate) struct SpanArena<T> {
+    data: Vec<T>,
+    /// Per slot: `(start, len)` in `data`. An empty run starts at 0: compaction moves only
+    /// the others, and a start past the compacted vector's end would not even slice.
+    spans: Vec<(u32, u32)>,
+    /// Entries of `data` that belong to waiting tickets.
+    live: usize,
+}
+
+impl<T> Default for SpanArena<T> {
+    fn default() -> SpanArena<T> {
+        SpanArena { data: Vec::new(), spans: Vec::new(), live: 0 }
+    }
+}
+
+impl<T: Copy> SpanArena<T> {
+    /// The run of `slot` (empty for a slot the arena does not track).
+    #[inline]
+    pub(crate) fn get(&self, slot: u32) -> &[T] {
+        let Some(&(start, len)) = self.spans.get(slot as usize) else { return &[] };
+        &self.data[start as usize..(start + len) as usize]
+    }
+
+    /// Tracks one more slot, with an empty run.
+    fn add_slot(&mut self) {
+        self.spans.push((0, 0));
+    }
+
+    /// Gives `slot`, whose run is empty, the run `values` (when the arena tracks it).
+    fn set(&mut self, slot: u32, values: &[T]) {
+        if let Some(span) = self.spans.get_mut(slot as usize) {
+            debug_assert_eq!(span.1, 0, "a slot's run is set once");
+            let start = if values.is_empty() { 0 } else { self.data.len() as u32 };
+            *span = (start, values.len() as u32);
+            self.live += values.len();
+            self.data.extend_from_slice(values);
+        }
+    }
+
+    /// Drops the run of `slot`, which is being freed.
+    fn clear(&mut self, slot: u32) {
+        if let Some(span) = self.spans.get_mut(slot as usize) {
+            self.live -= span.1 as usize;
+            *span = (0, 0);
+        }
+    }
+
+    /// Entries held, garbage included.
+    #[cfg(test)]
+    pub(crate) fn held(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Drops the runs of departed tickets once they are most of the vector, keeping the
+    /// others in their order.
+    fn compact_if_sparse(&mut self) {
+        if self.data.len() <= 2 * self.live + 4096 {
+            return;
+        }
+        let mut runs: Vec<(u32, u32)> = (0..self.spans.len() as u32)
+            .filter(|&slot| self.spans[slot as usize].1 > 0)
+            .map(|slot| (self.spans[slot as usize].0, slot))
+            .collect();
+        runs.sort_unstable();
+        let mut end = 0usize;
+        for (start, slot) in runs {
+            let len = self.spans[slot as usize].1 as usize;
+            self.data.copy_within(start as usize..start as usize + len, end);
+            self.spans[slot as usize].0 = end as u32;
+            end += len;
+        }
+        debug_assert_eq!(end, self.live);
+        self.data.truncate(end);
+    }
+}
+
+/// Player `p`'s list value of attribute `attr` (empty if it has none).
+fn list_value(p: &NewPlayer, attr: usize) -> &[Sym] {
+    match p.values.get(attr) {
+        Some(Some(PlayerValue::List(l))) => l,
+        _ => &[],
+    }
+}
+
+/// Where a ticket's variable-length data lies in its run of [`Pool::var`] (counts and
+/// offsets are stored as symbols): `[ids, has values]`, the interned player ids (none when
+/// the rule set does not read them), then, with values, `[string attr * players + player]`
+/// strings, `(start, len)` of each list attribute's union and intersection (from the run's
+/// start), `(start, len)` of each map attribute's averaged map (in [`Pool::maps`]), and
+/// the lists themselves.
+const VAR_HEADER: usize = 2;
+
 /// An attribute value with strings interned.
 #[derive(Debug, Clone)]
 pub(crate) enum PlayerValue {
@@ -71,47 +168,6 @@ pub(crate) enum PlayerValue {
     String(Sym),
     List(Vec<Sym>),
     Map(Vec<(Sym, f64)>),
-}
-
-/// Variable-length per-ticket data, allocated once at ingest. Kept small (8 bytes per
-/// slot): everything sits behind one optional box, absent when a ticket has none of it
-/// (1v1 ladders: no player ids read, no string values, no latency `maxDistance`).
-#[derive(Debug, Default)]
-pub(crate) struct TicketVar(Option<Box<TicketExtra>>);
-
-impl TicketVar {
-    /// Interned player ids; empty when the rule set does not read them.
-    pub(crate) fn player_ids(&self) -> &[Sym] {
-        self.0.as_ref().map_or(&[], |e| &e.player_ids)
-    }
-
-    /// String, list and map attribute values; `None` when the rule set declares none.
-    pub(crate) fn values(&self) -> Option<&TicketValues> {
-        self.0.as_ref().and_then(|e| e.values.as_ref())
-    }
-}
-
-/// The variable-length data of a ticket that has some.
-#[derive(Debug, Default)]
-pub(crate) struct TicketExtra {
-    /// Interned player ids; empty when the rule set does not read them (every id was
-    /// given as `Sym(u32::MAX)`).
-    pub(crate) player_ids: Box<[Sym]>,
-    /// String, list and map attribute values; `None` when the rule set declares none.
-    pub(crate) values: Option<TicketValues>,
-}
-
-/// A ticket's string, list and map attribute values.
-#[derive(Debug, Default)]
-pub(crate) struct TicketValues {
-    /// `[string_attr_index * n_players + player]`.
-    pub(crate) strings: Box<[Sym]>,
-    pub(crate) lists: Box<[Sym]>,
-    /// `[list_attr_index * 2 + agg] -> (start, len)` into `lists`.
-    pub(crate) list_ranges: Box<[(u32, u32)]>,
-    pub(crate) maps: Box<[(Sym, f64)]>,
-    /// `[map_attr_index] -> (start, len)` into `maps` (values averaged over the party).
-    pub(crate) map_ranges: Box<[(u32, u32)]>,
 }
 
 /// Per-configuration facts derived from the compiled rules.
@@ -367,7 +423,16 @@ pub(crate) struct Pool {
     pub(crate) list_bits: Vec<u64>,
     /// Per bitset column, the bit of each value seen so far (at most [`BITSET_VALUES`]).
     bit_dictionaries: Vec<hashbrown::HashMap<Sym, u8, foldhash::fast::RandomState>>,
-    pub(crate) var: Vec<TicketVar>,
+    /// Each ticket's player ids and string, list and map values (see [`VAR_HEADER`]); an
+    /// empty run when it has none of them (1v1 ladders: no player ids read, no string
+    /// values).
+    var: SpanArena<Sym>,
+    /// Each ticket's averaged maps, one after another (see [`VAR_HEADER`]).
+    maps: SpanArena<(Sym, f64)>,
+    /// Reused by `insert` to build a ticket's run of `var` and of `maps`.
+    var_scratch: Vec<Sym>,
+    map_scratch: Vec<(Sym, f64)>,
+    map_sum_scratch: Vec<(Sym, f64, u32)>,
     free: Vec<u32>,
     shard_ids: std::collections::HashMap<Box<[Sym]>, u32, foldhash::fast::RandomState>,
     pub(crate) shards: Vec<Shard>,
@@ -401,13 +466,9 @@ pub(crate) struct Pool {
     /// reported and that a latency rule with a `maxDistance` can accept at some expansion
     /// level. The search only reads latencies to check `maxDistance`, at locations of those
     /// rules' masks, so the others are not kept (a rule set without `maxDistance` keeps
-    /// none). A column, not a per-ticket allocation: the check runs for every anchor.
-    latency_arena: Vec<(u8, [f32; 3])>,
-    /// Per slot: `(start, len)` of its latencies in `latency_arena`; empty when no latency
-    /// rule has a `maxDistance` (nothing is kept).
-    latency_spans: Vec<(u32, u32)>,
-    /// Arena entries that belong to waiting tickets.
-    latency_live: usize,
+    /// none). A column, not a per-ticket allocation: the check runs for every anchor. It
+    /// tracks no slot when no latency rule has a `maxDistance` (nothing is kept).
+    pub(crate) latencies: SpanArena<(u8, [f32; 3])>,
     /// Reused by `insert`, so that ingest allocates only what a ticket keeps.
     latency_scratch: Vec<(u8, [f32; 3])>,
     /// Reused by `insert` for a party's latencies by member and location.
@@ -432,7 +493,11 @@ impl Pool {
             masks: Vec::new(),
             list_bits: Vec::new(),
             bit_dictionaries,
-            var: Vec::new(),
+            var: SpanArena::default(),
+            maps: SpanArena::default(),
+            var_scratch: Vec::new(),
+            map_scratch: Vec::new(),
+            map_sum_scratch: Vec::new(),
             free: Vec::new(),
             shard_ids: Default::default(),
             shards: Vec::new(),
@@ -450,9 +515,7 @@ impl Pool {
             verify_skips: cfg!(debug_assertions),
             segment_size: SEGMENT,
             min_segment_size: MIN_SEGMENT,
-            latency_arena: Vec::new(),
-            latency_spans: Vec::new(),
-            latency_live: 0,
+            latencies: SpanArena::default(),
             latency_scratch: Vec::new(),
             party_latency_scratch: Vec::new(),
             shard_key_scratch: Vec::new(),
@@ -461,31 +524,30 @@ impl Pool {
     }
 
     /// The kept per-location latencies of the ticket in `slot`, by location (see
-    /// `latency_arena`).
+    /// `latencies`).
     #[inline]
     pub(crate) fn latency(&self, slot: u32) -> &[(u8, [f32; 3])] {
-        // Rule sets without a latency `maxDistance` keep no spans at all.
-        let Some(&(start, len)) = self.latency_spans.get(slot as usize) else { return &[] };
-        &self.latency_arena[start as usize..(start + len) as usize]
+        self.latencies.get(slot)
     }
 
-    /// Drops the latencies of departed tickets from the arena, keeping the others in their
-    /// order (seq order, which the search's anchor order follows).
-    fn compact_latencies(&mut self) {
-        let mut spans: Vec<(u32, u32)> = (0..self.latency_spans.len() as u32)
-            .filter(|&slot| self.latency_spans[slot as usize].1 > 0)
-            .map(|slot| (self.latency_spans[slot as usize].0, slot))
-            .collect();
-        spans.sort_unstable();
-        let mut end = 0usize;
-        for (start, slot) in spans {
-            let len = self.latency_spans[slot as usize].1 as usize;
-            self.latency_arena.copy_within(start as usize..start as usize + len, end);
-            self.latency_spans[slot as usize].0 = end as u32;
-            end += len;
+    /// The interned player ids of the ticket in `slot`; empty when the rule set does not
+    /// read them.
+    #[inline]
+    pub(crate) fn player_ids(&self, slot: u32) -> &[Sym] {
+        match self.var.get(slot) {
+            [ids, _, rest @ ..] => &rest[..ids.0 as usize],
+            _ => &[],
         }
-        debug_assert_eq!(end, self.latency_live);
-        self.latency_arena.truncate(end);
+    }
+
+    /// The values part of `slot`'s run of `var` (from the strings on) and the number of
+    /// player ids before it, if the ticket has values.
+    #[inline]
+    fn values(&self, slot: u32) -> Option<(&[Sym], usize)> {
+        match self.var.get(slot) {
+            run @ [ids, has_values, ..] if has_values.0 != 0 => Some((run, VAR_HEADER + ids.0 as usize)),
+            _ => None,
+        }
     }
 
     /// Takes back a cycle's `anchor_metrics` buffer for the next cycle's output.
@@ -508,28 +570,32 @@ impl Pool {
     /// Player `p`'s value of string attribute `attr`.
     #[inline]
     pub(crate) fn string(&self, slot: u32, p: usize, attr: usize) -> Sym {
-        let Some(values) = self.var[slot as usize].values() else { return Sym(u32::MAX) };
+        let Some((run, at)) = self.values(slot) else { return Sym(u32::MAX) };
         let k = self.layout.string_index[attr].unwrap_or(0);
         let n = usize::from(self.n_players[slot as usize]);
-        values.strings.get(k * n + p).copied().unwrap_or(Sym(u32::MAX))
+        let strings = &run[at..at + self.layout.n_strings * n];
+        strings.get(k * n + p).copied().unwrap_or(Sym(u32::MAX))
     }
 
     /// The party's aggregated list for list attribute `attr` (`agg`: 0 union, 1 intersection).
     #[inline]
     pub(crate) fn list(&self, slot: u32, attr: usize, agg: usize) -> &[Sym] {
-        let Some(var) = self.var[slot as usize].values() else { return &[] };
+        let Some((run, at)) = self.values(slot) else { return &[] };
         let Some(k) = self.layout.list_index[attr] else { return &[] };
-        let (start, len) = var.list_ranges[k * 2 + agg];
-        &var.lists[start as usize..(start + len) as usize]
+        let range = at + self.layout.n_strings * usize::from(self.n_players[slot as usize]) + (k * 2 + agg) * 2;
+        let (start, len) = (run[range].0 as usize, run[range + 1].0 as usize);
+        &run[start..start + len]
     }
 
     /// The party's averaged map for map attribute `attr`.
     #[inline]
     pub(crate) fn map(&self, slot: u32, attr: usize) -> &[(Sym, f64)] {
-        let Some(var) = self.var[slot as usize].values() else { return &[] };
+        let Some((run, at)) = self.values(slot) else { return &[] };
         let Some(k) = self.layout.map_index[attr] else { return &[] };
-        let (start, len) = var.map_ranges[k];
-        &var.maps[start as usize..(start + len) as usize]
+        let range =
+            at + self.layout.n_strings * usize::from(self.n_players[slot as usize]) + self.layout.n_lists * 4 + k * 2;
+        let (start, len) = (run[range].0 as usize, run[range + 1].0 as usize);
+        &self.maps.get(slot)[start..start + len]
     }
 
     /// The acceptable-location mask of latency rule `latency_rule` at expansion `level`.
@@ -551,9 +617,12 @@ impl Pool {
                 self.nums.extend(std::iter::repeat_n(0.0, self.layout.n_attrs * 3));
                 self.masks.extend(std::iter::repeat_n(0, self.layout.masks_per_ticket));
                 self.list_bits.extend(std::iter::repeat_n(0, self.layout.native.bit_columns.len()));
-                self.var.push(TicketVar::default());
+                self.var.add_slot();
+                if self.layout.n_maps > 0 {
+                    self.maps.add_slot();
+                }
                 if self.layout.latency_distance.contains(&true) {
-                    self.latency_spans.push((0, 0));
+                    self.latencies.add_slot();
                 }
                 s
             }
@@ -596,70 +665,77 @@ impl Pool {
             }
         }
 
-        // Variable data.
-        let player_ids: Box<[Sym]> = if players.iter().all(|p| p.id_sym == Sym(u32::MAX)) {
-            Box::default()
-        } else {
-            players.iter().map(|p| p.id_sym).collect()
+        // Variable data, built in one run (see `VAR_HEADER`).
+        let mut run = std::mem::take(&mut self.var_scratch);
+        let mut maps = std::mem::take(&mut self.map_scratch);
+        run.clear();
+        maps.clear();
+        let reads_ids = players.iter().any(|p| p.id_sym != Sym(u32::MAX));
+        let has_values = layout.n_strings + layout.n_lists + layout.n_maps > 0;
+        run.extend([Sym(if reads_ids { n as u32 } else { 0 }), Sym(u32::from(has_values))]);
+        if reads_ids {
+            run.extend(players.iter().map(|p| p.id_sym));
+        }
+        let strings_at = run.len();
+        if has_values {
+            run.resize(strings_at + layout.n_strings * n, Sym(u32::MAX));
+            run.resize(run.len() + layout.n_lists * 4 + layout.n_maps * 2, Sym(0));
+        }
+        let ranges_at = strings_at + layout.n_strings * n;
+        let set_range = |run: &mut Vec<Sym>, at: usize, start: usize, end: usize| {
+            run[at] = Sym(start as u32);
+            run[at + 1] = Sym((end - start) as u32);
         };
-        let mut strings = vec![Sym(u32::MAX); layout.n_strings * n];
-        let mut lists = Vec::new();
-        let mut list_ranges = vec![(0u32, 0u32); layout.n_lists * 2];
-        let mut maps = Vec::new();
-        let mut map_ranges = vec![(0u32, 0u32); layout.n_maps];
         for attr in 0..layout.n_attrs {
             if let Some(k) = layout.string_index[attr] {
                 for (pi, p) in players.iter().enumerate() {
                     if let Some(Some(PlayerValue::String(v))) = p.values.get(attr) {
-                        strings[k * n + pi] = *v;
+                        run[strings_at + k * n + pi] = *v;
                     }
                 }
             }
             if let Some(k) = layout.list_index[attr] {
-                let member_lists: Vec<&[Sym]> = players
-                    .iter()
-                    .map(|p| match p.values.get(attr) {
-                        Some(Some(PlayerValue::List(l))) => l.as_slice(),
-                        _ => &[],
-                    })
-                    .collect();
-                let start = lists.len() as u32;
-                for l in &member_lists {
-                    for v in *l {
-                        if !lists[start as usize..].contains(v) {
-                            lists.push(*v);
+                let start = run.len();
+                for p in players {
+                    for v in list_value(p, attr) {
+                        if !run[start..].contains(v) {
+                            run.push(*v);
                         }
                     }
                 }
-                list_ranges[k * 2] = (start, lists.len() as u32 - start);
-                let start = lists.len() as u32;
-                if let Some(first) = member_lists.first() {
-                    for v in *first {
-                        if member_lists.iter().all(|l| l.contains(v)) && !lists[start as usize..].contains(v) {
-                            lists.push(*v);
+                let end = run.len();
+                set_range(&mut run, ranges_at + k * 4, start, end);
+                let start = run.len();
+                if let Some(first) = players.first() {
+                    for v in list_value(first, attr) {
+                        if players.iter().all(|p| list_value(p, attr).contains(v)) && !run[start..].contains(v) {
+                            run.push(*v);
                         }
                     }
                 }
-                list_ranges[k * 2 + 1] = (start, lists.len() as u32 - start);
+                let end = run.len();
+                set_range(&mut run, ranges_at + k * 4 + 2, start, end);
             }
             if let Some(k) = layout.map_index[attr] {
-                let start = maps.len() as u32;
-                let mut acc: Vec<(Sym, f64, u32)> = Vec::new();
+                let mut sums = std::mem::take(&mut self.map_sum_scratch);
+                sums.clear();
                 for p in players {
                     if let Some(Some(PlayerValue::Map(m))) = p.values.get(attr) {
                         for (key, v) in m {
-                            match acc.iter_mut().find(|(k2, _, _)| k2 == key) {
+                            match sums.iter_mut().find(|(k2, _, _)| k2 == key) {
                                 Some(e) => {
                                     e.1 += v;
                                     e.2 += 1;
                                 }
-                                None => acc.push((*key, *v, 1)),
+                                None => sums.push((*key, *v, 1)),
                             }
                         }
                     }
                 }
-                maps.extend(acc.into_iter().map(|(k2, sum, c)| (k2, sum / f64::from(c))));
-                map_ranges[k] = (start, maps.len() as u32 - start);
+                let start = maps.len();
+                maps.extend(sums.iter().map(|&(k2, sum, c)| (k2, sum / f64::from(c))));
+                set_range(&mut run, ranges_at + layout.n_lists * 4 + k * 2, start, maps.len());
+                self.map_sum_scratch = sums;
             }
         }
         // Latency: locations every member reported, aggregated.
@@ -731,28 +807,19 @@ impl Pool {
         // Shard and key.
         let mut shard_key = std::mem::take(&mut self.shard_key_scratch);
         shard_key.clear();
+        let strings = &run[strings_at..ranges_at];
         shard_key.extend(layout.shard_attrs.iter().map(|&a| {
             let k = layout.string_index[a].unwrap_or(0);
             strings.get(k * n).copied().unwrap_or(Sym(u32::MAX))
         }));
-        let has_values = layout.n_strings + layout.n_lists + layout.n_maps > 0;
-        let values = has_values.then(|| TicketValues {
-            strings: strings.into(),
-            lists: lists.into(),
-            list_ranges: list_ranges.into(),
-            maps: maps.into(),
-            map_ranges: map_ranges.into(),
-        });
-        let extra = !player_ids.is_empty() || values.is_some();
-        self.var[s] = TicketVar(extra.then(|| Box::new(TicketExtra { player_ids, values })));
-        if let Some(span) = self.latency_spans.get_mut(s) {
-            // An empty span starts at 0: compaction moves only the others, and a start past
-            // the compacted arena's end would not even slice as empty.
-            let start = if latency.is_empty() { 0 } else { self.latency_arena.len() as u32 };
-            *span = (start, latency.len() as u32);
-            self.latency_live += latency.len();
-            self.latency_arena.extend_from_slice(&latency);
+        // A ticket with neither player ids nor values keeps an empty run.
+        if reads_ids || has_values {
+            self.var.set(slot, &run);
         }
+        self.maps.set(slot, &maps);
+        self.var_scratch = run;
+        self.map_scratch = maps;
+        self.latencies.set(slot, &latency);
         self.latency_scratch = latency;
 
         // Without shard attributes every ticket is in the one shard: no lookup.
@@ -829,18 +896,11 @@ impl Pool {
     /// free bit of their column (or the overflow bit once every bit is taken).
     fn fill_list_bits(&mut self, slot: u32) {
         let n = self.layout.native.bit_columns.len();
-        for c in 0..n {
+        let mut dictionaries = std::mem::take(&mut self.bit_dictionaries);
+        for (c, dictionary) in dictionaries.iter_mut().enumerate() {
             let (attr, agg) = self.layout.native.bit_columns[c];
             let mut bits = 0u64;
-            let var = &self.var[slot as usize];
-            let list = match (var.values(), self.layout.list_index[attr]) {
-                (Some(values), Some(k)) => {
-                    let (start, len) = values.list_ranges[k * 2 + agg];
-                    &values.lists[start as usize..(start + len) as usize]
-                }
-                _ => &[][..],
-            };
-            let dictionary = &mut self.bit_dictionaries[c];
+            let list = self.list(slot, attr, agg);
             for &sym in list {
                 let next = dictionary.len();
                 bits |= match dictionary.get(&sym) {
@@ -854,6 +914,7 @@ impl Pool {
             }
             self.list_bits[slot as usize * n + c] = bits;
         }
+        self.bit_dictionaries = dictionaries;
     }
 
     /// Removes a ticket from the search (matched, cancelled or timed out) and frees its slot.
@@ -862,11 +923,9 @@ impl Pool {
         if self.in_search[s] {
             self.in_search[s] = false;
             self.live -= 1;
-            self.var[s] = TicketVar::default();
-            if let Some(span) = self.latency_spans.get_mut(s) {
-                self.latency_live -= span.1 as usize;
-                *span = (0, 0);
-            }
+            self.var.clear(slot);
+            self.maps.clear(slot);
+            self.latencies.clear(slot);
             self.free.push(slot);
         }
     }
@@ -876,9 +935,9 @@ impl Pool {
     /// a cycle neither allocates a second copy of the index nor touches fresh pages.
     /// Departures are logged into the search memory.
     pub(crate) fn refresh(&mut self) {
-        if self.latency_arena.len() > 2 * self.latency_live + 4096 {
-            self.compact_latencies();
-        }
+        self.latencies.compact_if_sparse();
+        self.var.compact_if_sparse();
+        self.maps.compact_if_sparse();
         let in_search = &self.in_search;
         let seqs = &self.seq;
         let live = |&(_, seq, slot, _): &Entry| in_search[slot as usize] && seqs[slot as usize] == seq;

@@ -93,9 +93,9 @@ fn kept_latencies_survive_compaction_of_departed_tickets() {
             pool.remove(slot);
         }
     }
-    let before = pool.latency_arena.len();
+    let before = pool.latencies.held();
     pool.refresh();
-    assert!(pool.latency_arena.len() < before / 5, "compacted: {} of {before}", pool.latency_arena.len());
+    assert!(pool.latencies.held() < before / 5, "compacted: {} of {before}", pool.latencies.held());
     for (i, &slot) in slots.iter().enumerate().filter(|(i, _)| i % 10 == 0) {
         let ms = (i % 50) as f32;
         assert_eq!(pool.latency(slot), &[(0, [10.0 + ms; 3]), (1, [20.0 + ms; 3])][..], "ticket {i}");
@@ -104,4 +104,71 @@ fn kept_latencies_survive_compaction_of_departed_tickets() {
     // A slot reused after compaction gets its own latencies.
     let again = ticket(&mut pool, 7);
     assert_eq!(pool.latency(again), &[(0, [17.0; 3]), (1, [27.0; 3])][..]);
+}
+
+#[test]
+fn player_ids_and_values_survive_compaction_of_departed_tickets() {
+    let (mut pool, _) = pool_for(
+        r#"{"ruleLanguageVersion": "1.0",
+          "playerAttributes": [{"name": "mode", "type": "string"}, {"name": "maps", "type": "string_list"},
+                               {"name": "w", "type": "string_number_map"}],
+          "teams": [{"name": "t", "minPlayers": 2, "maxPlayers": 2, "quantity": 2}],
+          "rules": []}"#,
+    );
+    // Ticket i: a party of two. Player 0 sends mode i % 3, maps {i % 5, 5 + i % 7} and
+    // weights {1: i, 2: 2i}; player 1 mode 3, maps {i % 5} and weights {1: i + 2}.
+    let ticket = |pool: &mut Pool, i: u32| {
+        let f = f64::from(i);
+        let first = NewPlayer {
+            id_sym: Sym(1000 + 2 * i),
+            values: vec![
+                Some(PlayerValue::String(Sym(i % 3))),
+                Some(PlayerValue::List(vec![Sym(i % 5), Sym(5 + i % 7)])),
+                Some(PlayerValue::Map(vec![(Sym(1), f), (Sym(2), 2.0 * f)])),
+            ],
+            latency: Vec::new(),
+        };
+        let second = NewPlayer {
+            id_sym: Sym(1001 + 2 * i),
+            values: vec![
+                Some(PlayerValue::String(Sym(3))),
+                Some(PlayerValue::List(vec![Sym(i % 5)])),
+                Some(PlayerValue::Map(vec![(Sym(1), f + 2.0)])),
+            ],
+            latency: Vec::new(),
+        };
+        pool.insert(crate::time::Time(0), &[first, second])
+    };
+    let check = |pool: &Pool, slot: u32, i: u32| {
+        let f = f64::from(i);
+        assert_eq!(pool.player_ids(slot), &[Sym(1000 + 2 * i), Sym(1001 + 2 * i)][..], "ticket {i}");
+        assert_eq!(
+            [pool.string(slot, 0, 0), pool.string(slot, 1, 0), pool.string(slot, 2, 0)],
+            [Sym(i % 3), Sym(3), Sym(u32::MAX)]
+        );
+        assert_eq!(pool.list(slot, 1, 0), &[Sym(i % 5), Sym(5 + i % 7)][..], "union of ticket {i}");
+        assert_eq!(pool.list(slot, 1, 1), &[Sym(i % 5)][..], "intersection of ticket {i}");
+        assert_eq!(pool.map(slot, 2), &[(Sym(1), f + 1.0), (Sym(2), 2.0 * f)][..], "map of ticket {i}");
+    };
+    let slots: Vec<u32> = (0..20_000).map(|i| ticket(&mut pool, i)).collect();
+    // A ticket with no values and no ids keeps an empty run, and reads as having none.
+    let bare = pool.insert(crate::time::Time(0), &[player(vec![None, None, None]), player(vec![None, None, None])]);
+    assert_eq!(pool.player_ids(bare), &[][..]);
+    assert_eq!(pool.list(bare, 1, 0), &[][..]);
+    for (i, &slot) in slots.iter().enumerate() {
+        if i % 10 != 0 {
+            pool.remove(slot);
+        }
+    }
+    let before = pool.var.held();
+    pool.refresh();
+    assert!(pool.var.held() < before / 5, "compacted: {} of {before}", pool.var.held());
+    for (i, &slot) in slots.iter().enumerate().filter(|(i, _)| i % 10 == 0) {
+        check(&pool, slot, i as u32);
+    }
+    assert_eq!(pool.player_ids(bare), &[][..]);
+    // A slot reused after compaction gets its own values.
+    let again = ticket(&mut pool, 7);
+    assert!(slots.contains(&again), "a freed slot is reused");
+    check(&pool, again, 7);
 }

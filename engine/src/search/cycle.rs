@@ -784,7 +784,7 @@ impl Candidate for View<'_> {
     }
     fn player_id(&self, team: usize, member: usize) -> Sym {
         let (slot, p) = self.members[team][member];
-        self.pool.var[slot as usize].player_ids().get(p as usize).copied().unwrap_or(Sym(u32::MAX))
+        self.pool.player_ids(slot).get(p as usize).copied().unwrap_or(Sym(u32::MAX))
     }
 }
 
