@@ -16,7 +16,8 @@ pub struct Sym(pub u32);
 /// eight lookups per 1v1 ticket), so the table is built for short strings: each string is
 /// stored once, the index holds only symbols, and strings of up to 16 bytes are hashed
 /// inline from two overlapping words with per-table random seeds (longer ones with
-/// foldhash, also seeded per table). The strings come from clients, so the seeds matter.
+/// foldhash, also seeded per table) and compared by those words. The strings come from
+/// clients, so the seeds matter.
 #[derive(Debug, Default, Clone)]
 pub struct Interner {
     index: hashbrown::HashTable<u32>,
