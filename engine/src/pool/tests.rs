@@ -60,6 +60,19 @@ fn party_aggregates_and_latency_masks_are_computed_at_ingest() {
     assert_eq!(pool.mask(slot, 0, 1), 0b011);
 }
 
+/// Removes all but every tenth of `slots`, so that the arena `held` measures is mostly
+/// garbage, and checks that the next refresh compacts it.
+fn keep_every_tenth_and_compact(pool: &mut Pool, slots: &[u32], held: impl Fn(&Pool) -> usize) {
+    for (i, &slot) in slots.iter().enumerate() {
+        if i % 10 != 0 {
+            pool.remove(slot);
+        }
+    }
+    let before = held(pool);
+    pool.refresh();
+    assert!(held(pool) < before / 5, "compacted: {} of {before}", held(pool));
+}
+
 #[test]
 fn kept_latencies_survive_compaction_of_departed_tickets() {
     let (mut pool, _) = pool_for(
@@ -87,15 +100,7 @@ fn kept_latencies_survive_compaction_of_departed_tickets() {
     };
     let far = pool.insert(crate::time::Time(0), &[far]);
     assert_eq!(pool.latency(far), &[][..]);
-    // Most depart: the arena is mostly garbage, so the next refresh compacts it.
-    for (i, &slot) in slots.iter().enumerate() {
-        if i % 10 != 0 {
-            pool.remove(slot);
-        }
-    }
-    let before = pool.latencies.held();
-    pool.refresh();
-    assert!(pool.latencies.held() < before / 5, "compacted: {} of {before}", pool.latencies.held());
+    keep_every_tenth_and_compact(&mut pool, &slots, |pool| pool.latencies.held());
     for (i, &slot) in slots.iter().enumerate().filter(|(i, _)| i % 10 == 0) {
         let ms = (i % 50) as f32;
         assert_eq!(pool.latency(slot), &[(0, [10.0 + ms; 3]), (1, [20.0 + ms; 3])][..], "ticket {i}");
@@ -155,14 +160,7 @@ fn player_ids_and_values_survive_compaction_of_departed_tickets() {
     let bare = pool.insert(crate::time::Time(0), &[player(vec![None, None, None]), player(vec![None, None, None])]);
     assert_eq!(pool.player_ids(bare), &[][..]);
     assert_eq!(pool.list(bare, 1, 0), &[][..]);
-    for (i, &slot) in slots.iter().enumerate() {
-        if i % 10 != 0 {
-            pool.remove(slot);
-        }
-    }
-    let before = pool.var.held();
-    pool.refresh();
-    assert!(pool.var.held() < before / 5, "compacted: {} of {before}", pool.var.held());
+    keep_every_tenth_and_compact(&mut pool, &slots, |pool| pool.var.held());
     for (i, &slot) in slots.iter().enumerate().filter(|(i, _)| i % 10 == 0) {
         check(&pool, slot, i as u32);
     }
