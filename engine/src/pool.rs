@@ -145,6 +145,17 @@ impl<T: Copy> SpanArena<T> {
     }
 }
 
+/// The locations of the set bits of `set`, in increasing order.
+fn locations_of(mut set: u64) -> impl Iterator<Item = u8> {
+    std::iter::from_fn(move || {
+        (set != 0).then(|| {
+            let loc = set.trailing_zeros() as u8;
+            set &= set - 1;
+            loc
+        })
+    })
+}
+
 /// Player `p`'s list value of attribute `attr` (empty if it has none).
 fn list_value(p: &NewPlayer, attr: usize) -> &[Sym] {
     match p.values.get(attr) {
@@ -738,25 +749,24 @@ impl Pool {
                 self.map_sum_scratch = sums;
             }
         }
-        // Latency: locations every member reported, aggregated.
+        // Latency: locations every member reported, aggregated, in location order (read
+        // back from a bitset of locations, so no sort), each location once.
         let mut latency = std::mem::take(&mut self.latency_scratch);
         latency.clear();
         if let [solo] = players {
-            // One player (most tickets): each location's own figure, without searching
-            // the list for it, unless the location is listed twice (then the first
-            // figure, as for a party).
-            let mut seen = 0u64;
-            for &(loc, ms) in &solo.latency {
-                let bit = 1u64 << loc;
-                let ms = if seen & bit == 0 {
-                    ms
-                } else {
-                    solo.latency.iter().find(|(l, _)| *l == loc).map_or(ms, |&(_, first)| first)
-                };
-                seen |= bit;
-                latency.push((loc, [ms as f32; 3]));
+            // One player (most tickets): each location's figure by location, filled
+            // backwards so that a location listed twice keeps its first figure, as for a
+            // party.
+            let mut by_location = [0u32; MAX_LOCATIONS];
+            let mut reported = 0u64;
+            for &(loc, ms) in solo.latency.iter().rev() {
+                by_location[usize::from(loc)] = ms;
+                reported |= 1 << loc;
             }
-        } else if let Some(first) = players.first() {
+            for loc in locations_of(reported) {
+                latency.push((loc, [by_location[usize::from(loc)] as f32; 3]));
+            }
+        } else if !players.is_empty() {
             // A party: each member's figures by location in a table (filled backwards, so
             // a location listed twice keeps its first figure), and the locations every
             // member reported, rather than searching each member's list for each location.
@@ -771,10 +781,7 @@ impl Pool {
                 }
                 everyone &= reported;
             }
-            for &(loc, _) in &first.latency {
-                if everyone & 1 << loc == 0 {
-                    continue;
-                }
+            for loc in locations_of(everyone) {
                 let (mut lo, mut hi, mut sum) = (u32::MAX, 0, 0.0);
                 for i in 0..n {
                     let ms = by_location[i * MAX_LOCATIONS + usize::from(loc)];
@@ -786,7 +793,6 @@ impl Pool {
             }
             self.party_latency_scratch = by_location;
         }
-        latency.sort_by_key(|(l, _)| *l);
         let base = s * layout.masks_per_ticket;
         let mut located = 0u64;
         for (r, (_, schedule, agg)) in layout.latency_rules.iter().enumerate() {
