@@ -285,7 +285,7 @@ impl Log {
     fn describe_match(&mut self, match_id: &str, event: &Event) -> String {
         let n = self.match_number(match_id);
         let mut s = format!("match#{n}");
-        let team_of = |t: &rallypoint::events::EventTicket| t.players.first().and_then(|p| p.team.clone());
+        let team_of = |t: &rallypoint::events::EventTicket| t.players.first().and_then(|p| p.team);
         for team in &self.team_names {
             let ids: Vec<&str> = event
                 .tickets()

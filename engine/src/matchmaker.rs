@@ -24,7 +24,7 @@ type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState
 use crate::api::{ApiError, AttributeValue, MatchmakingTicket, Player, StartMatchmakingRequest, TicketStatus};
 use crate::config::{FlexMatchMode, MatchmakingConfiguration};
 use crate::events::{
-    self, Event, EventDetail, EventPlayer, EventReceiver, EventTicket, RuleMetric, UuidGen, WaitEstimate,
+    self, Event, EventDetail, EventPlayer, EventReceiver, EventTicket, Name, RuleMetric, UuidGen, WaitEstimate,
 };
 use crate::expr::AttrType;
 use crate::intern::{Interner, Key, Sym};
@@ -178,12 +178,12 @@ pub struct Matchmaker {
 #[derive(Debug)]
 struct ConfigState {
     config: MatchmakingConfiguration,
-    name: Arc<str>,
+    name: Name,
     arn: String,
     rules: Arc<CompiledRules>,
     plugins: PluginRules,
-    rule_names: Vec<Arc<str>>,
-    team_names: Vec<Arc<str>>,
+    rule_names: Vec<Name>,
+    team_names: Vec<Name>,
     pool: Pool,
     interner: Interner,
     locations: Interner,
@@ -236,7 +236,7 @@ impl ConfigState {
             .enumerate()
             .map(|(i, name)| {
                 let (passed, failed) = counts.get(i).copied().unwrap_or_default();
-                RuleMetric { rule_name: name.clone(), passed_count: u64::from(passed), failed_count: u64::from(failed) }
+                RuleMetric { rule_name: *name, passed_count: u64::from(passed), failed_count: u64::from(failed) }
             })
             .collect()
     }
@@ -534,14 +534,14 @@ impl Matchmaker {
             ruleset::RuleKind::Distance { measurement, .. } => uses_player_id(&measurement.expr),
             _ => false,
         });
-        let name: Arc<str> = config.name.as_str().into();
+        let name = Name::new(&config.name);
         let arn = format!(
             "arn:aws:gamelift:{}:{}:matchmakingconfiguration/{}",
             self.options.region, self.options.account, config.name
         );
         let state = ConfigState {
-            rule_names: rules.rules().iter().map(|r| Arc::from(r.name.as_str())).collect(),
-            team_names: rules.teams().iter().map(|t| Arc::from(t.name.as_str())).collect(),
+            rule_names: rules.rules().iter().map(|r| Name::new(&r.name)).collect(),
+            team_names: rules.teams().iter().map(|t| Name::new(&t.name)).collect(),
             pool: Pool::new(&rules),
             plugins,
             interner: rules.interner().clone(),
@@ -863,7 +863,7 @@ impl Matchmaker {
             [Event {
                 id: ids.nth(i),
                 time: now,
-                configuration_name: name.clone(),
+                configuration_name: *name,
                 detail: EventDetail::MatchmakingSearching {
                     tickets: vec![event_ticket(r, None)],
                     estimated_wait: estimate,
@@ -1027,7 +1027,7 @@ impl Matchmaker {
     }
 
     fn event(&mut self, c: usize, now: Time, detail: EventDetail) -> Event {
-        Event { id: self.ids.next_uuid(), time: now, configuration_name: self.configs[c].name.clone(), detail }
+        Event { id: self.ids.next_uuid(), time: now, configuration_name: self.configs[c].name, detail }
     }
 
     fn expire_finished(&mut self, now: Time) {
@@ -1044,14 +1044,14 @@ impl Matchmaker {
     }
 }
 
-fn event_ticket(r: &TicketRecord, team: Option<&Arc<str>>) -> EventTicket {
+fn event_ticket(r: &TicketRecord, team: Option<Name>) -> EventTicket {
     EventTicket {
         ticket_id: r.id.clone(),
         start_time: r.start,
         players: r
             .player_ids
             .iter()
-            .map(|p| EventPlayer { player_id: p.clone(), team: team.cloned(), accepted: None, player_session_id: None })
+            .map(|p| EventPlayer { player_id: p.clone(), team, accepted: None, player_session_id: None })
             .collect(),
     }
 }
@@ -1099,7 +1099,7 @@ fn match_events(
         .map(|&(slot, team)| {
             let rec = state.slot_ticket[slot as usize];
             let r = records.get(rec).expect("proposed slot holds a ticket");
-            event_ticket(r, Some(&state.team_names[team as usize]))
+            event_ticket(r, Some(state.team_names[team as usize]))
         })
         .collect();
     let metrics = state.rule_metrics(&proposal.metrics);
@@ -1107,7 +1107,7 @@ fn match_events(
     let event = |k: usize, detail: EventDetail| Event {
         id: ids.nth(first + k),
         time: now,
-        configuration_name: state.name.clone(),
+        configuration_name: state.name,
         detail,
     };
     [

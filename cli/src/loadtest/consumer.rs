@@ -8,7 +8,7 @@ use rallypoint::api::{AttributeValue, Player};
 use rallypoint::events::{Event, EventDetail, EventTicket};
 
 /// (skill, team, latencies) of one player of a match.
-type Member = (f32, Option<std::sync::Arc<str>>, Vec<(String, u32)>);
+type Member = (f32, Option<rallypoint::events::Name>, Vec<(String, u32)>);
 use rallypoint::time::Time;
 
 /// A submitted ticket's players, sent to the consumer before the request is applied.
@@ -303,7 +303,7 @@ impl Consumer {
                     .iter()
                     .find(|e| *e.player_id == *p.player_id)
                     .or_else(|| t.players.get(i))
-                    .and_then(|e| e.team.clone());
+                    .and_then(|e| e.team);
                 let skill = self.skill(&p);
                 members.push((skill, team, p.latency_in_ms));
             }
@@ -318,7 +318,7 @@ impl Consumer {
         } else {
             skills.iter().copied().fold(f32::MIN, f32::max) - skills.iter().copied().fold(f32::MAX, f32::min)
         };
-        let mut teams: Vec<(std::sync::Arc<str>, f64, usize)> = Vec::new();
+        let mut teams: Vec<(rallypoint::events::Name, f64, usize)> = Vec::new();
         for (skill, team, _) in &members {
             let (Some(team), false) = (team, skill.is_nan()) else { continue };
             match teams.iter_mut().find(|(n, _, _)| n == team) {
@@ -326,7 +326,7 @@ impl Consumer {
                     entry.1 += f64::from(*skill);
                     entry.2 += 1;
                 }
-                None => teams.push((team.clone(), f64::from(*skill), 1)),
+                None => teams.push((*team, f64::from(*skill), 1)),
             }
         }
         let team_imbalance = if teams.len() < 2 {

@@ -733,3 +733,14 @@ fn a_spent_batch_is_freed_once_handed_out() {
     drop(tx);
     assert!(events.recv().is_err());
 }
+
+#[test]
+fn a_name_is_kept_once_however_often_it_is_made() {
+    let first = Name::new("arena-5v5");
+    let again = Name::new(&String::from("arena-5v5"));
+    assert_eq!(first, again);
+    assert!(std::ptr::eq(first.as_str(), again.as_str()), "the same text shares one copy");
+    assert_ne!(Name::new("arena-1v1"), first);
+    assert_eq!(first, "arena-5v5");
+    assert_eq!(format!("{first} {first:?}"), r#"arena-5v5 "arena-5v5""#);
+}
