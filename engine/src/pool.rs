@@ -145,6 +145,17 @@ impl<T: Copy> SpanArena<T> {
     }
 }
 
+/// Writes a player's reported latencies into `row` by location, backwards so that a
+/// location listed twice keeps its first figure; returns the set of locations reported.
+fn latencies_by_location(reported: &[(u8, u32)], row: &mut [u32]) -> u64 {
+    let mut locations = 0u64;
+    for &(loc, ms) in reported.iter().rev() {
+        row[usize::from(loc)] = ms;
+        locations |= 1 << loc;
+    }
+    locations
+}
+
 /// The locations of the set bits of `set`, in increasing order.
 fn locations_of(mut set: u64) -> impl Iterator<Item = u8> {
     std::iter::from_fn(move || {
@@ -754,37 +765,25 @@ impl Pool {
         let mut latency = std::mem::take(&mut self.latency_scratch);
         latency.clear();
         if let [solo] = players {
-            // One player (most tickets): each location's figure by location, filled
-            // backwards so that a location listed twice keeps its first figure, as for a
-            // party.
+            // One player (most tickets): each location's own figure, with no aggregation.
             let mut by_location = [0u32; MAX_LOCATIONS];
-            let mut reported = 0u64;
-            for &(loc, ms) in solo.latency.iter().rev() {
-                by_location[usize::from(loc)] = ms;
-                reported |= 1 << loc;
-            }
-            for loc in locations_of(reported) {
+            for loc in locations_of(latencies_by_location(&solo.latency, &mut by_location)) {
                 latency.push((loc, [by_location[usize::from(loc)] as f32; 3]));
             }
         } else if !players.is_empty() {
-            // A party: each member's figures by location in a table (filled backwards, so
-            // a location listed twice keeps its first figure), and the locations every
-            // member reported, rather than searching each member's list for each location.
+            // A party: each member's figures by location in a table, and the locations
+            // every member reported, rather than searching each member's list for each
+            // location.
             let mut by_location = std::mem::take(&mut self.party_latency_scratch);
             by_location.resize(n * MAX_LOCATIONS, 0);
-            let mut everyone = u64::MAX;
-            for (i, p) in players.iter().enumerate() {
-                let mut reported = 0u64;
-                for &(loc, ms) in p.latency.iter().rev() {
-                    by_location[i * MAX_LOCATIONS + usize::from(loc)] = ms;
-                    reported |= 1 << loc;
-                }
-                everyone &= reported;
-            }
+            let everyone = players
+                .iter()
+                .zip(by_location.chunks_exact_mut(MAX_LOCATIONS))
+                .fold(u64::MAX, |all, (p, row)| all & latencies_by_location(&p.latency, row));
             for loc in locations_of(everyone) {
                 let (mut lo, mut hi, mut sum) = (u32::MAX, 0, 0.0);
-                for i in 0..n {
-                    let ms = by_location[i * MAX_LOCATIONS + usize::from(loc)];
+                for row in by_location.chunks_exact(MAX_LOCATIONS) {
+                    let ms = row[usize::from(loc)];
                     lo = lo.min(ms);
                     hi = hi.max(ms);
                     sum += f64::from(ms);
