@@ -10,7 +10,7 @@
 //! looks at request data, strings or maps.
 //!
 //! Slots are reused through a free list. A shard keeps `(key, seq, slot)` entries sorted;
-//! arrivals are sorted and merged in once per cycle (O(A log A + N)), and departures are
+//! arrivals are radix-sorted and merged in once per cycle (O(A + N)), and departures are
 //! filtered out in the same pass, so the pool is never re-sorted.
 //!
 //! The pool also keeps [`SearchMemory`]: what the search needs to know about its previous
@@ -955,8 +955,10 @@ impl Pool {
         let mut matched_found = 0;
         for (shard_index, shard) in self.shards.iter_mut().enumerate() {
             shard.pending.retain(live);
-            // Seqs are unique, so (key, seq) orders totally: an unstable sort is exact.
-            shard.pending.sort_unstable_by(order);
+            // Arrivals are pushed in seq order and `retain` keeps it, so a stable sort by
+            // key alone orders them by (key, seq). A radix sort is linear in the arrivals;
+            // its float order is `total_cmp`'s, which the merge below compares by.
+            radsort::sort_by_key(&mut shard.pending, |e| e.0);
             if logging {
                 let departures = &mut memory.departures[shard_index];
                 let matched = &memory.matched;

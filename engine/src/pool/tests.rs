@@ -41,6 +41,38 @@ fn shards_by_string_batch_and_all_equal_comparison_attributes() {
 }
 
 #[test]
+fn entries_stay_ordered_by_key_then_arrival_across_refreshes() {
+    let (mut pool, _) = pool_for(
+        r#"{"ruleLanguageVersion": "1.0",
+          "playerAttributes": [{"name": "skill", "type": "number"}],
+          "teams": [{"name": "t", "minPlayers": 1, "maxPlayers": 1, "quantity": 2}],
+          "rules": [{"name": "Band", "type": "batchDistance", "batchAttribute": "skill", "maxDistance": 10}]}"#,
+    );
+    let insert = |pool: &mut Pool, skill: f64| {
+        pool.insert(crate::time::Time(0), &[player(vec![Some(PlayerValue::Number(skill))])])
+    };
+    // Ties, both zeros, negatives and large keys, over three cycles, with departures
+    // between them: the merged entries must be in (key by `total_cmp`, seq) order.
+    let mut slots = Vec::new();
+    for batch in
+        [[3.0, -0.0, 0.0, 3.0, -7.5, 1e12], [0.0, 3.0, -0.0, -7.5, 2.5, 3.0], [3.0, -1e12, 0.0, 3.0, 1.0, -0.0]]
+    {
+        for skill in batch {
+            slots.push(insert(&mut pool, skill));
+        }
+        pool.remove(slots[slots.len() - 4]);
+        pool.refresh();
+        let entries = &pool.shards[0].entries;
+        assert!(
+            entries.windows(2).all(|w| w[0].0.total_cmp(&w[1].0).then(w[0].1.cmp(&w[1].1)).is_lt()),
+            "entries out of order: {:?}",
+            entries.iter().map(|e| (e.0, e.1)).collect::<Vec<_>>()
+        );
+        assert_eq!(entries.len(), slots.len() - slots.len() / 6, "one departure per cycle");
+    }
+}
+
+#[test]
 fn party_aggregates_and_latency_masks_are_computed_at_ingest() {
     let (mut pool, _) = pool_for(
         r#"{"ruleLanguageVersion": "1.0",
