@@ -15,7 +15,7 @@
 
 use crate::api::{AttributeValue, Player};
 use crate::intern::{Interner, Sym};
-use crate::pool::NewPlayer;
+use crate::pool::{NewPlayer, PlayerValue};
 use crate::ruleset::RuleSet;
 
 /// The tables names and strings are encoded against (all append-only, so an encoding stays
@@ -45,7 +45,8 @@ const HAS_TEAM: u8 = 1;
 /// Encodes `players` (all fields but `player_id`), building the bytes in `scratch` so that
 /// the result is allocated once, at its size. `converted[i]`, when given, is player `i` as
 /// converted for the pool: when its latencies have an entry for every reported location
-/// (the usual case), their location symbols are used instead of looking each name up again.
+/// (the usual case), their location symbols are used instead of looking each name up again,
+/// and so are the symbols of its declared attributes' string values.
 /// Likewise `declared`, when it holds an entry for every attribute sent (every player's in
 /// turn), gives each one's declared index (`u32::MAX` for an undeclared name).
 pub(super) fn encode(
@@ -65,10 +66,24 @@ pub(super) fn encode(
             put_str(out, team);
         }
         put_varint(out, p.attributes.len() as u64);
+        let values = converted.get(i).map(|c| &c.values[..]);
+        // Declared attributes (of the first 64) already met in this player's list: only
+        // the first of a name was converted, as `Player::attribute` reads it.
+        let mut seen = 0u64;
         for (name, value) in &p.attributes {
             let index = match &mut declared {
                 Some(known) => known.next().and_then(|&d| (d != u32::MAX).then_some(d as usize)),
                 None => t.rule_set.attribute_index(name),
+            };
+            // The value as converted for the pool, whose strings are interned in the
+            // interner this encoding looks them up in: its symbols are the ones
+            // `put_string` would find.
+            let conv = match index {
+                Some(d) if d < 64 && seen & 1 << d == 0 => {
+                    seen |= 1 << d;
+                    values.and_then(|v| v.get(d)).and_then(Option::as_ref)
+                }
+                _ => None,
             };
             let kind = match value {
                 AttributeValue::N(n) if integer(*n).is_some() => VALUE_INTEGER,
@@ -92,17 +107,32 @@ pub(super) fn encode(
                     Some(i) => put_varint(out, zigzag(i)),
                     None => out.extend_from_slice(&n.to_le_bytes()),
                 },
-                AttributeValue::S(s) => put_string(out, s, t.interner),
+                AttributeValue::S(s) => match conv {
+                    Some(PlayerValue::String(sym)) => put_sym(out, *sym),
+                    _ => put_string(out, s, t.interner),
+                },
                 AttributeValue::SL(items) => {
                     put_varint(out, items.len() as u64);
-                    for s in items {
-                        put_string(out, s, t.interner);
+                    match conv {
+                        // (Conversion drops repeated items: only a list without any keeps
+                        // one symbol per item.)
+                        Some(PlayerValue::List(syms)) if syms.len() == items.len() => {
+                            syms.iter().for_each(|&sym| put_sym(out, sym));
+                        }
+                        _ => items.iter().for_each(|s| put_string(out, s, t.interner)),
                     }
                 }
                 AttributeValue::SDM(pairs) => {
                     put_varint(out, pairs.len() as u64);
-                    for (k, v) in pairs {
-                        put_string(out, k, t.interner);
+                    let syms = match conv {
+                        Some(PlayerValue::Map(m)) if m.len() == pairs.len() => Some(m),
+                        _ => None,
+                    };
+                    for (j, (k, v)) in pairs.iter().enumerate() {
+                        match syms {
+                            Some(m) => put_sym(out, m[j].0),
+                            None => put_string(out, k, t.interner),
+                        }
                         out.extend_from_slice(&v.to_le_bytes());
                     }
                 }
@@ -213,12 +243,14 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
+fn put_sym(out: &mut Vec<u8>, sym: Sym) {
+    out.push(STRING_SYM);
+    put_varint(out, u64::from(sym.0));
+}
+
 fn put_string(out: &mut Vec<u8>, s: &str, interner: &Interner) {
     match interner.get(s) {
-        Some(sym) => {
-            out.push(STRING_SYM);
-            put_varint(out, u64::from(sym.0));
-        }
+        Some(sym) => put_sym(out, sym),
         None => {
             out.push(STRING_INLINE);
             put_str(out, s);
@@ -321,6 +353,68 @@ mod tests {
         assert!(matches!(zero, AttributeValue::N(z) if z.is_sign_negative()));
         let matched = decode(&bytes, &ids, Some("blue"), &t);
         assert!(matched.iter().all(|p| p.team.as_deref() == Some("blue")));
+    }
+
+    #[test]
+    fn values_converted_at_ingest_give_the_bytes_of_looking_strings_up() {
+        let rule_set = crate::ruleset::check(
+            r#"{"ruleLanguageVersion": "1.0",
+              "playerAttributes": [{"name": "skill", "type": "number"}, {"name": "mode", "type": "string"},
+                                   {"name": "maps", "type": "string_list"}, {"name": "w", "type": "string_number_map"}],
+              "teams": [{"name": "a", "minPlayers": 1, "maxPlayers": 2}],
+              "rules": []}"#,
+        )
+        .value
+        .expect("valid");
+        // Conversion interns the values it converts, and only those.
+        let mut interner = Interner::new();
+        let [conquest, harbor, dunes, x] = ["conquest", "harbor", "dunes", "x"].map(|s| interner.intern(s));
+        let locations = Interner::new();
+        let s = |v: &str| AttributeValue::S(v.into());
+        let list = |v: &[&str]| AttributeValue::SL(v.iter().map(|&s| s.into()).collect());
+        let players = vec![
+            Player {
+                player_id: "p1".into(),
+                attributes: vec![
+                    ("skill".into(), AttributeValue::N(1500.0)),
+                    ("mode".into(), s("conquest")),
+                    ("maps".into(), list(&["harbor", "dunes"])),
+                    ("w".into(), AttributeValue::SDM(vec![("harbor".into(), 0.5), ("x".into(), -2.0)])),
+                    // A name sent again: only its first value was converted.
+                    ("mode".into(), s("casual")),
+                ],
+                ..Player::default()
+            },
+            // A list with a repeated item converts to fewer symbols than it has items.
+            Player {
+                player_id: "p2".into(),
+                attributes: vec![("maps".into(), list(&["harbor", "harbor"]))],
+                ..Player::default()
+            },
+        ];
+        let converted = [
+            NewPlayer {
+                id_sym: Sym(u32::MAX),
+                values: vec![
+                    Some(PlayerValue::Number(1500.0)),
+                    Some(PlayerValue::String(conquest)),
+                    Some(PlayerValue::List(vec![harbor, dunes])),
+                    Some(PlayerValue::Map(vec![(harbor, 0.5), (x, -2.0)])),
+                ],
+                latency: Vec::new(),
+            },
+            NewPlayer {
+                id_sym: Sym(u32::MAX),
+                values: vec![None, None, Some(PlayerValue::List(vec![harbor])), None],
+                latency: Vec::new(),
+            },
+        ];
+        let t = Tables { rule_set: &rule_set, interner: &interner, locations: &locations };
+        let looked_up = encode(&players, &[], &[], &t, &mut Vec::new());
+        let declared = [0, 1, 2, 3, 1, 2];
+        assert_eq!(encode(&players, &converted, &declared, &t, &mut Vec::new()), looked_up);
+        let ids: Vec<std::sync::Arc<str>> = vec!["p1".into(), "p2".into()];
+        assert_eq!(decode(&looked_up, &ids, None, &t), players);
     }
 
     #[test]
