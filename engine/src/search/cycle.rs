@@ -223,7 +223,9 @@ fn remember(
     for p in &out.proposals {
         memory.matched.extend(p.tickets.iter().map(|&(slot, _)| (pool.seq[slot as usize], p.anchor_seq)));
     }
-    memory.matched.sort_unstable();
+    // These sorts run on one thread after the parallel search. A ticket is matched once,
+    // so sorting by its seq alone is exact, and a radix sort is linear.
+    radsort::sort_by_key(&mut memory.matched, |m| m.0);
     memory.metrics.extend_from_slice(&out.anchor_metrics);
     let mut start = 0;
     while start < memory.metrics.len() {
@@ -232,9 +234,11 @@ fn remember(
         memory.metrics_index.push((pool.seq[slot as usize], start as u32, len as u32));
         start += len;
     }
-    memory.metrics_index.sort_unstable();
+    // Failed anchors come segment by segment, oldest first in each: a few sorted runs,
+    // which the stable sort merges rather than sorting afresh.
+    memory.metrics_index.sort_by_key(|m| m.0);
     memory.lonely.extend_from_slice(&out.lonely);
-    memory.lonely.sort_unstable();
+    memory.lonely.sort();
 }
 
 /// Reusable per-worker buffers.
