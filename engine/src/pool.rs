@@ -9,9 +9,10 @@
 //! its primary sort key. The search then reads plain arrays indexed by slot; it never
 //! looks at request data, strings or maps.
 //!
-//! Slots are reused through a free list. A shard keeps `(key, seq, slot)` entries sorted;
-//! arrivals are radix-sorted and merged in once per cycle (O(A + N)), and departures are
-//! filtered out in the same pass, so the pool is never re-sorted.
+//! Slots are reused through a free list, from the `refresh` after they are freed (which logs
+//! each departure with what its freed slot still holds). A shard keeps `(key, seq, slot)`
+//! entries sorted; arrivals are radix-sorted and merged in once per cycle (O(A + N)), and
+//! departures are filtered out in the same pass, so the pool is never re-sorted.
 //!
 //! The pool also keeps [`SearchMemory`]: what the search needs to know about its previous
 //! cycle to skip anchors whose neighbourhood did not change. `refresh` logs departures into
@@ -132,7 +133,8 @@ impl<T: Copy> SpanArena<T> {
             .filter(|&slot| self.spans[slot as usize].1 > 0)
             .map(|slot| (self.spans[slot as usize].0, slot))
             .collect();
-        runs.sort_unstable();
+        // Live runs start at distinct offsets: a radix sort by start is exact, and linear.
+        radsort::sort_by_key(&mut runs, |r| r.0);
         let mut end = 0usize;
         for (start, slot) in runs {
             let len = self.spans[slot as usize].1 as usize;
@@ -370,9 +372,9 @@ pub(crate) struct SearchMemory {
     /// departure changed what anchor `a` saw iff `seq(a) < threshold`: the threshold is the
     /// seq of the anchor whose match took the ticket, or `u64::MAX` (cancelled, timed out).
     pub(crate) departures: Vec<Vec<(f64, u64)>>,
-    /// Tickets that search put in matches: `(seq, anchor seq)`, sorted by seq. Consumed by
-    /// the next `refresh`.
-    pub(crate) matched: Vec<(u64, u64)>,
+    /// Tickets that search put in matches: `(slot, anchor seq)`. Consumed by the next
+    /// `refresh`.
+    pub(crate) matched: Vec<(u32, u64)>,
     /// That search's failed-anchor rule metrics `(slot, rule, passed, failed)`, and
     /// `(anchor seq, start, len)` into them, sorted by seq.
     pub(crate) metrics: Vec<(u32, u16, u32, u32)>,
@@ -456,6 +458,10 @@ pub(crate) struct Pool {
     map_scratch: Vec<(Sym, f64)>,
     map_sum_scratch: Vec<(Sym, f64, u32)>,
     free: Vec<u32>,
+    /// Slots freed since the last `refresh`, which releases them to `free` once it has
+    /// logged their tickets' departures (so until then each still names its departed
+    /// ticket).
+    freed: Vec<u32>,
     shard_ids: std::collections::HashMap<Box<[Sym]>, u32, foldhash::fast::RandomState>,
     pub(crate) shards: Vec<Shard>,
     next_seq: u64,
@@ -521,6 +527,7 @@ impl Pool {
             map_scratch: Vec::new(),
             map_sum_scratch: Vec::new(),
             free: Vec::new(),
+            freed: Vec::new(),
             shard_ids: Default::default(),
             shards: Vec::new(),
             next_seq: 0,
@@ -931,7 +938,7 @@ impl Pool {
             self.var.clear(slot);
             self.maps.clear(slot);
             self.latencies.clear(slot);
-            self.free.push(slot);
+            self.freed.push(slot);
         }
     }
 
@@ -943,16 +950,32 @@ impl Pool {
         self.latencies.compact_if_sparse();
         self.var.compact_if_sparse();
         self.maps.compact_if_sparse();
+        let memory = self.memory.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut logging = memory.valid;
+        if logging {
+            memory.departures.resize_with(self.shards.len(), Vec::new);
+            // A departed ticket's slot is not reused before this pass, so its seq, which
+            // only tells live entries from stale ones, can hold its departure's threshold
+            // instead: the seq of the anchor whose match took it, else `u64::MAX`.
+            for &slot in &self.freed {
+                self.seq[slot as usize] = u64::MAX;
+            }
+            for &(slot, anchor_seq) in &memory.matched {
+                if self.in_search[slot as usize] {
+                    // A ticket the last search matched is still waiting (not something the
+                    // matchmaker does today): what that search saw can no longer be
+                    // inferred.
+                    logging = false;
+                    memory.valid = false;
+                    break;
+                }
+                self.seq[slot as usize] = anchor_seq;
+            }
+        }
         let in_search = &self.in_search;
         let seqs = &self.seq;
         let live = |&(_, seq, slot, _): &Entry| in_search[slot as usize] && seqs[slot as usize] == seq;
         let order = |a: &Entry, b: &Entry| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
-        let memory = self.memory.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let logging = memory.valid;
-        if logging {
-            memory.departures.resize_with(self.shards.len(), Vec::new);
-        }
-        let mut matched_found = 0;
         for (shard_index, shard) in self.shards.iter_mut().enumerate() {
             shard.pending.retain(live);
             // Arrivals are pushed in seq order and `retain` keeps it, so a stable sort by
@@ -961,19 +984,11 @@ impl Pool {
             radsort::sort_by_key(&mut shard.pending, |e| e.0);
             if logging {
                 let departures = &mut memory.departures[shard_index];
-                let matched = &memory.matched;
                 shard.entries.retain(|e| {
                     if live(e) {
                         return true;
                     }
-                    let threshold = match matched.binary_search_by_key(&e.1, |m| m.0) {
-                        Ok(i) => {
-                            matched_found += 1;
-                            matched[i].1
-                        }
-                        Err(_) => u64::MAX,
-                    };
-                    departures.push((e.0, threshold));
+                    departures.push((e.0, seqs[e.2 as usize]));
                     false
                 });
             } else {
@@ -1000,11 +1015,8 @@ impl Pool {
             // Keep the buffer for the next arrivals, but not a burst's worth of it.
             shard.pending.shrink_to((shard.entries.len() / 8).max(4096));
         }
-        if logging && matched_found != memory.matched.len() {
-            // A ticket the last search matched is still waiting (not something the
-            // matchmaker does today): what that search saw can no longer be inferred.
-            memory.valid = false;
-        }
+        // Every entry now names a waiting ticket: the departed ones' slots can be reused.
+        self.free.append(&mut self.freed);
         memory.matched.clear();
         memory.refreshed = true;
         memory.merged_below = self.next_seq;

@@ -221,11 +221,8 @@ fn remember(
         memory.segments[seg.shard].push(bounds(&pool.shards[seg.shard].entries, seg));
     }
     for p in &out.proposals {
-        memory.matched.extend(p.tickets.iter().map(|&(slot, _)| (pool.seq[slot as usize], p.anchor_seq)));
+        memory.matched.extend(p.tickets.iter().map(|&(slot, _)| (slot, p.anchor_seq)));
     }
-    // These sorts run on one thread after the parallel search. A ticket is matched once,
-    // so sorting by its seq alone is exact, and a radix sort is linear.
-    radsort::sort_by_key(&mut memory.matched, |m| m.0);
     memory.metrics.extend_from_slice(&out.anchor_metrics);
     let mut start = 0;
     while start < memory.metrics.len() {
