@@ -28,6 +28,7 @@ use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 use crate::Checked;
 use crate::diagnostic::Sink;
+use crate::events::Name;
 use crate::json::{self, Kind, Member, Value};
 use crate::source::Span;
 use crate::suggest;
@@ -208,8 +209,8 @@ pub struct MatchmakingTicket {
     pub ticket_id: String,
     /// `ConfigurationName`.
     pub configuration_name: String,
-    /// `ConfigurationArn`.
-    pub configuration_arn: String,
+    /// `ConfigurationArn` (a [`Name`]: one copy per configuration, not one per answer).
+    pub configuration_arn: Name,
     /// `Status`.
     pub status: TicketStatus,
     /// `StatusReason`: a code explaining the status.
@@ -231,7 +232,7 @@ impl MatchmakingTicket {
     pub fn queued(
         ticket_id: String,
         request: &StartMatchmakingRequest,
-        configuration_arn: String,
+        configuration_arn: Name,
         now: Time,
     ) -> MatchmakingTicket {
         MatchmakingTicket {
@@ -410,7 +411,7 @@ impl Serialize for MatchmakingTicket {
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("TicketId", &self.ticket_id)?;
         map.serialize_entry("ConfigurationName", &self.configuration_name)?;
-        map.serialize_entry("ConfigurationArn", &self.configuration_arn)?;
+        map.serialize_entry("ConfigurationArn", self.configuration_arn.as_str())?;
         map.serialize_entry("Status", &self.status)?;
         if let Some(reason) = &self.status_reason {
             map.serialize_entry("StatusReason", reason)?;

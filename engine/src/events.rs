@@ -60,7 +60,8 @@ pub const DUPLICATE_PLAYER_REASON: &str = "Cancelled due to duplicate player";
 /// `estimatedWaitMillis` when there is no estimate.
 pub const NOT_AVAILABLE: &str = "NOT_AVAILABLE";
 
-/// A name that events repeat: a configuration's, a rule's or a team's. It is copied, not
+/// A name that events and answers repeat: a configuration's (and its ARN), a rule's or a
+/// team's. It is copied, not
 /// reference-counted: events are built on the search threads and dropped wherever the
 /// receiver runs, and a shared reference count on every event's names made those threads
 /// take turns at one cache line (in a 1v1 run the search threads spent three times the CPU

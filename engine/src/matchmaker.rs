@@ -179,7 +179,7 @@ pub struct Matchmaker {
 struct ConfigState {
     config: MatchmakingConfiguration,
     name: Name,
-    arn: String,
+    arn: Name,
     rules: Arc<CompiledRules>,
     plugins: PluginRules,
     rule_names: Vec<Name>,
@@ -535,10 +535,11 @@ impl Matchmaker {
             _ => false,
         });
         let name = Name::new(&config.name);
-        let arn = format!(
-            "arn:aws:gamelift:{}:{}:matchmakingconfiguration/{}",
-            self.options.region, self.options.account, config.name
-        );
+        let arn = Name::new(&crate::api::matchmaking_configuration_arn(
+            &self.options.region,
+            &self.options.account,
+            &config.name,
+        ));
         let state = ConfigState {
             rule_names: rules.rules().iter().map(|r| Name::new(&r.name)).collect(),
             team_names: rules.teams().iter().map(|t| Name::new(&t.name)).collect(),
@@ -560,7 +561,7 @@ impl Matchmaker {
             config,
         };
         self.by_name.insert(state.config.name.clone(), self.configs.len());
-        self.by_name.insert(state.arn.clone(), self.configs.len());
+        self.by_name.insert(state.arn.to_string(), self.configs.len());
         self.configs.push(state);
         Ok(())
     }
@@ -687,7 +688,7 @@ impl Matchmaker {
         Ok(MatchmakingTicket {
             ticket_id: given_id.unwrap_or_else(|| ticket_id.to_string()),
             configuration_name,
-            configuration_arn: state.arn.clone(),
+            configuration_arn: state.arn,
             status: TicketStatus::Queued,
             status_reason: None,
             status_message: unmatchable,
@@ -746,7 +747,7 @@ impl Matchmaker {
         Some(MatchmakingTicket {
             ticket_id: r.id.to_string(),
             configuration_name: state.config.name.clone(),
-            configuration_arn: state.arn.clone(),
+            configuration_arn: state.arn,
             status: r.status,
             status_reason: r.reason.text().map(str::to_owned),
             status_message: match r.message {

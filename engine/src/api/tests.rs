@@ -482,7 +482,7 @@ fn sample_ticket() -> MatchmakingTicket {
     .value
     .expect("accepted");
     let arn = matchmaking_configuration_arn("local", "000000000000", "ranked");
-    MatchmakingTicket::queued("t1".into(), &request, arn, Time(1_767_225_603_500))
+    MatchmakingTicket::queued("t1".into(), &request, arn.as_str().into(), Time(1_767_225_603_500))
 }
 
 #[test]
