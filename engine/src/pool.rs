@@ -980,8 +980,11 @@ impl Pool {
             shard.pending.retain(live);
             // Arrivals are pushed in seq order and `retain` keeps it, so a stable sort by
             // key alone orders them by (key, seq). A radix sort is linear in the arrivals;
-            // its float order is `total_cmp`'s, which the merge below compares by.
-            radsort::sort_by_key(&mut shard.pending, |e| e.0);
+            // its float order is `total_cmp`'s, which the merge below compares by. Arrivals
+            // already in key order (seen when a pool is loaded in order) skip its passes.
+            if !shard.pending.is_sorted_by(|a, b| a.0.total_cmp(&b.0).is_le()) {
+                radsort::sort_by_key(&mut shard.pending, |e| e.0);
+            }
             if logging {
                 let departures = &mut memory.departures[shard_index];
                 shard.entries.retain(|e| {
