@@ -308,9 +308,10 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn players_round_trip_exactly() {
-        let rule_set = crate::ruleset::check(
+    /// A rule set declaring `skill` (number), `mode` (string), `maps` (string list) and `w`
+    /// (string-to-number map), in that order.
+    fn one_attribute_of_each_type() -> RuleSet {
+        crate::ruleset::check(
             r#"{"ruleLanguageVersion": "1.0",
               "playerAttributes": [{"name": "skill", "type": "number"}, {"name": "mode", "type": "string"},
                                    {"name": "maps", "type": "string_list"}, {"name": "w", "type": "string_number_map"}],
@@ -318,7 +319,12 @@ mod tests {
               "rules": []}"#,
         )
         .value
-        .expect("valid");
+        .expect("valid")
+    }
+
+    #[test]
+    fn players_round_trip_exactly() {
+        let rule_set = one_attribute_of_each_type();
         let mut interner = Interner::new();
         interner.intern("conquest");
         interner.intern("harbor");
@@ -357,15 +363,7 @@ mod tests {
 
     #[test]
     fn values_converted_at_ingest_give_the_bytes_of_looking_strings_up() {
-        let rule_set = crate::ruleset::check(
-            r#"{"ruleLanguageVersion": "1.0",
-              "playerAttributes": [{"name": "skill", "type": "number"}, {"name": "mode", "type": "string"},
-                                   {"name": "maps", "type": "string_list"}, {"name": "w", "type": "string_number_map"}],
-              "teams": [{"name": "a", "minPlayers": 1, "maxPlayers": 2}],
-              "rules": []}"#,
-        )
-        .value
-        .expect("valid");
+        let rule_set = one_attribute_of_each_type();
         // Conversion interns the values it converts, and only those.
         let mut interner = Interner::new();
         let [conquest, harbor, dunes, x] = ["conquest", "harbor", "dunes", "x"].map(|s| interner.intern(s));
