@@ -350,6 +350,22 @@ fn cycle_stats_count_anchors_searched_and_skipped_as_unchanged() {
 }
 
 #[test]
+fn an_anchor_whose_neighbours_left_in_an_older_anchors_match_is_not_searched_again() {
+    let (mut mm, _events) = matchmaker();
+    // Within one band (50): the oldest takes the nearer of the other two, and the third
+    // finds both taken.
+    for (i, skill) in [1000.0, 1020.0, 1040.0].into_iter().enumerate() {
+        mm.start_matchmaking(Time(1000), request(&format!("t{i}"), &format!("p{i}"), skill)).unwrap();
+    }
+    let first = mm.tick(Time(2000));
+    assert_eq!((first.searched, first.matches), (2, 1), "{first:?}");
+    // The two departures went to an older anchor's match, which the third's search had
+    // already seen taken: nothing it could see changed.
+    let second = mm.tick(Time(3000));
+    assert_eq!((second.searched, second.skipped, second.matches), (0, 1, 0), "{second:?}");
+}
+
+#[test]
 fn timed_out_tickets_report_the_rule_evaluations_of_their_failed_searches() {
     // Two duelists close in skill whose pings to their one location are too far apart:
     // every cycle, each one's search tries the other and fails the latency rule's
