@@ -61,12 +61,11 @@ pub const DUPLICATE_PLAYER_REASON: &str = "Cancelled due to duplicate player";
 pub const NOT_AVAILABLE: &str = "NOT_AVAILABLE";
 
 /// A name that events and answers repeat: a configuration's (and its ARN), a rule's or a
-/// team's. It is copied, not
-/// reference-counted: events are built on the search threads and dropped wherever the
-/// receiver runs, and a shared reference count on every event's names made those threads
-/// take turns at one cache line (in a 1v1 run the search threads spent three times the CPU
-/// building match events with two threads as with one). Each distinct name is kept once,
-/// for the life of the process.
+/// team's. It is copied, not reference-counted: events are built on the search threads and
+/// dropped wherever the receiver runs, and a shared reference count on every event's names
+/// made those threads take turns at one cache line (in a 1v1 run the search threads spent
+/// three times the CPU building match events with two threads as with one). Each distinct
+/// name is kept once, for the life of the process.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Name(&'static str);
 
