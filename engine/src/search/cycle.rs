@@ -268,6 +268,8 @@ struct Workspace {
     previous_segment: Vec<u32>,
     /// Per position, whether its ticket is taken (matched in this segment, or filtered).
     taken: Taken,
+    /// The two sides of the anchor's neighbourhood, for [`scan_batch_by_sides`].
+    sides: [Side; 2],
     /// Teams to try for the ticket being seated: `(-open slots, team)`.
     teams: Vec<(i64, u16)>,
     metrics: Vec<(u32, u32)>,
@@ -412,6 +414,7 @@ impl Workspace {
             order: Vec::new(),
             previous_segment: Vec::new(),
             taken: Taken::default(),
+            sides: Default::default(),
             teams: Vec::new(),
             metrics: vec![(0, 0); rules.rules().len()],
             expr_rules,
@@ -1563,21 +1566,22 @@ struct Scan {
 /// within the key window its age allows and among the first `ws.scan_size` free entries
 /// (nearest first; the left one on ties).
 ///
-/// Two scans collect it, to the same result: one entry at a time, or in chunks (see
-/// [`scan_batch_chunked`]), which pays where the filter's pre-check is a coin toss, as
-/// whether two players' map lists overlap is, and costs instructions where it is not
-/// (in a 1v1 ladder most neighbours share a location with the anchor). So a rule set whose
-/// entry signature holds a list part is scanned in chunks. Debug builds run both and check
-/// that they agree.
+/// Two scans collect it, to the same result: one entry at a time, or by sides (see
+/// [`scan_batch_by_sides`]), which pays where most neighbours fail the filter's
+/// pre-check, as where players' map lists must overlap (most neighbours of the anchors
+/// left waiting share none), and costs instructions where most pass (in a 1v1 ladder
+/// most neighbours share a location with the anchor, and the batch fills within a few).
+/// So a rule set whose entry signature holds a list part is scanned by sides. Debug
+/// builds run both and check that they agree.
 fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
-    let chunked = ws.filter.signature_bit_rule.is_some();
+    let by_sides = ws.filter.signature_bit_rule.is_some();
     #[cfg(debug_assertions)]
-    let expected = match chunked {
+    let expected = match by_sides {
         true => (scan_batch_one_by_one(ctx, anchor_pos, ws), ws.batch.clone()),
-        false => (scan_batch_in_chunks(ctx, anchor_pos, ws), ws.batch.clone()),
+        false => (scan_batch_by_sides(ctx, anchor_pos, ws), ws.batch.clone()),
     };
-    let scan = match chunked {
-        true => scan_batch_in_chunks(ctx, anchor_pos, ws),
+    let scan = match by_sides {
+        true => scan_batch_by_sides(ctx, anchor_pos, ws),
         false => scan_batch_one_by_one(ctx, anchor_pos, ws),
     };
     #[cfg(debug_assertions)]
@@ -1589,18 +1593,10 @@ fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
         let key = |c: &Cand| (c.key, c.seq, c.slot, c.pos);
         assert!(
             same(&scan, &expected.0) && ws.batch.iter().map(key).eq(expected.1.iter().map(key)),
-            "the chunked scan agrees with the one-by-one scan"
+            "the scan by sides agrees with the one-by-one scan"
         );
     }
     scan
-}
-
-/// [`scan_batch_chunked`] for the filter's way of telling expansion levels this cycle.
-fn scan_batch_in_chunks(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
-    match ws.filter.seq_levels {
-        true => scan_batch_chunked::<true>(ctx, anchor_pos, ws),
-        false => scan_batch_chunked::<false>(ctx, anchor_pos, ws),
-    }
 }
 
 /// The walk of a batch scan: the entries around the anchor, nearest first in primary key
@@ -1654,6 +1650,12 @@ impl<'a> Walk<'a> {
     fn distance_at(&self, p: isize) -> u64 {
         // (-1 as usize is past the end too.)
         let Some(&(key, ..)) = self.entries.get(p as usize) else { return INFINITE };
+        self.distance_of(key)
+    }
+
+    /// [`Walk::distance_at`] for an entry with primary key `key`.
+    #[inline(always)]
+    fn distance_of(&self, key: f64) -> u64 {
         let d = (key - self.anchor_key).abs();
         if d <= self.half { d.to_bits() } else { INFINITE }
     }
@@ -1720,97 +1722,372 @@ fn examine(
     Seen::Free
 }
 
-/// Entries a chunk of [`scan_batch_chunked`] gathers past the pre-check at most.
-const CHUNK: usize = 16;
+/// Free entries a side of [`scan_batch_by_sides`] collects at a time.
+const BLOCK: usize = 32;
 
-/// [`scan_batch`] in chunks: the walk gathers the entries that pass the filter's pre-check
-/// (computed without a branch: which do is a coin toss, and a mispredicted branch per
-/// examined entry was the scan's largest cost), up to [`CHUNK`] and no more than the batch
-/// has room for, then checks their columns in order. The batch, the radius and the flags
-/// are exactly the one-by-one scan's: that scan stops where the batch fills or the
-/// examination limit is reached, and either can only happen at the last entry a chunk
-/// walked (the batch fills only if every gathered entry joins it), so what the walk saw up
-/// to its end is what that scan had seen at its stop.
-/// `SEQ_LEVELS` is the filter's `seq_levels`.
-fn scan_batch_chunked<const SEQ_LEVELS: bool>(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
-    let entries = ctx.entries;
-    let mut walk = Walk::new(ctx, anchor_pos, &mut ws.taken);
-    ws.batch.clear();
-    let mut scan = Scan { radius: walk.half, took_old: false, crowded: false, examined: false };
-    let mut examined = 0;
-    // Whether a new ticket was turned away, by the pre-check (over the entries walked) and
-    // by the columns (over the gathered entries checked so far, which all precede the
-    // entries the walk goes on to).
-    let (mut pre_new, mut checked_new) = (false, false);
-    let mut pending = [0u32; CHUNK];
-    loop {
-        // 1. Walk, nearest first (the left one on a tie), until the chunk's entries pass the
-        // pre-check, the examination limit is reached (`limit`: on an entry turned away, at
-        // its distance; `limit_gathered`: on the last gathered one) or no entry is left.
-        let mut n = 0;
-        let (mut limit, mut limit_gathered) = (None, false);
-        let mut exhausted = false;
-        // No more than the batch has room for: past the entry that would fill it, the
-        // walk would be wasted.
-        let room = (ws.batch_size - ws.batch.len()).min(CHUNK);
-        while n < room {
-            let Some((pos, distance)) = walk.next(&mut ws.taken) else {
-                exhausted = true;
-                break;
+/// One side of an anchor's neighbourhood as [`scan_batch_by_sides`] collects it: the free
+/// entries in the window, nearest first (the order the walk meets them on this side).
+#[derive(Debug, Default)]
+struct Side {
+    /// The next position to look at (`-1` or past the end when none), and the step away
+    /// from the anchor (`-1` on the left).
+    next: isize,
+    step: isize,
+    /// Whether no entry is left in the window on this side.
+    done: bool,
+    /// Free entries collected, and per free entry its distance in primary key (ordered
+    /// bits, as the walk compares them). `dist` has room for a scan's limit and a block.
+    len: usize,
+    dist: Vec<u64>,
+    /// The collected entries that pass the filter's pre-check, as `(index in dist,
+    /// position)` (one spare place: every entry is written, and kept if it passes).
+    passed: usize,
+    pass: Vec<(u32, u32)>,
+    /// The index of the first collected new ticket the pre-check turned away (`u32::MAX`:
+    /// none).
+    new_turned: u32,
+    /// The first ticket of the previous search passed over as taken: its distance and the
+    /// number of free entries before it on this side.
+    taken_old: Option<(u64, u32)>,
+}
+
+/// A free entry of a scan's neighbourhood: its side (0 left, 1 right) and index there.
+type At = (usize, usize);
+
+/// The filter's pre-check ([`AnchorFilter::pre_admits`]) for one anchor, as two
+/// requirements picked by a neighbour's seq alone: it passes when its signature, masked
+/// by `anchor` and with the [`PreCheck::ANY`] bit set, shares a bit with the latency
+/// requirement and with the list requirement (`ANY` for none, 0 for one no ticket meets).
+#[derive(Debug, Clone, Copy, Default)]
+struct PreCheck {
+    anchor: u64,
+    latency_cut: u64,
+    /// Below the cut, and at or above it.
+    latency: [u64; 2],
+    lists_cut: u64,
+    lists: [u64; 2],
+}
+
+impl PreCheck {
+    const ANY: u64 = 1 << 32;
+
+    fn new(filter: &AnchorFilter, newest: bool) -> PreCheck {
+        if filter.seq_levels {
+            // The pair's seq is below a cut exactly when the neighbour's is below this one.
+            let a = filter.anchor_seq;
+            let cut = |c: u64| match (newest, a < c) {
+                (true, true) | (false, false) => c,
+                (true, false) => 0,
+                (false, true) => u64::MAX,
             };
-            let entry = entries[pos];
-            let seq = entry.1;
-            match examine(ctx, anchor_pos, pos, ws, &mut scan, &mut examined) {
-                Seen::Taken => continue,
-                // (The batch is empty and the radius the window's half-width, as set up.)
-                Seen::Hopeless => return scan,
-                Seen::Free => {}
+            let need = |part: u32| if part == 0 { PreCheck::ANY } else { u64::from(part) };
+            PreCheck {
+                anchor: u64::from(filter.anchor_signature),
+                latency_cut: cut(filter.latency_cut),
+                latency: [need(filter.latency_stepped), need(filter.latency_base)],
+                lists_cut: cut(filter.lists_cut),
+                lists: [need(filter.lists_stepped), need(filter.lists_base)],
             }
-            let pass = ws.filter.pre_admits_as::<SEQ_LEVELS>(ctx, entry);
-            pending[n] = pos as u32;
-            n += usize::from(pass);
-            pre_new |= !pass & (seq >= ctx.watermark);
-            if examined == ws.scan_size {
-                limit = Some(distance);
-                limit_gathered = pass;
-                break;
+        } else {
+            let lists = if filter.lists == 0 { PreCheck::ANY } else { u64::from(filter.lists) };
+            PreCheck {
+                anchor: u64::from(u32::MAX),
+                // Newer than the anchor: at or above the cut.
+                latency_cut: filter.newer_than.saturating_add(1),
+                latency: [u64::from(filter.latency), u64::from(filter.latency_newer)],
+                lists_cut: 0,
+                lists: [lists; 2],
             }
         }
-        // 2. Check the gathered entries' columns, in scan order.
-        for (i, &pos) in pending[..n].iter().enumerate() {
+    }
+
+    #[inline(always)]
+    fn passes(&self, seq: u64, signature: u32) -> bool {
+        use std::hint::select_unpredictable as select;
+        // (Seqs are below u64::MAX, which a cut of u64::MAX relies on.)
+        debug_assert!(seq < u64::MAX);
+        let shared = u64::from(signature) & self.anchor | PreCheck::ANY;
+        let latency = select(seq < self.latency_cut, self.latency[0], self.latency[1]);
+        let lists = select(seq < self.lists_cut, self.lists[0], self.lists[1]);
+        (shared & latency != 0) & (shared & lists != 0)
+    }
+}
+
+impl Side {
+    fn reset(&mut self, first: isize, step: isize, room: usize) {
+        self.next = first;
+        self.step = step;
+        self.done = false;
+        self.len = 0;
+        self.dist.resize(room, 0);
+        self.passed = 0;
+        self.pass.resize(room + 1, (0, 0));
+        self.new_turned = u32::MAX;
+        self.taken_old = None;
+    }
+
+    /// The last collected entry's distance.
+    fn last(&self) -> Option<u64> {
+        self.len.checked_sub(1).map(|i| self.dist[i])
+    }
+
+    /// Moves past taken entries (noting one of the previous search) to the first free one
+    /// in the window, without collecting it; its distance, `None` if the side has none.
+    #[inline(always)]
+    fn skip_taken(&mut self, ctx: &Ctx<'_>, walk: &Walk<'_>, taken: &Taken) -> Option<u64> {
+        loop {
+            let d = walk.distance_at(self.next);
+            if d >= INFINITE {
+                self.done = true;
+                return None;
+            }
+            let p = self.next as usize;
+            if !taken.used[p] {
+                return Some(d);
+            }
+            if ctx.entries[p].1 < ctx.watermark && self.taken_old.is_none() {
+                self.taken_old = Some((d, 0));
+            }
+            self.next += self.step;
+        }
+    }
+
+    /// Collects up to `want` more free entries (fewer when the window ends first), each
+    /// checked by the pre-check `pre` (which the debug build compares with `filter`'s).
+    /// `JUMP`: the walk's `jump` (a constant, so that the loop does not test it).
+    #[inline(always)]
+    fn collect<const JUMP: bool>(
+        &mut self,
+        ctx: &Ctx<'_>,
+        walk: &Walk<'_>,
+        pre: PreCheck,
+        filter: &AnchorFilter,
+        taken: &mut Taken,
+        want: usize,
+    ) {
+        use std::hint::select_unpredictable as select;
+        let goal = (self.len + want).min(self.dist.len());
+        let (mut p, mut i, mut n, mut new_turned) = (self.next, self.len, self.passed, self.new_turned);
+        while i < goal {
+            let Some(&(key, seq, _, signature)) = ctx.entries.get(p as usize) else {
+                self.done = true;
+                break;
+            };
+            let d = walk.distance_of(key);
+            if d >= INFINITE {
+                self.done = true;
+                break;
+            }
+            if !JUMP && taken.used[p as usize] {
+                if seq < ctx.watermark && self.taken_old.is_none() {
+                    self.taken_old = Some((d, i as u32));
+                }
+                p += self.step;
+                continue;
+            }
+            self.dist[i] = d;
+            let pass = pre.passes(seq, signature);
+            debug_assert_eq!(
+                pass,
+                filter.pre_admits(ctx, (key, seq, 0, signature)),
+                "the pre-check agrees with the filter's"
+            );
+            self.pass[n] = (i as u32, p as u32);
+            n += usize::from(pass);
+            new_turned = new_turned.min(select(!pass & (seq >= ctx.watermark), i as u32, u32::MAX));
+            i += 1;
+            p = match (JUMP, self.step < 0) {
+                (false, _) => p + self.step,
+                (true, true) => taken.unused_left(p as usize).map_or(-1, |q| q as isize),
+                (true, false) => taken.unused_right(p as usize + 1) as isize,
+            };
+        }
+        (self.next, self.len, self.passed, self.new_turned) = (p, i, n, new_turned);
+    }
+}
+
+/// Whether the free entry `a` comes before `b` in the walk (nearest first, the left one on
+/// a tie in distance).
+#[inline(always)]
+fn walks_before(sides: &[Side; 2], a: At, b: At) -> bool {
+    if a.0 == b.0 {
+        return a.1 < b.1;
+    }
+    let (da, db) = (sides[a.0].dist[a.1], sides[b.0].dist[b.1]);
+    if a.0 == 0 { da <= db } else { da < db }
+}
+
+/// Whether everything the walk meets up to the free entry `x` has been collected: the
+/// other side is used up or has collected an entry the walk meets after `x`.
+#[inline(always)]
+fn collected_up_to(sides: &[Side; 2], x: At) -> bool {
+    let other = &sides[1 - x.0];
+    other.done || other.len > 0 && walks_before(sides, x, (1 - x.0, other.len - 1))
+}
+
+/// The `k`-th free entry (1-based) the walk meets among those collected (at least `k`).
+fn kth(sides: &[Side; 2], k: usize) -> At {
+    let (l, r) = (&sides[0].dist[..sides[0].len], &sides[1].dist[..sides[1].len]);
+    // How many of the first k are on the left: the least i for which the right side's
+    // (k - i)-th comes before the left side's (i + 1)-th.
+    let (mut lo, mut hi) = (k.saturating_sub(r.len()), k.min(l.len()));
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if r[k - mid - 1] < l[mid] { hi = mid } else { lo = mid + 1 }
+    }
+    let (i, j) = (lo, k - lo);
+    match (i, j) {
+        (0, _) => (1, j - 1),
+        (_, 0) => (0, i - 1),
+        _ if l[i - 1] <= r[j - 1] => (1, j - 1),
+        _ => (0, i - 1),
+    }
+}
+
+/// Whether the walk passed over a taken ticket of the previous search before meeting the
+/// free entry `x` at distance `dx` (`None`: the walk went to the window's end).
+fn took_old_before(sides: &[Side; 2], x: Option<(At, u64)>) -> bool {
+    (0..2).any(|s| {
+        sides[s].taken_old.is_some_and(|(d, free_before)| match x {
+            None => true,
+            Some(((xs, xi), _)) if xs == s => free_before as usize <= xi,
+            Some((_, dx)) => {
+                if s == 0 {
+                    d <= dx
+                } else {
+                    d < dx
+                }
+            }
+        })
+    })
+}
+
+/// Whether the walk turned away a new ticket by the pre-check up to the free entry `x`
+/// (included).
+fn turned_new_by(sides: &[Side; 2], x: At) -> bool {
+    (0..2).any(|s| {
+        let f = sides[s].new_turned;
+        f != u32::MAX && (s == x.0 && f as usize <= x.1 || s != x.0 && walks_before(sides, (s, f as usize), x))
+    })
+}
+
+/// [`scan_batch`] by sides: each side of the anchor is collected outward in blocks of free
+/// entries, the filter's pre-check computed for each without a branch; only the entries
+/// that pass it (few, where the pre-check is a coin toss) are then taken in walk order,
+/// across the sides. The examination limit is the `scan_size`-th free entry in walk
+/// order, found by bisection over the two sides' distances, so the free entries turned
+/// away by the pre-check are never merged one by one. A side is collected further only
+/// while the entries the walk would meet next might lie on it (the one whose last
+/// collected entry the walk meets first), so the sides together overshoot the walk by at
+/// most a block. The batch, the radius and the flags are exactly the one-by-one scan's
+/// (debug builds check it).
+fn scan_batch_by_sides(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
+    let entries = ctx.entries;
+    let walk = Walk::new(ctx, anchor_pos, &mut ws.taken);
+    ws.batch.clear();
+    let mut scan = Scan { radius: walk.half, took_old: false, crowded: false, examined: false };
+    let (batch_size, k) = (ws.batch_size, ws.scan_size);
+    let Workspace { sides, taken, filter, batch, .. } = ws;
+    // (A side is collected further only while it holds fewer than `k` entries.)
+    sides[0].reset(walk.lo, -1, k + BLOCK);
+    sides[1].reset(walk.hi, 1, k + BLOCK);
+    let first = [sides[0].skip_taken(ctx, &walk, taken), sides[1].skip_taken(ctx, &walk, taken)];
+    let (first, dx) = match first {
+        [None, None] => {
+            scan.took_old = took_old_before(sides, None);
+            return scan;
+        }
+        [Some(l), Some(r)] if r < l => (1, r),
+        [Some(d), _] => (0, d),
+        [None, Some(d)] => (1, d),
+    };
+    scan.examined = true;
+    filter.set(ctx, entries[anchor_pos]);
+    if filter.latency == 0 {
+        // No ticket can join: the walk stopped at the first free entry it met.
+        scan.took_old = took_old_before(sides, Some(((first, 0), dx)));
+        return scan;
+    }
+    let pre = PreCheck::new(filter, ctx.newest);
+    let collect = |side: &mut Side, taken: &mut Taken, want: usize| match walk.jump {
+        true => side.collect::<true>(ctx, &walk, pre, filter, taken, want),
+        false => side.collect::<false>(ctx, &walk, pre, filter, taken, want),
+    };
+    for side in sides.iter_mut().filter(|s| !s.done) {
+        collect(side, taken, BLOCK / 2);
+    }
+    let mut processed = [0usize; 2];
+    let mut checked_new = false;
+    loop {
+        // The examination limit's entry, once everything up to it is collected.
+        let limit = (sides[0].len + sides[1].len >= k).then(|| kth(sides, k)).filter(|&x| collected_up_to(sides, x));
+        // The entries that passed the pre-check, in walk order, as far as collected and
+        // not past the limit: their columns decide.
+        loop {
+            let next = |s: usize| {
+                let side = &sides[s];
+                (processed[s] < side.passed).then(|| side.pass[processed[s]]).map(|(i, pos)| ((s, i as usize), pos))
+            };
+            let (at, pos) = match (next(0), next(1)) {
+                (Some(l), Some(r)) => match walks_before(sides, l.0, r.0) {
+                    true => l,
+                    false => r,
+                },
+                (Some(x), None) | (None, Some(x)) => x,
+                (None, None) => break,
+            };
+            if !collected_up_to(sides, at) || limit.is_some_and(|x| walks_before(sides, x, at)) {
+                break;
+            }
+            processed[at.0] += 1;
             let entry = entries[pos as usize];
-            let at_limit = limit_gathered && i + 1 == n;
-            // (Within the window: exactly the distance the walk compared.)
-            let distance = (entry.0 - walk.anchor_key).abs();
-            if !ws.filter.admits_checked(ctx, entry) {
+            let distance = sides[at.0].dist[at.1];
+            let at_limit = limit == Some(at);
+            if !filter.admits_checked(ctx, entry) {
                 checked_new |= entry.1 >= ctx.watermark;
                 if at_limit {
-                    scan.radius = distance;
-                    scan.crowded = pre_new | checked_new;
+                    scan.radius = f64::from_bits(distance);
+                    scan.crowded = turned_new_by(sides, at) | checked_new;
+                    scan.took_old = took_old_before(sides, Some((at, distance)));
                     return scan;
                 }
                 continue;
             }
             // The distance is the sort key when the batch is ordered by distance in the
             // primary key (`Order::Distance`); otherwise `order_batch` replaces it.
-            ws.batch.push(Cand { key: ordered_bits(distance), seq: entry.1, slot: entry.2, pos });
-            if ws.batch.len() == ws.batch_size || at_limit {
-                scan.radius = distance;
-                scan.crowded = at_limit && (pre_new | checked_new);
+            batch.push(Cand { key: ordered_bits(f64::from_bits(distance)), seq: entry.1, slot: entry.2, pos });
+            if batch.len() == batch_size || at_limit {
+                scan.radius = f64::from_bits(distance);
+                scan.crowded = at_limit && (turned_new_by(sides, at) | checked_new);
+                scan.took_old = took_old_before(sides, Some((at, distance)));
                 return scan;
             }
         }
-        if let Some(distance) = limit {
-            // (On a gathered entry, the scan stopped above.)
-            debug_assert!(!limit_gathered);
+        if let Some(x) = limit {
             // The limit's entry was turned away by the pre-check.
+            let distance = sides[x.0].dist[x.1];
             scan.radius = f64::from_bits(distance);
-            scan.crowded = pre_new | checked_new;
+            scan.crowded = turned_new_by(sides, x) | checked_new;
+            scan.took_old = took_old_before(sides, Some((x, distance)));
             return scan;
         }
-        if exhausted {
-            return scan;
-        }
+        // Collect further on the side the walk would go on to first.
+        let behind = match (sides[0].done, sides[1].done) {
+            (true, true) => {
+                scan.took_old = took_old_before(sides, None);
+                return scan;
+            }
+            (true, false) => 1,
+            (false, true) => 0,
+            (false, false) => match (sides[0].last(), sides[1].last()) {
+                (Some(l), Some(r)) => usize::from(r < l),
+                (None, _) => 0,
+                (_, None) => 1,
+            },
+        };
+        let before = sides[behind].len;
+        collect(&mut sides[behind], taken, BLOCK);
+        debug_assert!(sides[behind].done || sides[behind].len > before, "a scan's side grows until it is used up");
     }
 }
 
@@ -2580,6 +2857,99 @@ mod tests {
                 assert_eq!(taken.unused_left(from), left, "left of {from} in {n}");
             }
         }
+    }
+
+    /// The scan by sides collects exactly the batch, radius and flags of the one-by-one
+    /// scan: across equal keys on both sides of an anchor, the examination limit, the
+    /// window's end, tickets taken in between (walked over, and noted when of the previous
+    /// search, by anchors the skip rule may skip; jumped over by the others), anchors no
+    /// ticket can join, and either way of telling expansion levels.
+    #[test]
+    fn the_scan_by_sides_agrees_with_the_one_by_one_scan() {
+        let rule_set = crate::ruleset::check(SQUADS).value.expect("valid rule set");
+        let rules = crate::ruleset::compile(&rule_set);
+        let plugins = PluginRules::default();
+        let times = rules.expansion_times();
+        let (mut limits, mut ends, mut took_old, mut crowded, mut hopeless, mut full) = (0, 0, 0, 0, 0, 0);
+        let variants = [(false, true), (false, false), (true, true), (true, false)];
+        // Matches formed by one anchor in `matches`, of `size` tickets; tickets with a seq
+        // from `watermark` on are new to this search (a third of them, or a handful).
+        let takes = [(3, 6, 1000), (12, 2, 1000), (3, 6, 1495), (12, 2, 1495)];
+        for ((in_age_order, newest), (matches, size, watermark)) in
+            variants.into_iter().flat_map(|v| takes.map(|t| (v, t)))
+        {
+            let mut pool = Pool::new(&rules);
+            let mut rng = Rng(11);
+            let now = 1_000_000u64;
+            let mut starts: Vec<u64> = (0..1500).map(|_| now - rng.below(12_000)).collect();
+            if in_age_order {
+                starts.sort_unstable();
+            }
+            for (i, start) in starts.into_iter().enumerate() {
+                // 40 skill values 10 apart (the band is 150 wide, 300 after 8 s): many
+                // tickets at each, at equal distances on both sides of an anchor.
+                let skill = 1200.0 + 10.0 * rng.below(40) as f64;
+                let maps: Vec<Sym> = (10..14).filter(|_| rng.below(3) == 0).map(Sym).collect();
+                let latency = if i % 16 == 0 { Vec::new() } else { latencies(&mut rng, 3) };
+                pool.insert(Time(start), &[squad_member(skill, Sym(1), maps, latency)]);
+            }
+            pool.refresh();
+            let memory = SearchMemory { watermark, ..SearchMemory::default() };
+            for (shard, s) in pool.shards.iter().enumerate() {
+                let entries = &s.entries[..];
+                let ctx = Ctx {
+                    pool: &pool,
+                    rules: &rules,
+                    plugins: &plugins,
+                    entries,
+                    now: Time(now),
+                    newest,
+                    expansion_times: &times,
+                    previous: Some(&memory),
+                    watermark: memory.watermark,
+                    verify: false,
+                    shard,
+                    bounds: bounds(entries, &Segment { shard, start: 0, end: entries.len() }),
+                };
+                let mut ws = Workspace::new(&pool, &rules, &plugins, Time(now));
+                ws.taken.reset(entries.len());
+                let mut order: Vec<usize> = (0..entries.len()).collect();
+                order.sort_by_key(|&p| entries[p].1);
+                for anchor_pos in order {
+                    if ws.taken.used[anchor_pos] {
+                        continue;
+                    }
+                    let one = scan_batch_one_by_one(&ctx, anchor_pos, &mut ws);
+                    let batch: Vec<(u64, u64, u32, u32)> =
+                        ws.batch.iter().map(|c| (c.key, c.seq, c.slot, c.pos)).collect();
+                    let sides = scan_batch_by_sides(&ctx, anchor_pos, &mut ws);
+                    let by_sides: Vec<(u64, u64, u32, u32)> =
+                        ws.batch.iter().map(|c| (c.key, c.seq, c.slot, c.pos)).collect();
+                    let flags = |s: &Scan| (s.radius.to_bits(), s.took_old, s.crowded, s.examined);
+                    assert_eq!(
+                        (flags(&sides), &by_sides),
+                        (flags(&one), &batch),
+                        "anchor at {anchor_pos} (newest: {newest}, in age order: {in_age_order})"
+                    );
+                    let half = Walk::new(&ctx, anchor_pos, &mut ws.taken).half;
+                    full += usize::from(batch.len() == ws.batch_size);
+                    limits += usize::from(batch.len() < ws.batch_size && one.radius < half);
+                    ends += usize::from(!batch.is_empty() && batch.len() < ws.batch_size && one.radius == half);
+                    hopeless += usize::from(one.examined && batch.is_empty() && one.radius == half);
+                    took_old += usize::from(one.took_old);
+                    crowded += usize::from(one.crowded);
+                    // Some anchors form a match with the first of their batch.
+                    if rng.below(matches) == 0 {
+                        ws.taken.used[anchor_pos] = true;
+                        for &(_, _, _, pos) in batch.iter().take(size - 1) {
+                            ws.taken.used[pos as usize] = true;
+                        }
+                    }
+                }
+            }
+        }
+        let seen = [limits, ends, full, hopeless, took_old, crowded];
+        assert!(seen.iter().all(|&n| n > 10), "every way a scan ends, and every flag, occurs: {seen:?}");
     }
 
     /// A player of the squad rule sets: skill, mode, maps.
