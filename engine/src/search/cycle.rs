@@ -1660,6 +1660,14 @@ impl<'a> Walk<'a> {
         if d <= self.half { d.to_bits() } else { INFINITE }
     }
 
+    /// The largest distance (as bits) within the window, so that an entry at distance `d`
+    /// (`(key - anchor_key).abs()`, as bits) is within it exactly when `d <= bound`, which
+    /// is [`Walk::distance_of`]'s test in one comparison; `None` when no entry is. (A
+    /// non-negative distance orders as its bits; an infinite one or NaN is out.)
+    fn bound(&self) -> Option<u64> {
+        (self.half >= 0.0).then(|| self.half.abs().to_bits().min(INFINITE - 1))
+    }
+
     /// The next entry's position and distance, `None` when none is left. Which side is
     /// nearer is a coin toss, so the walk selects between the sides, in integers, rather
     /// than branching.
@@ -1723,7 +1731,7 @@ fn examine(
 }
 
 /// Free entries a side of [`scan_batch_by_sides`] collects at a time.
-const BLOCK: usize = 32;
+const BLOCK: usize = 16;
 
 /// One side of an anchor's neighbourhood as [`scan_batch_by_sides`] collects it: the free
 /// entries in the window, nearest first (the order the walk meets them on this side).
@@ -1867,14 +1875,19 @@ impl Side {
     ) {
         use std::hint::select_unpredictable as select;
         let goal = (self.len + want).min(self.dist.len());
+        let Some(bound) = walk.bound() else {
+            self.done = true;
+            return;
+        };
         let (mut p, mut i, mut n, mut new_turned) = (self.next, self.len, self.passed, self.new_turned);
         while i < goal {
             let Some(&(key, seq, _, signature)) = ctx.entries.get(p as usize) else {
                 self.done = true;
                 break;
             };
-            let d = walk.distance_of(key);
-            if d >= INFINITE {
+            let d = (key - walk.anchor_key).abs().to_bits();
+            debug_assert_eq!(d <= bound, walk.distance_of(key) < INFINITE);
+            if d > bound {
                 self.done = true;
                 break;
             }
