@@ -2713,6 +2713,35 @@ mod tests {
             .collect()
     }
 
+    /// A search context over the whole of `pool`'s shard `shard`, as one segment.
+    #[allow(clippy::too_many_arguments)]
+    fn shard_ctx<'a>(
+        pool: &'a Pool,
+        rules: &'a CompiledRules,
+        plugins: &'a PluginRules,
+        shard: usize,
+        times: &'a [f64],
+        now: Time,
+        newest: bool,
+        previous: Option<&'a SearchMemory>,
+    ) -> Ctx<'a> {
+        let entries = &pool.shards[shard].entries[..];
+        Ctx {
+            pool,
+            rules,
+            plugins,
+            entries,
+            now,
+            newest,
+            expansion_times: times,
+            previous,
+            watermark: previous.map_or(0, |m| m.watermark),
+            verify: false,
+            shard,
+            bounds: bounds(entries, &Segment { shard, start: 0, end: entries.len() }),
+        }
+    }
+
     /// Seq bounds give every waiting ticket the expansion step its age gives it, also after
     /// the pool pruned its log of starts (which keeps only what the longest wait needs).
     #[test]
@@ -2796,23 +2825,10 @@ mod tests {
             };
             let by_slot = |slot: u32| tickets.iter().find(|t| t.0 == slot).expect("inserted");
             let (mut admitted, mut rejected) = (0, 0);
-            for (shard, s) in pool.shards.iter().enumerate() {
-                let entries = &s.entries[..];
-                let times = rules.expansion_times();
-                let ctx = Ctx {
-                    pool: &pool,
-                    rules: &rules,
-                    plugins: &plugins,
-                    entries,
-                    now: Time(now),
-                    newest,
-                    expansion_times: &times,
-                    previous: None,
-                    watermark: 0,
-                    verify: false,
-                    shard,
-                    bounds: bounds(entries, &Segment { shard, start: 0, end: entries.len() }),
-                };
+            let times = rules.expansion_times();
+            for shard in 0..pool.shards.len() {
+                let ctx = shard_ctx(&pool, &rules, &plugins, shard, &times, Time(now), newest, None);
+                let entries = ctx.entries;
                 let mut filter = AnchorFilter::new(&pool, Time(now));
                 for a in entries {
                     filter.set(&ctx, *a);
@@ -2908,22 +2924,9 @@ mod tests {
             }
             pool.refresh();
             let memory = SearchMemory { watermark, ..SearchMemory::default() };
-            for (shard, s) in pool.shards.iter().enumerate() {
-                let entries = &s.entries[..];
-                let ctx = Ctx {
-                    pool: &pool,
-                    rules: &rules,
-                    plugins: &plugins,
-                    entries,
-                    now: Time(now),
-                    newest,
-                    expansion_times: &times,
-                    previous: Some(&memory),
-                    watermark: memory.watermark,
-                    verify: false,
-                    shard,
-                    bounds: bounds(entries, &Segment { shard, start: 0, end: entries.len() }),
-                };
+            for shard in 0..pool.shards.len() {
+                let ctx = shard_ctx(&pool, &rules, &plugins, shard, &times, Time(now), newest, Some(&memory));
+                let entries = ctx.entries;
                 let mut ws = Workspace::new(&pool, &rules, &plugins, Time(now));
                 ws.taken.reset(entries.len());
                 let mut order: Vec<usize> = (0..entries.len()).collect();
