@@ -405,13 +405,17 @@ pub(crate) struct SegmentBounds {
 pub(crate) type Entry = (f64, u64, u32, u32);
 
 /// The parts of an entry signature (see `Pool::signature`): the first latency rule's
-/// masks at every level, its mask at the base level, and the signature column's values.
-pub(crate) const SIGNATURE_EVERY_LEVEL: u32 = 0x0000_00FF;
-pub(crate) const SIGNATURE_BASE_LEVEL: u32 = 0x0000_FF00;
-pub(crate) const SIGNATURE_LISTS: u32 = 0xFFFF_0000;
+/// masks at every level, its mask at the base level, and the signature column's values,
+/// `SIGNATURE_LATENCY_BITS` wide each for latency (ten locations each keep a bit of their
+/// own: a game's regions are often nine or ten) and the remaining 12 bits for values.
+pub(crate) const SIGNATURE_EVERY_LEVEL: u32 = (1 << SIGNATURE_LATENCY_BITS) - 1;
+pub(crate) const SIGNATURE_BASE_LEVEL: u32 = SIGNATURE_EVERY_LEVEL << SIGNATURE_LATENCY_BITS;
+pub(crate) const SIGNATURE_LISTS: u32 = !(SIGNATURE_EVERY_LEVEL | SIGNATURE_BASE_LEVEL);
+const SIGNATURE_LATENCY_BITS: u32 = 10;
+const SIGNATURE_LISTS_SHIFT: u32 = 2 * SIGNATURE_LATENCY_BITS;
 
-/// ORs the `width`-bit chunks of a 64-bit set (`width` 8 or 16): sets that share a bit
-/// still share one after folding.
+/// ORs the `width`-bit chunks of a 64-bit set: sets that share a bit still share one after
+/// folding.
 fn fold_bits(x: u64, width: u32) -> u32 {
     let mut folded = 0;
     let mut rest = x;
@@ -882,9 +886,9 @@ impl Pool {
 
     /// A ticket's entry signature, three folds (`fold_bits`) of what `AnchorFilter` checks
     /// (the parts `SIGNATURE_EVERY_LEVEL`, `SIGNATURE_BASE_LEVEL` and `SIGNATURE_LISTS`):
-    /// bits 0–7 its first latency rule's masks at every level, bits 8–15 that rule's mask at
-    /// the base level, bits 16–31 the value bitset of the native plan's first intersection
-    /// column. All ones where there is no such rule. Two tickets whose signatures share no
+    /// bits 0–9 its first latency rule's masks at every level, bits 10–19 that rule's mask
+    /// at the base level, bits 20–31 the value bitset of the native plan's first
+    /// intersection column. All ones where there is no such rule. Two tickets whose signatures share no
     /// bit in a part share no acceptable location (at any level; at the base level) or no
     /// list value.
     fn signature(&self, slot: u32) -> u32 {
@@ -893,15 +897,19 @@ impl Pool {
         let latency = match layout.latency_rules.first() {
             Some((_, schedule, _)) => {
                 let masks = &self.masks[s * layout.masks_per_ticket..][..schedule.steps.len() + 1];
-                fold_bits(masks.iter().fold(0, |a, m| a | m), 8) | fold_bits(masks[0], 8) << 8
+                fold_bits(masks.iter().fold(0, |a, m| a | m), SIGNATURE_LATENCY_BITS)
+                    | fold_bits(masks[0], SIGNATURE_LATENCY_BITS) << SIGNATURE_LATENCY_BITS
             }
-            None => 0xFFFF,
+            None => SIGNATURE_EVERY_LEVEL | SIGNATURE_BASE_LEVEL,
         };
         let lists = match layout.signature_column {
-            Some(column) => fold_bits(self.list_bits[s * layout.native.bit_columns.len() + column], 16),
-            None => 0xFFFF,
+            Some(column) => {
+                let bits = self.list_bits[s * layout.native.bit_columns.len() + column];
+                fold_bits(bits, 32 - SIGNATURE_LISTS_SHIFT) << SIGNATURE_LISTS_SHIFT
+            }
+            None => SIGNATURE_LISTS,
         };
-        latency | lists << 16
+        latency | lists
     }
 
     /// Sets `slot`'s value bitsets from its aggregated lists, giving new values the next

@@ -92,6 +92,52 @@ fn party_aggregates_and_latency_masks_are_computed_at_ingest() {
     assert_eq!(pool.mask(slot, 0, 1), 0b011);
 }
 
+/// Entry signatures tell up to ten locations and twelve list values apart (so the batch
+/// scan's pre-check turns away a ticket at another of ten datacenters without reading its
+/// columns), and still share a bit wherever the tickets share a location or a value.
+#[test]
+fn signatures_keep_ten_locations_and_twelve_values_apart() {
+    let (mut pool, mut interner) = pool_for(
+        r#"{"ruleLanguageVersion": "1.0",
+          "playerAttributes": [{"name": "maps", "type": "string_list"}],
+          "teams": [{"name": "t", "minPlayers": 1, "maxPlayers": 1, "quantity": 2}],
+          "rules": [{"name": "Ping", "type": "latency", "maxLatency": 50},
+                    {"name": "SharedMap", "type": "collection", "operation": "intersection",
+                     "measurements": "flatten(teams[*].players.attributes[maps])", "minCount": 1}]}"#,
+    );
+    let maps: Vec<Sym> = (0..14).map(|m| interner.intern(&format!("map{m}"))).collect();
+    // Ticket i: location i only (acceptable), map i only; then one with all of both.
+    let ticket = |locations: Vec<u8>, maps: Vec<Sym>| {
+        let mut p = player(vec![Some(PlayerValue::List(maps))]);
+        p.latency = locations.into_iter().map(|l| (l, 20)).collect();
+        p
+    };
+    let mut slots: Vec<u32> =
+        (0..14u8).map(|i| pool.insert(crate::time::Time(0), &[ticket(vec![i], vec![maps[i as usize]])])).collect();
+    slots.push(pool.insert(crate::time::Time(0), &[ticket((0..14).collect(), maps.clone())]));
+    pool.refresh();
+    let sig = |slot: u32| pool.signature(slot);
+    for i in 0..14 {
+        for j in 0..14 {
+            let (a, b) = (sig(slots[i]), sig(slots[j]));
+            let latency_shared = a & b & SIGNATURE_EVERY_LEVEL != 0 && a & b & SIGNATURE_BASE_LEVEL != 0;
+            let lists_shared = a & b & SIGNATURE_LISTS != 0;
+            // Folding may only merge what it must: ten locations, twelve values.
+            if i != j && i < 10 && j < 10 {
+                assert!(!latency_shared, "locations {i} and {j} share a signature bit");
+            }
+            if i != j && i < 12 && j < 12 {
+                assert!(!lists_shared, "maps {i} and {j} share a signature bit");
+            }
+            let everything = sig(slots[14]);
+            assert!(a & everything & SIGNATURE_EVERY_LEVEL != 0 && a & everything & SIGNATURE_LISTS != 0);
+            if i == j {
+                assert!(latency_shared && lists_shared, "ticket {i} shares its own bits");
+            }
+        }
+    }
+}
+
 /// Removes all but every tenth of `slots`, so that the arena `held` measures is mostly
 /// garbage, and checks that the next refresh compacts it.
 fn keep_every_tenth_and_compact(pool: &mut Pool, slots: &[u32], held: impl Fn(&Pool) -> usize) {
