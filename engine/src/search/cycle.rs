@@ -99,6 +99,10 @@ pub(crate) struct CycleOutput {
     pub(crate) proposals: Vec<Proposal>,
     /// Rule evaluations of failed anchor attempts: `(slot, rule, passed, failed)`.
     pub(crate) anchor_metrics: Vec<(u32, u16, u32, u32)>,
+    /// Per failed anchor with evaluations, `(seq, start, len)` into `anchor_metrics`: in
+    /// anchor order within each segment (so a few sorted runs), for the next search's
+    /// memory.
+    metrics_index: Vec<(u64, u32, u32)>,
     /// Anchors searched, and anchors skipped as unchanged.
     pub(crate) searched: usize,
     pub(crate) skipped: usize,
@@ -170,8 +174,11 @@ pub(crate) fn search_cycle(pool: &Pool, rules: &CompiledRules, plugins: &PluginR
     let mut out = CycleOutput { anchor_metrics: std::mem::take(&mut memory.spare_metrics), ..Default::default() };
     out.proposals.reserve(results.iter().map(|r| r.1.proposals.len()).sum());
     out.anchor_metrics.reserve(results.iter().map(|r| r.1.anchor_metrics.len()).sum());
+    out.metrics_index.reserve(results.iter().map(|r| r.1.metrics_index.len()).sum());
     for (_, r) in results {
         out.proposals.extend(r.proposals);
+        let offset = out.anchor_metrics.len() as u32;
+        out.metrics_index.extend(r.metrics_index.iter().map(|&(seq, start, len)| (seq, start + offset, len)));
         out.anchor_metrics.extend(r.anchor_metrics);
         out.searched += r.searched;
         out.skipped += r.skipped;
@@ -224,15 +231,9 @@ fn remember(
         memory.matched.extend(p.tickets.iter().map(|&(slot, _)| (slot, p.anchor_seq)));
     }
     memory.metrics.extend_from_slice(&out.anchor_metrics);
-    let mut start = 0;
-    while start < memory.metrics.len() {
-        let slot = memory.metrics[start].0;
-        let len = memory.metrics[start..].iter().take_while(|m| m.0 == slot).count();
-        memory.metrics_index.push((pool.seq[slot as usize], start as u32, len as u32));
-        start += len;
-    }
     // Failed anchors come segment by segment, oldest first in each: a few sorted runs,
     // which the stable sort merges rather than sorting afresh.
+    memory.metrics_index.extend_from_slice(&out.metrics_index);
     memory.metrics_index.sort_by_key(|m| m.0);
     memory.lonely.extend_from_slice(&out.lonely);
     memory.lonely.sort();
@@ -1183,7 +1184,9 @@ fn search_segment(ctx: &Ctx<'_>, ws: &mut Workspace) -> CycleOutput {
                 if lonely {
                     out.lonely.push(entries[anchor_pos].1);
                 }
+                let start = out.anchor_metrics.len();
                 out.anchor_metrics.extend_from_slice(recorded_metrics(previous, entries[anchor_pos].1));
+                index_metrics(&mut out, entries[anchor_pos].1, start);
                 continue;
             }
         }
@@ -1209,6 +1212,7 @@ fn search_segment(ctx: &Ctx<'_>, ws: &mut Workspace) -> CycleOutput {
                         out.anchor_metrics.push((slot, r as u16, pass, fail));
                     }
                 }
+                index_metrics(&mut out, entries[anchor_pos].1, start);
                 if let Some(previous) = replay {
                     assert_eq!(
                         &out.anchor_metrics[start..],
@@ -1221,6 +1225,15 @@ fn search_segment(ctx: &Ctx<'_>, ws: &mut Workspace) -> CycleOutput {
     }
     ws.order = order;
     out
+}
+
+/// Indexes the failed anchor with seq `seq`'s rule metrics, `out.anchor_metrics[start..]`,
+/// if it has any.
+fn index_metrics(out: &mut CycleOutput, seq: u64, start: usize) {
+    let len = out.anchor_metrics.len() - start;
+    if len > 0 {
+        out.metrics_index.push((seq, start as u32, len as u32));
+    }
 }
 
 /// The rule metrics the previous search recorded for the failed anchor with seq `seq`.
