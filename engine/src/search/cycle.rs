@@ -1292,6 +1292,10 @@ struct AnchorFilter {
     check_lists: bool,
     /// The anchor's entry signature.
     anchor_signature: u32,
+    /// The pre-check for the anchor, from the parts above (see [`PreCheck`]), and the
+    /// expansion age selection it was made for.
+    pre: PreCheck,
+    newest: bool,
     /// With levels from seqs, the latency part of the signature a ticket must share with
     /// the anchor: `latency_stepped` when the pair's seq is below `latency_cut` (the first
     /// latency rule's first step is reached), else `latency_base`; 0 for no check. A
@@ -1435,44 +1439,41 @@ impl AnchorFilter {
         for (column, _, _, bits) in &mut self.bit_rules {
             *bits = pool.list_bits[anchor as usize * nb + *column];
         }
+        self.newest = ctx.newest;
+        self.pre = PreCheck::new(self);
     }
 
     /// Whether the ticket of `entry` may join the anchor's batch.
     #[inline]
     fn admits(&self, ctx: &Ctx<'_>, entry: Entry) -> bool {
-        self.pre_admits(ctx, entry) && self.admits_checked(ctx, entry)
+        self.pre_admits(entry) && self.admits_checked(ctx, entry)
     }
 
     /// The first part of [`AnchorFilter::admits`]: the entry signature's parts a ticket must
-    /// share with the anchor's. It reads the entry only, and whether a neighbour passes is a
-    /// coin toss, so it is computed without a branch (the scan gathers the entries that pass
-    /// before reading any column).
+    /// share with the anchor's. It reads the entry only (the scan by sides checks it before
+    /// reading any column). Debug builds compare it with its definition by levels.
     #[inline]
-    fn pre_admits(&self, ctx: &Ctx<'_>, entry: Entry) -> bool {
-        if self.seq_levels { self.pre_admits_as::<true>(ctx, entry) } else { self.pre_admits_as::<false>(ctx, entry) }
+    fn pre_admits(&self, (_, seq, _, signature): Entry) -> bool {
+        let pass = self.pre.passes(seq, signature);
+        #[cfg(debug_assertions)]
+        assert_eq!(pass, self.pre_admits_by_levels(seq, signature), "the pre-check for seq {seq}");
+        pass
     }
 
-    /// [`AnchorFilter::pre_admits`] for a filter whose `seq_levels` is `SEQ_LEVELS` (so that
-    /// a scan's loop need not test it for every entry).
-    #[inline]
-    fn pre_admits_as<const SEQ_LEVELS: bool>(&self, ctx: &Ctx<'_>, (_, seq, _, signature): Entry) -> bool {
-        use std::hint::select_unpredictable as select;
-        debug_assert_eq!(SEQ_LEVELS, self.seq_levels);
-        if SEQ_LEVELS {
-            // The signature parts of the pair's level. The pair's expansion age is the
-            // younger ticket's (newest) or the older one's (oldest): the higher or the lower
-            // seq. Whether the neighbour is older than the anchor is a coin toss too: the
-            // parts are selected, not branched on, and both are tested at once.
-            let pair = select(ctx.newest, seq.max(self.anchor_seq), seq.min(self.anchor_seq));
+    /// [`AnchorFilter::pre_admits`] as defined: with levels from seqs, the signature parts of
+    /// the pair's level (the pair's expansion age is the younger ticket's with newest, the
+    /// older one's with oldest: the higher or the lower seq); else the anchor's parts, those
+    /// of a newer ticket's pair for one known to be newer.
+    #[cfg(debug_assertions)]
+    fn pre_admits_by_levels(&self, seq: u64, signature: u32) -> bool {
+        let shares = |part: u32, with: u32| part == 0 || with & part != 0;
+        if self.seq_levels {
+            let pair = if self.newest { seq.max(self.anchor_seq) } else { seq.min(self.anchor_seq) };
             let shared = signature & self.anchor_signature;
-            let latency = select(pair < self.latency_cut, self.latency_stepped, self.latency_base);
-            let lists = select(pair < self.lists_cut, self.lists_stepped, self.lists_base);
-            debug_assert_eq!(latency, self.latency_part_at(pair));
-            debug_assert_eq!(lists, self.lists_part_at(pair));
-            !((latency != 0) & (shared & latency == 0) | (lists != 0) & (shared & lists == 0))
+            shares(self.latency_part_at(pair), shared) && shares(self.lists_part_at(pair), shared)
         } else {
-            let latency = select(seq > self.newer_than, self.latency_newer, self.latency);
-            !((signature & latency == 0) | (self.lists != 0) & (signature & self.lists == 0))
+            let latency = if seq > self.newer_than { self.latency_newer } else { self.latency };
+            signature & latency != 0 && shares(self.lists, signature)
         }
     }
 
@@ -1496,7 +1497,7 @@ impl AnchorFilter {
 
     /// The signature part of the first latency rule a ticket must share with the anchor for
     /// a pair whose expansion age is that of the ticket with seq `pair` (0: none).
-    #[inline]
+    #[cfg(debug_assertions)]
     fn latency_part_at(&self, pair: u64) -> u32 {
         self.latency_rules.first().map_or(0, |(_, steps)| {
             if level_at(steps, pair) == 0 { SIGNATURE_BASE_LEVEL } else { SIGNATURE_EVERY_LEVEL }
@@ -1505,7 +1506,7 @@ impl AnchorFilter {
 
     /// The list part of the signature such a pair must share: where the column's `minCount`
     /// is positive at the pair's level (0: none).
-    #[inline]
+    #[cfg(debug_assertions)]
     fn lists_part_at(&self, pair: u64) -> u32 {
         self.signature_bit_rule.map_or(0, |r| {
             let (_, steps, least, _) = &self.bit_rules[r];
@@ -1776,7 +1777,8 @@ struct Side {
 type At = (usize, usize);
 
 /// The filter's pre-check ([`AnchorFilter::pre_admits`]) for one anchor, as two
-/// requirements picked by a neighbour's seq alone: it passes when its signature, masked
+/// requirements picked by a neighbour's seq alone (one select each, no branch: whether a
+/// neighbour passes, or is older than the anchor, is a coin toss): it passes when its signature, masked
 /// by `anchor` and with the [`PreCheck::ANY`] bit set, shares a bit with the latency
 /// requirement and with the list requirement (`ANY` for none, 0 for one no ticket meets).
 #[derive(Debug, Clone, Copy, Default)]
@@ -1792,11 +1794,11 @@ struct PreCheck {
 impl PreCheck {
     const ANY: u64 = 1 << 32;
 
-    fn new(filter: &AnchorFilter, newest: bool) -> PreCheck {
+    fn new(filter: &AnchorFilter) -> PreCheck {
         if filter.seq_levels {
             // The pair's seq is below a cut exactly when the neighbour's is below this one.
             let a = filter.anchor_seq;
-            let cut = |c: u64| match (newest, a < c) {
+            let cut = |c: u64| match (filter.newest, a < c) {
                 (true, true) | (false, false) => c,
                 (true, false) => 0,
                 (false, true) => u64::MAX,
@@ -1874,14 +1876,13 @@ impl Side {
     }
 
     /// Collects up to `want` more free entries (fewer when the window ends first), each
-    /// checked by the pre-check `pre` (which the debug build compares with `filter`'s).
-    /// `JUMP`: the walk's `jump` (a constant, so that the loop does not test it).
+    /// checked by `filter`'s pre-check. `JUMP`: the walk's `jump` (a constant, so that the
+    /// loop does not test it).
     #[inline(always)]
     fn collect<const JUMP: bool>(
         &mut self,
         ctx: &Ctx<'_>,
         walk: &Walk<'_>,
-        pre: PreCheck,
         filter: &AnchorFilter,
         taken: &mut Taken,
         want: usize,
@@ -1912,12 +1913,7 @@ impl Side {
                 continue;
             }
             self.dist[i] = d;
-            let pass = pre.passes(seq, signature);
-            debug_assert_eq!(
-                pass,
-                filter.pre_admits(ctx, (key, seq, 0, signature)),
-                "the pre-check agrees with the filter's"
-            );
+            let pass = filter.pre_admits((key, seq, 0, signature));
             self.pass[n] = (i as u32, p as u32);
             n += usize::from(pass);
             new_turned = new_turned.min(select(!pass & (seq >= ctx.watermark), i as u32, u32::MAX));
@@ -2034,10 +2030,9 @@ fn scan_batch_by_sides(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> 
         scan.took_old = took_old_before(sides, Some(((first, 0), dx)));
         return scan;
     }
-    let pre = PreCheck::new(filter, ctx.newest);
     let collect = |side: &mut Side, taken: &mut Taken, want: usize| match walk.jump {
-        true => side.collect::<true>(ctx, &walk, pre, filter, taken, want),
-        false => side.collect::<false>(ctx, &walk, pre, filter, taken, want),
+        true => side.collect::<true>(ctx, &walk, filter, taken, want),
+        false => side.collect::<false>(ctx, &walk, filter, taken, want),
     };
     for side in sides.iter_mut().filter(|s| !s.done) {
         collect(side, taken, BLOCK / 2);
