@@ -1984,6 +1984,17 @@ fn took_old_before(sides: &[Side; 2], x: Option<(At, u64)>) -> bool {
     })
 }
 
+impl Scan {
+    /// The scan as it ends at the free entry `at`, at `distance`: the radius, the taken
+    /// tickets of the previous search passed over on the way, and `crowded`.
+    fn stopped_at(mut self, sides: &[Side; 2], at: At, distance: u64, crowded: bool) -> Scan {
+        self.radius = f64::from_bits(distance);
+        self.crowded = crowded;
+        self.took_old = took_old_before(sides, Some((at, distance)));
+        self
+    }
+}
+
 /// Whether the walk turned away a new ticket by the pre-check up to the free entry `x`
 /// (included).
 fn turned_new_by(sides: &[Side; 2], x: At) -> bool {
@@ -2067,10 +2078,7 @@ fn scan_batch_by_sides(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> 
             if !filter.admits_checked(ctx, entry) {
                 checked_new |= entry.1 >= ctx.watermark;
                 if at_limit {
-                    scan.radius = f64::from_bits(distance);
-                    scan.crowded = turned_new_by(sides, at) | checked_new;
-                    scan.took_old = took_old_before(sides, Some((at, distance)));
-                    return scan;
+                    return scan.stopped_at(sides, at, distance, turned_new_by(sides, at) | checked_new);
                 }
                 continue;
             }
@@ -2078,19 +2086,12 @@ fn scan_batch_by_sides(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> 
             // primary key (`Order::Distance`); otherwise `order_batch` replaces it.
             batch.push(Cand { key: ordered_bits(f64::from_bits(distance)), seq: entry.1, slot: entry.2, pos });
             if batch.len() == batch_size || at_limit {
-                scan.radius = f64::from_bits(distance);
-                scan.crowded = at_limit && (turned_new_by(sides, at) | checked_new);
-                scan.took_old = took_old_before(sides, Some((at, distance)));
-                return scan;
+                return scan.stopped_at(sides, at, distance, at_limit && (turned_new_by(sides, at) | checked_new));
             }
         }
         if let Some(x) = limit {
             // The limit's entry was turned away by the pre-check.
-            let distance = sides[x.0].dist[x.1];
-            scan.radius = f64::from_bits(distance);
-            scan.crowded = turned_new_by(sides, x) | checked_new;
-            scan.took_old = took_old_before(sides, Some((x, distance)));
-            return scan;
+            return scan.stopped_at(sides, x, sides[x.0].dist[x.1], turned_new_by(sides, x) | checked_new);
         }
         // Collect further on the side the walk would go on to first.
         let behind = match (sides[0].done, sides[1].done) {
