@@ -269,6 +269,9 @@ struct Workspace {
     previous_segment: Vec<u32>,
     /// Per position, whether its ticket is taken (matched in this segment, or filtered).
     taken: Taken,
+    /// Whether the current anchor was lonely in the previous search and is at the same
+    /// expansion step: then it is skipped exactly when it is lonely again.
+    lonely_before: bool,
     /// The two sides of the anchor's neighbourhood, for [`scan_batch_by_sides`].
     sides: [Side; 2],
     /// Teams to try for the ticket being seated: `(-open slots, team)`.
@@ -416,6 +419,7 @@ impl Workspace {
             previous_segment: Vec::new(),
             taken: Taken::default(),
             sides: Default::default(),
+            lonely_before: false,
             teams: Vec::new(),
             metrics: vec![(0, 0); rules.rules().len()],
             expr_rules,
@@ -1170,8 +1174,11 @@ fn search_segment(ctx: &Ctx<'_>, ws: &mut Workspace) -> CycleOutput {
         if ws.taken.used[anchor_pos] {
             continue;
         }
+        let (seq, slot) = (entries[anchor_pos].1, entries[anchor_pos].2);
+        ws.lonely_before = ctx.previous.is_some_and(|previous| {
+            seq < previous.watermark && previous.lonely.binary_search(&seq).is_ok() && ctx.same_step(previous.now, slot)
+        });
         let scan = scan_batch(ctx, anchor_pos, ws);
-        let slot = entries[anchor_pos].2;
         let replay = ctx.previous.filter(|previous| unchanged(ctx, previous, anchor_pos, &scan, ws));
         // A failed anchor that turned away every ticket it examined, for the next search
         // (an anchor that examined none is left to the other skip conditions, which hold
@@ -2156,9 +2163,11 @@ fn scan_batch_one_by_one(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -
 /// exactly as it did in the previous search (see the module documentation).
 fn unchanged(ctx: &Ctx<'_>, previous: &SearchMemory, anchor_pos: usize, scan: &Scan, ws: &Workspace) -> bool {
     let (key, seq, slot, _) = ctx.entries[anchor_pos];
-    // A lonely anchor is still lonely: its search sees only itself, as then.
-    if ws.batch.is_empty() && seq < previous.watermark && previous.lonely.binary_search(&seq).is_ok() {
-        return ctx.same_step(previous.now, slot);
+    // A lonely anchor is still lonely: its search sees only itself, as then. One that is no
+    // longer lonely has a batch unlike the previous (empty) one, so the conditions below
+    // cannot all hold: it is searched without checking them.
+    if ws.lonely_before {
+        return ws.batch.is_empty();
     }
     if seq >= previous.watermark || scan.took_old || scan.crowded || !ctx.same_step(previous.now, slot) {
         return false;
