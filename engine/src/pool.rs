@@ -888,9 +888,9 @@ impl Pool {
     /// (the parts `SIGNATURE_EVERY_LEVEL`, `SIGNATURE_BASE_LEVEL` and `SIGNATURE_LISTS`):
     /// bits 0–9 its first latency rule's masks at every level, bits 10–19 that rule's mask
     /// at the base level, bits 20–31 the value bitset of the native plan's first
-    /// intersection column. All ones where there is no such rule. Two tickets whose signatures share no
-    /// bit in a part share no acceptable location (at any level; at the base level) or no
-    /// list value.
+    /// intersection column. All ones where there is no such rule. Two tickets whose
+    /// signatures share no bit in a part share no acceptable location (at any level; at the
+    /// base level) or no list value.
     fn signature(&self, slot: u32) -> u32 {
         let s = slot as usize;
         let layout = &self.layout;

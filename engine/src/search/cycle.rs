@@ -1270,10 +1270,13 @@ fn replay(out: &mut CycleOutput, previous: &SearchMemory, seq: u64, lonely: bool
 /// all are told here).
 fn lonely_again(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Option<bool> {
     let entries = ctx.entries;
-    let (key, _, slot, _) = entries[anchor_pos];
-    let half = window_half(ctx, slot);
-    // (As `Walk::distance_of` has it.)
-    let within = |e: &Entry| (e.0 - key).abs() <= half;
+    // The scan's walk, for its window (within the segment).
+    let walk = Walk::new(ctx, anchor_pos, &mut ws.taken);
+    let Some(bound) = walk.bound() else {
+        // Nothing is within the window: the scan examines nobody.
+        return Some(false);
+    };
+    let within = |e: &Entry| (e.0 - walk.anchor_key).abs().to_bits() <= bound;
     ws.filter.set(ctx, entries[anchor_pos]);
     if ws.filter.latency == 0 {
         // No ticket can join it: its scan stops at the first free one.
@@ -1284,8 +1287,8 @@ fn lonely_again(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Option<
     for step in [-1, 1] {
         let (mut p, mut free) = (anchor_pos as isize + step, 0);
         while free < ws.scan_size {
-            let Some(entry) = entries.get(p as usize).filter(|e| within(e)) else { break };
-            if ws.filter.pre_admits(*entry) {
+            let Some(&entry) = entries.get(p as usize).filter(|e| within(e)) else { break };
+            if ws.filter.pre_admits(entry) {
                 return None;
             }
             free += usize::from(!ws.taken.used[p as usize]);
@@ -1682,14 +1685,6 @@ fn scan_batch(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Scan {
     scan
 }
 
-/// The half-width, in primary key, of the key window of the anchor in slot `anchor_slot`.
-fn window_half(ctx: &Ctx<'_>, anchor_slot: u32) -> f64 {
-    ctx.pool.layout.key_window.as_ref().map_or(f64::INFINITY, |s| {
-        // The anchor is the oldest ticket, so its age bounds every match's expansion age.
-        s.at(age_seconds(ctx.now, ctx.pool.start[anchor_slot as usize]))
-    })
-}
-
 /// The walk of a batch scan: the entries around the anchor, nearest first in primary key
 /// (the left one on a tie), within the key window its age allows (and the segment).
 struct Walk<'a> {
@@ -1715,7 +1710,10 @@ impl<'a> Walk<'a> {
     fn new(ctx: &Ctx<'a>, anchor_pos: usize, taken: &mut Taken) -> Walk<'a> {
         let entries = ctx.entries;
         let (anchor_key, anchor_seq, anchor_slot, _) = entries[anchor_pos];
-        let half = window_half(ctx, anchor_slot);
+        let half = ctx.pool.layout.key_window.as_ref().map_or(f64::INFINITY, |s| {
+            // The anchor is the oldest ticket, so its age bounds every match's expansion age.
+            s.at(age_seconds(ctx.now, ctx.pool.start[anchor_slot as usize]))
+        });
         // Only an anchor the skip rule may skip needs to know whether it passed over a
         // taken ticket of the previous search; any other scan jumps over taken tickets.
         let jump = ctx.previous.is_none() || anchor_seq >= ctx.watermark;
@@ -1852,9 +1850,10 @@ type At = (usize, usize);
 
 /// The filter's pre-check ([`AnchorFilter::pre_admits`]) for one anchor, as two
 /// requirements picked by a neighbour's seq alone (one select each, no branch: whether a
-/// neighbour passes, or is older than the anchor, is a coin toss): it passes when its signature, masked
-/// by `anchor` and with the [`PreCheck::ANY`] bit set, shares a bit with the latency
-/// requirement and with the list requirement (`ANY` for none, 0 for one no ticket meets).
+/// neighbour passes, or is older than the anchor, is a coin toss): it passes when its
+/// signature, masked by `anchor` and with the [`PreCheck::ANY`] bit set, shares a bit with
+/// the latency requirement and with the list requirement (`ANY` for none, 0 for one no
+/// ticket meets).
 #[derive(Debug, Clone, Copy, Default)]
 struct PreCheck {
     anchor: u64,
