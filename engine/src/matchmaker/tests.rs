@@ -46,6 +46,14 @@ fn skill_rule_set(teams: &str, rules: &str) -> String {
 }
 
 /// A matchmaker with one configuration, of `rule_set_text`.
+/// Starts one duelist ticket per skill at `at`: tickets `{prefix}0`, `{prefix}1`, … with
+/// players `p{prefix}0`, ….
+fn start_duelists(mm: &mut Matchmaker, at: Time, prefix: &str, skills: &[f64]) {
+    for (i, &skill) in skills.iter().enumerate() {
+        mm.start_matchmaking(at, request(&format!("{prefix}{i}"), &format!("p{prefix}{i}"), skill)).unwrap();
+    }
+}
+
 fn matchmaker_for(rule_set_text: &str) -> (Matchmaker, EventReceiver) {
     let (mut mm, rx) = Matchmaker::new(MatchmakerOptions::new(1));
     mm.add_configuration(configuration(""), &rule_set(rule_set_text)).unwrap();
@@ -281,13 +289,9 @@ fn wait_estimate_is_the_median_of_recent_waits_once_five_tickets_matched() {
     };
     // Three pairs: the first ticket of each arrives at 0 s, its partner at 4 s, so the
     // matched waits are 4, 0, 4, 0, 4, 0.
-    for (i, skill) in [1000.0, 2000.0, 3000.0].into_iter().enumerate() {
-        mm.start_matchmaking(Time(0), request(&format!("a{i}"), &format!("pa{i}"), skill)).unwrap();
-    }
+    start_duelists(&mut mm, Time(0), "a", &[1000.0, 2000.0, 3000.0]);
     mm.tick(Time(0));
-    for (i, skill) in [1001.0, 2001.0, 3001.0].into_iter().enumerate() {
-        mm.start_matchmaking(Time(4000), request(&format!("b{i}"), &format!("pb{i}"), skill)).unwrap();
-    }
+    start_duelists(&mut mm, Time(4000), "b", &[1001.0, 2001.0, 3001.0]);
     assert_eq!(mm.tick(Time(4000)).matches, 3);
     // Nothing had matched when these six started searching.
     assert_eq!(estimates(&mut events), vec!["NotAvailable"; 6]);
@@ -334,9 +338,7 @@ fn described_tickets_show_the_players_exactly_as_sent() {
 fn cycle_stats_count_anchors_searched_and_skipped_as_unchanged() {
     let (mut mm, _events) = matchmaker();
     // Three duelists too far apart in skill to match each other (band 50).
-    for (i, skill) in [1000.0, 1100.0, 1200.0].into_iter().enumerate() {
-        mm.start_matchmaking(Time(1000), request(&format!("t{i}"), &format!("p{i}"), skill)).unwrap();
-    }
+    start_duelists(&mut mm, Time(1000), "t", &[1000.0, 1100.0, 1200.0]);
     let first = mm.tick(Time(2000));
     assert_eq!((first.searched, first.skipped, first.matches), (3, 0, 0));
     // Nothing changed: every anchor fails as before, so none is searched again.
@@ -354,9 +356,7 @@ fn an_anchor_whose_neighbours_left_in_an_older_anchors_match_is_not_searched_aga
     let (mut mm, _events) = matchmaker();
     // Within one band (50): the oldest takes the nearer of the other two, and the third
     // finds both taken.
-    for (i, skill) in [1000.0, 1020.0, 1040.0].into_iter().enumerate() {
-        mm.start_matchmaking(Time(1000), request(&format!("t{i}"), &format!("p{i}"), skill)).unwrap();
-    }
+    start_duelists(&mut mm, Time(1000), "t", &[1000.0, 1020.0, 1040.0]);
     let first = mm.tick(Time(2000));
     assert_eq!((first.searched, first.matches), (2, 1), "{first:?}");
     // The two departures went to an older anchor's match, which the third's search had
