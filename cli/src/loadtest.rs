@@ -9,6 +9,7 @@
 
 mod consumer;
 mod report;
+mod sample;
 
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
@@ -87,6 +88,12 @@ pub(crate) struct Args {
     /// Also write the report here: `.json` (numbers) or `.html` (a page with charts).
     #[arg(long, value_name = "FILE.html|FILE.json")]
     report: Option<PathBuf>,
+    /// Most player (and match) records kept for the quality figures. A run with more players
+    /// reports its percentiles, groups and histograms from a uniform random sample of this
+    /// many, so its memory stays bounded (~20 bytes per kept player and per kept match);
+    /// counts, shares, means and maxima stay exact.
+    #[arg(long, value_name = "N", default_value_t = 1 << 21, value_parser = clap::value_parser!(u64).range(1..=1 << 32))]
+    quality_sample: u64,
     #[command(flatten)]
     plugins: PluginDirs,
 }
@@ -219,6 +226,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .to_owned(),
         expansion_steps: expansion_steps(&rule_set),
         expansion_oldest: rule_set.algorithm.expansion_age_selection == ExpansionAgeSelection::Oldest,
+        sample_cap: usize::try_from(args.quality_sample).unwrap_or(usize::MAX),
+        seed: args.seed,
     };
     let facts = RunFacts {
         profile: profile_label,

@@ -83,6 +83,61 @@ fn short_simulated_run_writes_a_consistent_json_report() {
 }
 
 #[test]
+fn a_run_longer_than_the_quality_sample_keeps_exact_counts_and_maxima() {
+    // The same workload twice: every record kept, and 200 of ~3,300 players (and of ~300
+    // matches) kept. Counts, shares, means and maxima must agree exactly; the
+    // sampled medians must be close; the summary must say the figures are sampled.
+    let run = |name: &str, extra: &[&str]| {
+        let (dir, json) = temp(name);
+        let out = bin()
+            .args(["loadtest", "--tickets", "2000", "--duration", "10", "--seed", "5", "--report"])
+            .arg(&json)
+            .args(extra)
+            .output()
+            .expect("runs");
+        assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).expect("report")).expect("JSON");
+        drop(dir);
+        (r, String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (all, all_text) = run("all.json", &[]);
+    let (sampled, sampled_text) = run("sampled.json", &["--quality-sample", "200"]);
+    let players = num(&all, &["tickets", "players"]);
+    assert!(players > 1000.0, "players {players}");
+    assert_eq!(num(&all, &["quality", "sample", "players"]), players, "a short run keeps every record");
+    assert!(!all_text.contains("uniform random sample"), "{all_text}");
+    assert_eq!(num(&sampled, &["quality", "sample", "players"]), 200.0);
+    assert_eq!(num(&sampled, &["quality", "sample", "of_players"]), players);
+    assert_eq!(num(&sampled, &["quality", "sample", "matches"]), 200.0);
+    assert_eq!(num(&sampled, &["quality", "sample", "of_matches"]), num(&all, &["tickets", "matches"]));
+    assert!(sampled_text.contains("from a uniform random sample of 200 of"), "{sampled_text}");
+    assert_eq!(all["tickets"], sampled["tickets"]);
+    assert_eq!(all["quality"]["expansion_steps"], sampled["quality"]["expansion_steps"]);
+    assert_eq!(all["quality"]["matched_before_timeout_share"], sampled["quality"]["matched_before_timeout_share"]);
+    for metric in ["wait_seconds", "skill_spread", "team_imbalance", "chosen_latency_ms", "delta_ping_ms"] {
+        let (a, s) = (&all["quality"][metric], &sampled["quality"][metric]);
+        assert_eq!(a["count"], s["count"], "{metric}");
+        assert_eq!(a["max"], s["max"], "{metric}");
+        let (am, sm) = (a["mean"].as_f64().unwrap(), s["mean"].as_f64().unwrap());
+        assert!((am - sm).abs() <= 1e-9 * am.abs().max(1.0), "{metric}: mean {am} / {sm}");
+        assert_ordered(&sampled, &["quality", metric]);
+    }
+    // Medians from 200 of the players: within the 40th–60th percentiles of all of them,
+    // read here as within 5% of the range (wait times are continuous enough for that).
+    let (a, s) = (num(&all, &["quality", "wait_seconds", "p50"]), num(&sampled, &["quality", "wait_seconds", "p50"]));
+    let range = num(&all, &["quality", "wait_seconds", "max"]);
+    assert!((a - s).abs() <= 0.05 * range, "median wait {a} / sampled {s} (max {range})");
+    let decile_players: f64 = sampled["quality"]["wait_by_skill_decile"]
+        .as_array()
+        .expect("deciles")
+        .iter()
+        .map(|g| num(g, &["players"]))
+        .sum();
+    assert_eq!(decile_players, 200.0, "the groups are drawn from the sample");
+}
+
+#[test]
 fn html_report_has_charts() {
     let (_html_dir, html) = temp("short.html");
     let out = bin()

@@ -7,8 +7,10 @@ use std::time::Instant;
 use rallypoint::api::{AttributeValue, Player};
 use rallypoint::events::{Event, EventDetail, EventTicket};
 
-/// (skill, team, latencies) of one player of a match.
-type Member = (f32, Option<rallypoint::events::Name>, Vec<(String, u32)>);
+use super::sample::{Moments, Reservoir};
+
+/// (record, team, latencies) of one player of a match.
+type Member = (PlayerRecord, Option<rallypoint::events::Name>, Vec<(String, u32)>);
 use rallypoint::time::Time;
 
 /// A submitted ticket's players, sent to the consumer before the request is applied.
@@ -27,6 +29,11 @@ pub(crate) struct ConsumerSetup {
     pub(crate) expansion_steps: Vec<f64>,
     /// Whether expansions follow the oldest ticket's age (else the newest's).
     pub(crate) expansion_oldest: bool,
+    /// Most players, and most matches, whose records are kept for the quality figures;
+    /// beyond that they come from a uniform random sample of this many.
+    pub(crate) sample_cap: usize,
+    /// Seed of that sample.
+    pub(crate) seed: u64,
 }
 
 /// How a player's ticket ended.
@@ -52,6 +59,23 @@ pub(crate) struct PlayerRecord {
     /// Seconds from the ticket's start to its match; NaN when not matched.
     pub(crate) wait: f32,
     pub(crate) outcome: Outcome,
+    /// Latency to the match's chosen location; NaN when not matched, or without one.
+    pub(crate) chosen_latency: f32,
+    /// `chosen_latency` minus the player's best latency; NaN when it is.
+    pub(crate) delta_ping: f32,
+}
+
+/// [`Moments`] of each figure of [`PlayerRecord`] and [`MatchRecord`].
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Exact {
+    pub(crate) wait: Moments,
+    pub(crate) chosen_latency: Moments,
+    pub(crate) delta_ping: Moments,
+    pub(crate) skill_spread: Moments,
+    pub(crate) team_imbalance: Moments,
+    pub(crate) chosen_latency_avg: Moments,
+    pub(crate) chosen_latency_max: Moments,
+    pub(crate) delay: Moments,
 }
 
 /// One match.
@@ -65,8 +89,6 @@ pub(crate) struct MatchRecord {
     pub(crate) chosen_latency_avg: f32,
     /// Worst player latency to the chosen location.
     pub(crate) chosen_latency_max: f32,
-    /// The expansion step in force (0 = no expansion yet).
-    pub(crate) expansion_step: u8,
     /// Real clock: seconds from the last needed ticket's arrival to receipt of the event.
     pub(crate) delay: f32,
 }
@@ -87,14 +109,15 @@ pub(crate) struct Consumer {
     /// Location names, by index.
     pub(crate) locations: Vec<String>,
     location_index: HashMap<String, u16>,
-    /// Every player of every submitted ticket, in the order their tickets ended.
-    pub(crate) players: Vec<PlayerRecord>,
-    /// Every match.
-    pub(crate) matches: Vec<MatchRecord>,
-    /// Each matched player's latency to the match's chosen location.
-    pub(crate) chosen_latency: Vec<f32>,
-    /// Each matched player's chosen latency minus their best latency.
-    pub(crate) delta_ping: Vec<f32>,
+    /// The players of every submitted ticket, as their tickets ended: all of them, or a
+    /// uniform random sample in a run with more than `setup.sample_cap`.
+    pub(crate) players: Reservoir<PlayerRecord>,
+    /// The matches, likewise.
+    pub(crate) matches: Reservoir<MatchRecord>,
+    /// Matches by the expansion step in force, every one counted.
+    pub(crate) matches_by_step: Vec<usize>,
+    /// Count, sum and maximum of each quality figure over every record, sampled or not.
+    pub(crate) exact: Exact,
     /// Tickets by outcome.
     pub(crate) matched_tickets: usize,
     pub(crate) timed_out_tickets: usize,
@@ -174,16 +197,16 @@ impl Consumer {
         held: std::sync::Arc<std::sync::atomic::AtomicU64>,
     ) -> Consumer {
         Consumer {
+            players: Reservoir::new(setup.sample_cap, setup.seed ^ 0x91A7_E125),
+            matches: Reservoir::new(setup.sample_cap, setup.seed ^ 0x3A7C_4E55),
+            matches_by_step: vec![0; setup.expansion_steps.len() + 1],
+            exact: Exact::default(),
             setup,
             base,
             real,
             pending: HashMap::new(),
             locations: Vec::new(),
             location_index: HashMap::new(),
-            players: Vec::new(),
-            matches: Vec::new(),
-            chosen_latency: Vec::new(),
-            delta_ping: Vec::new(),
             matched_tickets: 0,
             timed_out_tickets: 0,
             cancelled_tickets: 0,
@@ -200,10 +223,8 @@ impl Consumer {
     /// and matches.
     pub(crate) fn publish_held(&self) {
         let table = self.pending.capacity() * (size_of::<(String, PendingBox)>() + 1);
-        let samples = block(self.players.as_ptr(), self.players.capacity())
-            + block(self.matches.as_ptr(), self.matches.capacity())
-            + block(self.chosen_latency.as_ptr(), self.chosen_latency.capacity())
-            + block(self.delta_ping.as_ptr(), self.delta_ping.capacity());
+        let (players, matches) = (self.players.buffer(), self.matches.buffer());
+        let samples = block(players.0, players.1) + block(matches.0, matches.1);
         self.held.store(self.pending_bytes + table as u64 + samples, std::sync::atomic::Ordering::Release);
     }
 
@@ -243,15 +264,41 @@ impl Consumer {
         }
     }
 
-    fn end_ticket(&mut self, ticket: &EventTicket, outcome: Outcome, wait: f32) -> Option<Vec<Player>> {
+    fn push_player(&mut self, record: PlayerRecord) {
+        self.exact.wait.add(record.wait);
+        self.exact.chosen_latency.add(record.chosen_latency);
+        self.exact.delta_ping.add(record.delta_ping);
+        self.players.push(record);
+    }
+
+    fn push_match(&mut self, record: MatchRecord) {
+        self.exact.skill_spread.add(record.skill_spread);
+        self.exact.team_imbalance.add(record.team_imbalance);
+        self.exact.chosen_latency_avg.add(record.chosen_latency_avg);
+        self.exact.chosen_latency_max.add(record.chosen_latency_max);
+        self.exact.delay.add(record.delay);
+        self.matches.push(record);
+    }
+
+    /// A player's record, without a chosen location.
+    fn record(&mut self, p: &Player, party: usize, wait: f32, outcome: Outcome) -> PlayerRecord {
+        let skill = self.skill(p);
+        let (region, _) = self.best_location(p);
+        let party = party.min(255) as u8;
+        PlayerRecord { skill, region, party, wait, outcome, chosen_latency: f32::NAN, delta_ping: f32::NAN }
+    }
+
+    /// Forgets a ticket that ended and counts its outcome; returns its players. Unless it
+    /// matched, their records are taken here (a match's need its chosen location).
+    fn end_ticket(&mut self, ticket: &EventTicket, outcome: Outcome) -> Option<Vec<Player>> {
         let pending = self.pending.remove(&*ticket.ticket_id)?;
         self.pending_bytes -= pending.0.bytes;
         let players = pending.0.players;
-        let party = players.len().min(255) as u8;
-        for p in &players {
-            let skill = self.skill(p);
-            let (region, _) = self.best_location(p);
-            self.players.push(PlayerRecord { skill, region, party, wait, outcome });
+        if outcome != Outcome::Matched {
+            for p in &players {
+                let record = self.record(p, players.len(), f32::NAN, outcome);
+                self.push_player(record);
+            }
         }
         match outcome {
             Outcome::Matched => self.matched_tickets += 1,
@@ -270,17 +317,17 @@ impl Consumer {
             EventDetail::PotentialMatchCreated { tickets, .. } => self.potential_match(event.time, tickets),
             EventDetail::MatchmakingTimedOut { tickets, .. } => {
                 for t in tickets {
-                    self.end_ticket(t, Outcome::TimedOut, f32::NAN);
+                    self.end_ticket(t, Outcome::TimedOut);
                 }
             }
             EventDetail::MatchmakingCancelled { tickets, .. } => {
                 for t in tickets {
-                    self.end_ticket(t, Outcome::Cancelled, f32::NAN);
+                    self.end_ticket(t, Outcome::Cancelled);
                 }
             }
             EventDetail::MatchmakingFailed { tickets, .. } => {
                 for t in tickets {
-                    self.end_ticket(t, Outcome::Failed, f32::NAN);
+                    self.end_ticket(t, Outcome::Failed);
                 }
             }
             _ => {}
@@ -296,7 +343,8 @@ impl Consumer {
             newest = newest.max(t.start_time);
             oldest = oldest.min(t.start_time);
             let wait = now.secs_since(t.start_time) as f32;
-            let Some(players) = self.end_ticket(t, Outcome::Matched, wait) else { continue };
+            let Some(players) = self.end_ticket(t, Outcome::Matched) else { continue };
+            let party = players.len();
             for (i, p) in players.into_iter().enumerate() {
                 let team = t
                     .players
@@ -304,22 +352,23 @@ impl Consumer {
                     .find(|e| *e.player_id == *p.player_id)
                     .or_else(|| t.players.get(i))
                     .and_then(|e| e.team);
-                let skill = self.skill(&p);
-                members.push((skill, team, p.latency_in_ms));
+                let record = self.record(&p, party, wait, Outcome::Matched);
+                members.push((record, team, p.latency_in_ms));
             }
         }
         if members.is_empty() {
             return;
         }
         // Skill spread and team imbalance.
-        let skills: Vec<f32> = members.iter().map(|m| m.0).filter(|s| !s.is_nan()).collect();
+        let skills: Vec<f32> = members.iter().map(|m| m.0.skill).filter(|s| !s.is_nan()).collect();
         let skill_spread = if skills.is_empty() {
             f32::NAN
         } else {
             skills.iter().copied().fold(f32::MIN, f32::max) - skills.iter().copied().fold(f32::MAX, f32::min)
         };
         let mut teams: Vec<(rallypoint::events::Name, f64, usize)> = Vec::new();
-        for (skill, team, _) in &members {
+        for (record, team, _) in &members {
+            let skill = &record.skill;
             let (Some(team), false) = (team, skill.is_nan()) else { continue };
             match teams.iter_mut().find(|(n, _, _)| n == team) {
                 Some(entry) => {
@@ -338,8 +387,9 @@ impl Consumer {
         // Chosen location: the one every player reported with the lowest average latency.
         let (mut chosen_latency_avg, mut chosen_latency_max) = (f32::NAN, f32::NAN);
         if members.iter().all(|m| !m.2.is_empty()) {
-            let mut best: Option<(f64, &str)> = None;
-            for (loc, _) in &members[0].2 {
+            // (sum, index of the location in the first player's list)
+            let mut best: Option<(f64, usize)> = None;
+            for (i, (loc, _)) in members[0].2.iter().enumerate() {
                 let mut sum = 0.0;
                 let mut everyone = true;
                 for m in &members {
@@ -352,46 +402,45 @@ impl Consumer {
                     }
                 }
                 if everyone && best.is_none_or(|(b, _)| sum < b) {
-                    best = Some((sum, loc));
+                    best = Some((sum, i));
                 }
             }
-            if let Some((sum, loc)) = best {
+            if let Some((sum, i)) = best {
                 chosen_latency_avg = (sum / members.len() as f64) as f32;
                 let mut max = 0u32;
-                for m in &members {
-                    let ms = m.2.iter().find(|(l, _)| l == loc).map_or(0, |(_, ms)| *ms);
-                    let own_best = m.2.iter().map(|(_, ms)| *ms).min().unwrap_or(ms);
+                for k in 0..members.len() {
+                    let loc = &members[0].2[i].0;
+                    let m = &members[k].2;
+                    let ms = m.iter().find(|(l, _)| l == loc).map_or(0, |(_, ms)| *ms);
+                    let own_best = m.iter().map(|(_, ms)| *ms).min().unwrap_or(ms);
                     max = max.max(ms);
-                    self.chosen_latency.push(ms as f32);
-                    self.delta_ping.push(ms.saturating_sub(own_best) as f32);
+                    members[k].0.chosen_latency = ms as f32;
+                    members[k].0.delta_ping = ms.saturating_sub(own_best) as f32;
                 }
                 chosen_latency_max = max as f32;
             }
         }
+        for (record, _, _) in &members {
+            self.push_player(*record);
+        }
         let age = if self.setup.expansion_oldest { now.secs_since(oldest) } else { now.secs_since(newest) };
-        let expansion_step = self.setup.expansion_steps.iter().filter(|&&s| s <= age).count().min(255) as u8;
+        // (One more entry than step times, so the step count is always an index.)
+        self.matches_by_step[self.setup.expansion_steps.iter().filter(|&&s| s <= age).count()] += 1;
         let delay = received.map_or(f32::NAN, |r| r.secs_since(newest) as f32);
-        self.matches.push(MatchRecord {
-            skill_spread,
-            team_imbalance,
-            chosen_latency_avg,
-            chosen_latency_max,
-            expansion_step,
-            delay,
-        });
+        self.push_match(MatchRecord { skill_spread, team_imbalance, chosen_latency_avg, chosen_latency_max, delay });
     }
 
     /// Marks the players of tickets that never ended as unfinished.
     pub(crate) fn finish(&mut self) {
-        let pending = std::mem::take(&mut self.pending);
+        let mut pending: Vec<_> = std::mem::take(&mut self.pending).into_iter().collect();
         self.pending_bytes = 0;
         self.publish_held();
+        // In ticket-id order, so that a sampled run keeps the same players every time.
+        pending.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         for (_, p) in pending {
-            let party = p.0.players.len().min(255) as u8;
             for player in &p.0.players {
-                let skill = self.skill(player);
-                let (region, _) = self.best_location(player);
-                self.players.push(PlayerRecord { skill, region, party, wait: f32::NAN, outcome: Outcome::Unfinished });
+                let record = self.record(player, p.0.players.len(), f32::NAN, Outcome::Unfinished);
+                self.push_player(record);
             }
             self.unfinished_tickets += 1;
         }

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::Outcome;
 use super::consumer::{Outcome as TicketOutcome, PlayerRecord};
+use super::sample::Moments;
 
 /// Facts about the run, from the command line and the workload.
 #[derive(Debug, Clone, Serialize)]
@@ -110,6 +111,15 @@ fn pct(values: impl IntoIterator<Item = f64>) -> Pct {
         p99: at(0.99),
         max: v[v.len() - 1],
     }
+}
+
+/// [`pct`] of sampled `values`, with the count, mean and maximum of every value.
+fn pct_exact(values: impl IntoIterator<Item = f64>, all: &Moments) -> Pct {
+    let sampled = pct(values);
+    if all.count == 0 {
+        return sampled;
+    }
+    Pct { count: all.count as usize, mean: all.sum / all.count as f64, max: all.max, ..sampled }
 }
 
 /// A histogram: `counts[i]` values in `[edges[i], edges[i + 1])` (the last bin is closed).
@@ -251,6 +261,31 @@ pub(crate) struct Quality {
     /// Real clock only: seconds from the last needed ticket's arrival to its
     /// PotentialMatchCreated event.
     pub(crate) match_delay_seconds: Option<Pct>,
+    /// The records the percentiles, groups and histograms above come from.
+    pub(crate) sample: QualitySample,
+}
+
+/// How many player and match records the quality figures come from: all of them, or, in a
+/// run with more than `--quality-sample`, a uniform random sample of that many. Counts and
+/// shares (tickets by outcome, matched share, matches per expansion step) are always exact.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub(crate) struct QualitySample {
+    pub(crate) players: usize,
+    pub(crate) of_players: usize,
+    pub(crate) matches: usize,
+    pub(crate) of_matches: usize,
+}
+
+impl QualitySample {
+    /// A sentence saying that the figures are sampled, when they are.
+    fn note(&self) -> Option<String> {
+        (self.players < self.of_players || self.matches < self.of_matches).then(|| {
+            format!(
+                "percentiles, groups and histograms from a uniform random sample of {} of {} players and {} of {} matches (--quality-sample); counts, means and maxima are exact",
+                self.players, self.of_players, self.matches, self.of_matches
+            )
+        })
+    }
 }
 
 /// Rates over time (per simulated or real second) in buckets of `bucket_seconds`.
@@ -301,8 +336,8 @@ pub(crate) fn build(facts: &RunFacts, o: &Outcome, cpu: Option<f64>, memory: Mem
         unfinished: c.unfinished_tickets.min(
             o.accepted.saturating_sub(c.matched_tickets + c.timed_out_tickets + c.cancelled_tickets + c.failed_tickets),
         ),
-        players: c.players.len(),
-        matches: c.matches.len(),
+        players: c.players.seen() as usize,
+        matches: c.matches.seen() as usize,
         peak_waiting: o.peak_waiting,
         stop_requests_applied: o.stops,
     };
@@ -312,7 +347,7 @@ pub(crate) fn build(facts: &RunFacts, o: &Outcome, cpu: Option<f64>, memory: Mem
         simulated_seconds: o.covered,
         ingested_tickets_per_s: safe(o.accepted as f64, o.arrival_wall.max(1e-9)),
         matched_tickets_per_s: safe(c.matched_tickets as f64, o.total_wall),
-        matches_per_s: safe(c.matches.len() as f64, o.total_wall),
+        matches_per_s: safe(c.matches.seen() as f64, o.total_wall),
     };
     let ticks = pct(o.tick_seconds.iter().map(|s| s * 1000.0));
     let cycles = Cycles {
@@ -335,7 +370,8 @@ pub(crate) fn build(facts: &RunFacts, o: &Outcome, cpu: Option<f64>, memory: Mem
 
     // Quality.
     let decided = (tickets.matched + tickets.timed_out + tickets.failed + tickets.unfinished) as f64;
-    let mut skills: Vec<f32> = c.players.iter().map(|p| p.skill).filter(|s| !s.is_nan()).collect();
+    let (players, matches) = (c.players.items(), c.matches.items());
+    let mut skills: Vec<f32> = players.iter().map(|p| p.skill).filter(|s| !s.is_nan()).collect();
     skills.sort_by(f32::total_cmp);
     let cuts: Vec<f32> = (1..10)
         .filter_map(|d| skills.get((skills.len() * d / 10).min(skills.len().saturating_sub(1))).copied())
@@ -344,7 +380,7 @@ pub(crate) fn build(facts: &RunFacts, o: &Outcome, cpu: Option<f64>, memory: Mem
     let mut by_decile: Vec<Vec<&PlayerRecord>> = vec![Vec::new(); 10];
     let mut by_region: Vec<Vec<&PlayerRecord>> = vec![Vec::new(); c.locations.len() + 1];
     let mut by_party: Vec<Vec<&PlayerRecord>> = vec![Vec::new(); 11];
-    for p in &c.players {
+    for p in players {
         if !p.skill.is_nan() && !cuts.is_empty() {
             by_decile[decile(p.skill)].push(p);
         }
@@ -376,40 +412,49 @@ pub(crate) fn build(facts: &RunFacts, o: &Outcome, cpu: Option<f64>, memory: Mem
         .filter(|(_, m)| !m.is_empty())
         .map(|(size, m)| group(format!("party of {size}"), m))
         .collect();
-    let steps = facts.expansion_steps.len() + 1;
-    let mut step_counts = vec![0usize; steps];
-    for m in &c.matches {
-        step_counts[(m.expansion_step as usize).min(steps - 1)] += 1;
-    }
-    let expansion_steps = step_counts
+    let expansion_steps = c
+        .matches_by_step
         .iter()
         .enumerate()
         .map(|(i, &n)| StepShare {
             step: i,
             from_seconds: if i == 0 { 0.0 } else { facts.expansion_steps[i - 1] },
             matches: n,
-            share: safe(n as f64, c.matches.len() as f64),
+            share: safe(n as f64, c.matches.seen() as f64),
         })
         .collect();
-    let waits: Vec<f64> = c.players.iter().map(|p| f64::from(p.wait)).collect();
-    let imbalance: Vec<f64> = c.matches.iter().map(|m| f64::from(m.team_imbalance)).collect();
-    let spread: Vec<f64> = c.matches.iter().map(|m| f64::from(m.skill_spread)).collect();
-    let delta: Vec<f64> = c.delta_ping.iter().map(|&d| f64::from(d)).collect();
+    let waits: Vec<f64> = players.iter().map(|p| f64::from(p.wait)).collect();
+    let imbalance: Vec<f64> = matches.iter().map(|m| f64::from(m.team_imbalance)).collect();
+    let spread: Vec<f64> = matches.iter().map(|m| f64::from(m.skill_spread)).collect();
+    let delta: Vec<f64> = players.iter().map(|p| f64::from(p.delta_ping)).collect();
     let quality = Quality {
         matched_before_timeout_share: safe(tickets.matched as f64, decided),
         timed_out_share: safe(tickets.timed_out as f64, decided),
-        wait_seconds: pct(waits.iter().copied()),
+        wait_seconds: pct_exact(waits.iter().copied(), &c.exact.wait),
         wait_by_skill_decile,
         wait_by_region,
         wait_by_party_size,
-        skill_spread: pct(spread.iter().copied()),
-        team_imbalance: pct(imbalance.iter().copied()),
-        chosen_latency_ms: pct(c.chosen_latency.iter().map(|&x| f64::from(x))),
-        chosen_latency_match_avg_ms: pct(c.matches.iter().map(|m| f64::from(m.chosen_latency_avg))),
-        chosen_latency_match_max_ms: pct(c.matches.iter().map(|m| f64::from(m.chosen_latency_max))),
-        delta_ping_ms: pct(delta.iter().copied()),
+        skill_spread: pct_exact(spread.iter().copied(), &c.exact.skill_spread),
+        team_imbalance: pct_exact(imbalance.iter().copied(), &c.exact.team_imbalance),
+        chosen_latency_ms: pct_exact(players.iter().map(|p| f64::from(p.chosen_latency)), &c.exact.chosen_latency),
+        chosen_latency_match_avg_ms: pct_exact(
+            matches.iter().map(|m| f64::from(m.chosen_latency_avg)),
+            &c.exact.chosen_latency_avg,
+        ),
+        chosen_latency_match_max_ms: pct_exact(
+            matches.iter().map(|m| f64::from(m.chosen_latency_max)),
+            &c.exact.chosen_latency_max,
+        ),
+        delta_ping_ms: pct_exact(delta.iter().copied(), &c.exact.delta_ping),
         expansion_steps,
-        match_delay_seconds: (facts.clock == "real").then(|| pct(c.matches.iter().map(|m| f64::from(m.delay)))),
+        match_delay_seconds: (facts.clock == "real")
+            .then(|| pct_exact(matches.iter().map(|m| f64::from(m.delay)), &c.exact.delay)),
+        sample: QualitySample {
+            players: players.len(),
+            of_players: c.players.seen() as usize,
+            matches: matches.len(),
+            of_matches: c.matches.seen() as usize,
+        },
     };
 
     // Series over time.
@@ -521,6 +566,9 @@ pub(crate) fn text(r: &Report) -> String {
         100.0 * q.matched_before_timeout_share,
         100.0 * q.timed_out_share
     );
+    if let Some(note) = q.sample.note() {
+        let _ = writeln!(s, "  ({note})");
+    }
     let _ = writeln!(s, "  wait (s):            {}", p(&q.wait_seconds, ""));
     let _ = writeln!(s, "  skill spread:        {}", p(&q.skill_spread, ""));
     let _ = writeln!(s, "  team imbalance:      {}", p(&q.team_imbalance, ""));
@@ -788,6 +836,9 @@ pre{{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}}</style></head
         r.cycles.p99_ms,
         q.team_imbalance.p50
     );
+    if let Some(note) = q.sample.note() {
+        let _ = write!(s, "<p>Quality: {}.</p>", esc(&note));
+    }
     s.push_str("<h2>Throughput over time</h2>");
     s.push_str(&lines_svg(
         &r.series.start_seconds,
