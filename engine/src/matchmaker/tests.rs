@@ -368,8 +368,8 @@ fn an_anchor_whose_neighbours_left_in_an_older_anchors_match_is_not_searched_aga
 #[test]
 fn timed_out_tickets_report_the_rule_evaluations_of_their_failed_searches() {
     // Two duelists close in skill whose pings to their one location are too far apart:
-    // every cycle, each one's search tries the other and fails the latency rule's
-    // maxDistance. (Tickets that share no acceptable location never meet: the batch
+    // every cycle, each one's search tries the other, which passes the skill band and fails
+    // the latency rule's maxDistance. (Tickets that share no acceptable location never meet: the batch
     // filter keeps them out of each other's batches, so no rule is evaluated.)
     let (mut mm, mut events) = matchmaker_for(&skill_rule_set(
         DUELISTS,
@@ -382,8 +382,9 @@ fn timed_out_tickets_report_the_rule_evaluations_of_their_failed_searches() {
     for t in [2000, 3000, 4000] {
         assert_eq!(mm.tick(Time(t)).matches, 0);
     }
-    // Past the 60 s timeout: both time out, with three failed Ping checks each (the second
-    // and third searches were skipped as unchanged, and their metrics replayed).
+    // Past the 60 s timeout: both time out, with three passed Band checks and three failed
+    // Ping checks each (the second and third searches were skipped as unchanged, and their
+    // metrics replayed).
     assert_eq!(mm.tick(Time(62_000)).timed_out, 2);
     // A newcomer takes a freed slot and must not inherit its counts.
     mm.start_matchmaking(Time(62_500), located("c", 20)).unwrap();
@@ -405,8 +406,8 @@ fn timed_out_tickets_report_the_rule_evaluations_of_their_failed_searches() {
         .collect();
     expect![[r#"
         [
-            "a: Band 0/0, Ping 0/3",
-            "b: Band 0/0, Ping 0/3",
+            "a: Band 3/0, Ping 0/3",
+            "b: Band 3/0, Ping 0/3",
             "c: Band 0/0, Ping 0/0",
         ]
     "#]]

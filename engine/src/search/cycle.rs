@@ -285,6 +285,9 @@ struct Workspace {
     native: Vec<Option<NativeRule>>,
     /// Numeric batchDistance rules: `(rule, attribute, aggregation)`.
     batch_rules: Vec<(usize, usize, usize)>,
+    /// The rules [`Ctx::hard_rules`] checks, in the order it checks them: `batch_rules`,
+    /// then the latency rules.
+    hard_order: Vec<usize>,
     balance: Option<(usize, usize)>,
     /// Whether some rule names a team (`teams[red]`): then mirrored assignments of
     /// identical teams are not equivalent and are tried too.
@@ -425,6 +428,7 @@ impl Workspace {
             metrics: vec![(0, 0); rules.rules().len()],
             expr_rules,
             native,
+            hard_order: batch_rules.iter().map(|b| b.0).chain(pool.layout.latency_rules.iter().map(|l| l.0)).collect(),
             batch_rules,
             balance,
             team_specific,
@@ -2536,6 +2540,19 @@ fn seat_all(ctx: &Ctx<'_>, ws: &mut Workspace, list: &[(u32, u32)]) -> bool {
     all
 }
 
+/// Counts a [`Ctx::hard_rules`] verdict into `ws.metrics`: the rules it checked before the
+/// one that failed passed (all of them, when none failed), in the order it checks them.
+fn count_hard_rules(ws: &mut Workspace, verdict: Result<(), usize>) {
+    let Workspace { hard_order, metrics, .. } = ws;
+    for &rule in hard_order.iter() {
+        if verdict == Err(rule) {
+            metrics[rule].1 += 1;
+            return;
+        }
+        metrics[rule].0 += 1;
+    }
+}
+
 /// Seats a ticket `(slot, position)` in the first team, most open slots first, where every
 /// rule still holds; false if there is none. Batch and latency rules do not depend on the
 /// team, so they are checked once, before any team is tried. `count`: whether to count a
@@ -2554,10 +2571,11 @@ fn seat(
         return false;
     }
     ws.build.sync_latency(pool);
-    if let Err(rule) = ctx.hard_rules(ws, Some(slot), age) {
-        if count.0 {
-            ws.metrics[rule].1 += 1;
-        }
+    let verdict = ctx.hard_rules(ws, Some(slot), age);
+    if count.0 {
+        count_hard_rules(ws, verdict);
+    }
+    if verdict.is_err() {
         return false;
     }
     for &(_, team) in order.iter() {
