@@ -265,9 +265,10 @@ pub(crate) struct Quality {
     pub(crate) sample: QualitySample,
 }
 
-/// How many player and match records the quality figures come from: all of them, or, in a
-/// run with more than `--quality-sample`, a uniform random sample of that many. Counts and
-/// shares (tickets by outcome, matched share, matches per expansion step) are always exact.
+/// How many player and match records the quality percentiles, groups and histograms come
+/// from: all of them, or, in a run with more than `--quality-sample`, a uniform random
+/// sample of that many. Counts and shares (tickets by outcome, matched share, matches per
+/// expansion step) and each figure's count, mean and maximum are always exact.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub(crate) struct QualitySample {
     pub(crate) players: usize,
