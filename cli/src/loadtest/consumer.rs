@@ -289,7 +289,8 @@ impl Consumer {
     }
 
     /// Forgets a ticket that ended and counts its outcome; returns its players. Unless it
-    /// matched, their records are taken here (a match's need its chosen location).
+    /// matched, their records are taken here (a matched player's record needs the match's
+    /// chosen location, so `potential_match` takes those).
     fn end_ticket(&mut self, ticket: &EventTicket, outcome: Outcome) -> Option<Vec<Player>> {
         let pending = self.pending.remove(&*ticket.ticket_id)?;
         self.pending_bytes -= pending.0.bytes;

@@ -369,8 +369,9 @@ fn an_anchor_whose_neighbours_left_in_an_older_anchors_match_is_not_searched_aga
 fn timed_out_tickets_report_the_rule_evaluations_of_their_failed_searches() {
     // Two duelists close in skill whose pings to their one location are too far apart:
     // every cycle, each one's search tries the other, which passes the skill band and fails
-    // the latency rule's maxDistance. (Tickets that share no acceptable location never meet: the batch
-    // filter keeps them out of each other's batches, so no rule is evaluated.)
+    // the latency rule's maxDistance. (Tickets that share no acceptable location never
+    // meet: the batch filter keeps them out of each other's batches, so no rule is
+    // evaluated.)
     let (mut mm, mut events) = matchmaker_for(&skill_rule_set(
         DUELISTS,
         r#"{"name": "Band", "type": "batchDistance", "batchAttribute": "skill", "maxDistance": 50},

@@ -288,6 +288,10 @@ struct Workspace {
     /// The rules [`Ctx::hard_rules`] checks, in the order it checks them: `batch_rules`,
     /// then the latency rules.
     hard_order: Vec<usize>,
+    /// Candidates checked against them (and counted) since `metrics` was last folded by
+    /// [`fold_hard_passes`]: each check fails at most one of them, so their passes follow
+    /// from this and their failures.
+    hard_checks: u32,
     balance: Option<(usize, usize)>,
     /// Whether some rule names a team (`teams[red]`): then mirrored assignments of
     /// identical teams are not equivalent and are tried too.
@@ -429,6 +433,7 @@ impl Workspace {
             expr_rules,
             native,
             hard_order: batch_rules.iter().map(|b| b.0).chain(pool.layout.latency_rules.iter().map(|l| l.0)).collect(),
+            hard_checks: 0,
             batch_rules,
             balance,
             team_specific,
@@ -1214,6 +1219,7 @@ fn search_segment(ctx: &Ctx<'_>, ws: &mut Workspace) -> CycleOutput {
         // A skipped anchor searched only to verify the skip (debug builds) is not counted.
         out.searched += usize::from(replay_of.is_none());
         ws.metrics.iter_mut().for_each(|m| *m = (0, 0));
+        ws.hard_checks = 0;
         order_batch(ctx, anchor_pos, ws);
         match build_match(ctx, anchor_pos, ws) {
             Some(proposal) => {
@@ -2444,6 +2450,8 @@ fn build_match(ctx: &Ctx<'_>, anchor_pos: usize, ws: &mut Workspace) -> Option<P
     }
     ws.batch = batch;
     ws.teams = order;
+    // (Only the greedy fill counts hard-rule checks.)
+    fold_hard_passes(ws);
 
     // Finalize: the best balanced assignment that passes every rule.
     let proposal = |ws: &Workspace| Proposal {
@@ -2540,23 +2548,24 @@ fn seat_all(ctx: &Ctx<'_>, ws: &mut Workspace, list: &[(u32, u32)]) -> bool {
     all
 }
 
-/// Counts a [`Ctx::hard_rules`] verdict into `ws.metrics`: the rules it checked before the
-/// one that failed passed (all of them, when none failed), in the order it checks them.
-fn count_hard_rules(ws: &mut Workspace, verdict: Result<(), usize>) {
-    let Workspace { hard_order, metrics, .. } = ws;
+/// Folds the passes of the `ws.hard_checks` counted [`Ctx::hard_rules`] checks into
+/// `ws.metrics`, whose failures they already hold: a check reaches a rule unless an earlier
+/// one failed, and the rules it reaches before the one that fails (all of them, when none
+/// does) pass.
+fn fold_hard_passes(ws: &mut Workspace) {
+    let Workspace { hard_order, metrics, hard_checks, .. } = ws;
+    let mut reached = *hard_checks;
     for &rule in hard_order.iter() {
-        if verdict == Err(rule) {
-            metrics[rule].1 += 1;
-            return;
-        }
-        metrics[rule].0 += 1;
+        reached -= metrics[rule].1;
+        metrics[rule].0 += reached;
     }
+    *hard_checks = 0;
 }
 
 /// Seats a ticket `(slot, position)` in the first team, most open slots first, where every
 /// rule still holds; false if there is none. Batch and latency rules do not depend on the
-/// team, so they are checked once, before any team is tried. `count`: whether to count a
-/// batch or latency failure, and the partial rules' evaluations, into the metrics.
+/// team, so they are checked once, before any team is tried. `count`: whether to count the
+/// batch and latency rules' verdicts, and the partial rules' evaluations, into the metrics.
 fn seat(
     ctx: &Ctx<'_>,
     ws: &mut Workspace,
@@ -2573,7 +2582,10 @@ fn seat(
     ws.build.sync_latency(pool);
     let verdict = ctx.hard_rules(ws, Some(slot), age);
     if count.0 {
-        count_hard_rules(ws, verdict);
+        ws.hard_checks += 1;
+        if let Err(rule) = verdict {
+            ws.metrics[rule].1 += 1;
+        }
     }
     if verdict.is_err() {
         return false;
