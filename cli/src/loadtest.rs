@@ -25,7 +25,7 @@ use rallypoint::matchmaker::{Matchmaker, MatchmakerOptions};
 use rallypoint::ruleset::{self, ExpansionAgeSelection, RuleSet};
 use rallypoint::time::Time;
 
-use self::consumer::{Consumer, ConsumerSetup, TicketMsg};
+use self::consumer::{Consumer, ConsumerSetup, TicketFacts, TicketMsg};
 use self::report::{CycleSample, RunFacts};
 use rallypoint_bench_data::generate::{WorkloadItem, WorkloadRequest, WorkloadSpec, generate, read_jsonl};
 use rallypoint_bench_data::profiles::Profile;
@@ -439,6 +439,7 @@ fn run_simulated(
     expected: usize,
     rss0: Option<u64>,
 ) -> anyhow::Result<Outcome> {
+    let mut facts = TicketFacts::new(&setup.skill_attribute);
     let (ticket_tx, mut memory, consumer) = spawn_consumer(events, setup, SIM_BASE, None, rss0);
     let bar = progress_bar(span.ceil() as u64);
     let mut arrivals = source.items().peekable();
@@ -460,15 +461,21 @@ fn run_simulated(
             match item.request {
                 WorkloadRequest::Start(request) => {
                     let id = request.ticket_id.clone();
-                    let players = request.players.clone();
+                    let mut msg = facts.of(&request.players);
                     match mm.start_matchmaking(now, request) {
                         Ok(ticket) => {
                             accepted += 1;
                             ingested += 1;
-                            let _ = ticket_tx.send(TicketMsg { ticket_id: ticket.ticket_id, players });
+                            msg.ticket_id = ticket.ticket_id;
+                            let _ = ticket_tx.send(msg);
                         }
                         Err(err) => {
                             rejected += 1;
+                            if !msg.new_locations.is_empty() {
+                                // (Only the location names, which the next tickets number on.)
+                                let _ = ticket_tx
+                                    .send(TicketMsg { new_locations: msg.new_locations, ..TicketMsg::default() });
+                            }
                             if shown_errors < 5 {
                                 shown_errors += 1;
                                 bar.suspend(|| {
@@ -565,6 +572,7 @@ fn run_real(
     );
     let started = Instant::now();
     let now_time = move || base.plus_secs(started.elapsed().as_secs_f64());
+    let mut facts = TicketFacts::new(&setup.skill_attribute);
     let (ticket_tx, mut memory, consumer) = spawn_consumer(events, setup, base, Some(started), rss0);
     let intake = mm.intake();
     let done = Arc::new(AtomicBool::new(false));
@@ -587,10 +595,9 @@ fn run_real(
                 let now = now_time();
                 match item.request {
                     WorkloadRequest::Start(request) => {
-                        let id = request.ticket_id.clone();
-                        let players = request.players.clone();
-                        if let Some(id) = id {
-                            let _ = ticket_tx.send(TicketMsg { ticket_id: id, players });
+                        if let Some(id) = &request.ticket_id {
+                            let msg = facts.of(&request.players);
+                            let _ = ticket_tx.send(TicketMsg { ticket_id: id.clone(), ..msg });
                         }
                         replies.pending.push_back(intake.start_matchmaking(now, request));
                         submitted.fetch_add(1, Ordering::Relaxed);

@@ -1,23 +1,90 @@
 //! The event consumer: reads the matchmaker's event stream on its own thread and records,
-//! for every player and every match, what the quality report needs.
+//! for every player and every match, what the quality report needs. What it needs of each
+//! submitted ticket (skills, latencies by location number) is taken from the request by
+//! [`TicketFacts`] on the submitting thread and sent ahead of the ticket, so the requests'
+//! players are neither copied nor freed on another thread.
 
 use std::collections::HashMap;
 use std::time::Instant;
 
+use std::hash::{BuildHasher as _, BuildHasherDefault, DefaultHasher};
+
 use rallypoint::api::{AttributeValue, Player};
 use rallypoint::events::{Event, EventDetail, EventTicket};
+use rallypoint::time::Time;
 
 use super::sample::{Moments, Reservoir};
 
-/// (record, team, latencies) of one player of a match.
-type Member = (PlayerRecord, Option<rallypoint::events::Name>, Vec<(String, u32)>);
-use rallypoint::time::Time;
+/// (record, team, its latencies' run in `Consumer::match_latency`) of one player of a match.
+type Member = (PlayerRecord, Option<rallypoint::events::Name>, std::ops::Range<usize>);
 
-/// A submitted ticket's players, sent to the consumer before the request is applied.
-#[derive(Debug)]
+/// What the consumer needs of a submitted ticket, taken from its request by [`TicketFacts`]
+/// where it is submitted, so that the players need not be copied.
+#[derive(Debug, Default)]
 pub(crate) struct TicketMsg {
     pub(crate) ticket_id: String,
-    pub(crate) players: Vec<Player>,
+    pub(crate) players: Vec<PlayerFacts>,
+    /// The players' latencies as `(location index, ms)`, each player's a run.
+    pub(crate) latency: Vec<(u16, u32)>,
+    /// Names of the locations this ticket reported first, in index order.
+    pub(crate) new_locations: Vec<String>,
+}
+
+/// One player of a [`TicketMsg`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PlayerFacts {
+    /// [`player_id_hash`] of the player's id, to find the player in events.
+    id: u64,
+    /// Skill; NaN when the player has none.
+    skill: f32,
+    /// The player's run of `TicketMsg::latency`.
+    latency: (u32, u32),
+}
+
+/// A fixed hash of a player id, the same on both sides of the consumer's channel.
+fn player_id_hash(id: &str) -> u64 {
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(id)
+}
+
+/// Makes [`TicketMsg`]s on the thread that submits the tickets, numbering locations in the
+/// order they are first reported (the consumer learns the names in the same order).
+#[derive(Debug)]
+pub(crate) struct TicketFacts {
+    skill_attribute: String,
+    location_index: HashMap<String, u16>,
+}
+
+impl TicketFacts {
+    pub(crate) fn new(skill_attribute: &str) -> TicketFacts {
+        TicketFacts { skill_attribute: skill_attribute.to_owned(), location_index: HashMap::new() }
+    }
+
+    /// The message for a ticket of `players` (its id is filled in by the caller).
+    pub(crate) fn of(&mut self, players: &[Player]) -> TicketMsg {
+        let mut msg = TicketMsg { players: Vec::with_capacity(players.len()), ..TicketMsg::default() };
+        for p in players {
+            let start = msg.latency.len() as u32;
+            for (name, ms) in &p.latency_in_ms {
+                let index = match self.location_index.get(name.as_str()) {
+                    Some(&i) => i,
+                    None => {
+                        let i = self.location_index.len().min(usize::from(u16::MAX - 1)) as u16;
+                        self.location_index.insert(name.clone(), i);
+                        msg.new_locations.push(name.clone());
+                        i
+                    }
+                };
+                msg.latency.push((index, *ms));
+            }
+            let skill = match p.attribute(&self.skill_attribute) {
+                Some(AttributeValue::N(v)) => *v as f32,
+                _ => f32::NAN,
+            };
+            let end = msg.latency.len() as u32;
+            msg.players.push(PlayerFacts { id: player_id_hash(&p.player_id), skill, latency: (start, end - start) });
+        }
+        msg
+    }
 }
 
 /// What the consumer needs to know about the run.
@@ -94,7 +161,8 @@ pub(crate) struct MatchRecord {
 }
 
 struct Pending {
-    players: Vec<Player>,
+    players: Vec<PlayerFacts>,
+    latency: Vec<(u16, u32)>,
     /// `ticket_bytes` of this entry, counted once when it arrives.
     bytes: u64,
 }
@@ -108,7 +176,8 @@ pub(crate) struct Consumer {
     pending: HashMap<String, PendingBox>,
     /// Location names, by index.
     pub(crate) locations: Vec<String>,
-    location_index: HashMap<String, u16>,
+    /// The latencies of the players of the match being recorded.
+    match_latency: Vec<(u16, u32)>,
     /// The players of every submitted ticket, as their tickets ended: all of them, or a
     /// uniform random sample in a run with more than `setup.sample_cap`.
     pub(crate) players: Reservoir<PlayerRecord>,
@@ -149,35 +218,12 @@ fn block<T>(ptr: *const T, capacity: usize) -> u64 {
     unsafe { mi_usable_size(ptr.cast()) as u64 }
 }
 
-fn string_bytes(s: &str, capacity: usize) -> u64 {
-    block(s.as_ptr(), capacity)
-}
-
-/// Heap bytes of one pending ticket: its id, its box and its players' data.
+/// Heap bytes of one pending ticket: its id, its box and its players' facts.
 fn ticket_bytes(id: &String, pending: &Pending) -> u64 {
-    let mut n = string_bytes(id, id.capacity()) + block(pending as *const Pending, 1);
-    n += block(pending.players.as_ptr(), pending.players.capacity());
-    for p in &pending.players {
-        n += string_bytes(&p.player_id, p.player_id.capacity());
-        n += p.team.as_ref().map_or(0, |t| string_bytes(t, t.capacity()));
-        n += block(p.attributes.as_ptr(), p.attributes.capacity());
-        for (name, value) in &p.attributes {
-            n += string_bytes(name, name.capacity());
-            n += match value {
-                AttributeValue::S(v) => string_bytes(v, v.capacity()),
-                AttributeValue::N(_) => 0,
-                AttributeValue::SL(l) => {
-                    block(l.as_ptr(), l.capacity()) + l.iter().map(|v| string_bytes(v, v.capacity())).sum::<u64>()
-                }
-                AttributeValue::SDM(m) => {
-                    block(m.as_ptr(), m.capacity()) + m.iter().map(|(k, _)| string_bytes(k, k.capacity())).sum::<u64>()
-                }
-            };
-        }
-        n += block(p.latency_in_ms.as_ptr(), p.latency_in_ms.capacity());
-        n += p.latency_in_ms.iter().map(|(l, _)| string_bytes(l, l.capacity())).sum::<u64>();
-    }
-    n
+    block(id.as_ptr(), id.capacity())
+        + block(pending as *const Pending, 1)
+        + block(pending.players.as_ptr(), pending.players.capacity())
+        + block(pending.latency.as_ptr(), pending.latency.capacity())
 }
 
 /// `Pending` behind a box so `Consumer` can derive `Debug` without the players' noise.
@@ -206,7 +252,7 @@ impl Consumer {
             real,
             pending: HashMap::new(),
             locations: Vec::new(),
-            location_index: HashMap::new(),
+            match_latency: Vec::new(),
             matched_tickets: 0,
             timed_out_tickets: 0,
             cancelled_tickets: 0,
@@ -231,36 +277,16 @@ impl Consumer {
     /// Takes the ticket descriptions sent so far.
     pub(crate) fn take_tickets(&mut self, rx: &crossbeam_channel::Receiver<TicketMsg>) {
         for msg in rx.try_iter() {
-            let mut pending = Box::new(Pending { players: msg.players, bytes: 0 });
+            self.locations.extend(msg.new_locations);
+            if msg.ticket_id.is_empty() {
+                continue; // A refused ticket's: it only names locations.
+            }
+            let mut pending = Box::new(Pending { players: msg.players, latency: msg.latency, bytes: 0 });
             pending.bytes = ticket_bytes(&msg.ticket_id, &pending);
             self.pending_bytes += pending.bytes;
             if let Some(old) = self.pending.insert(msg.ticket_id, PendingBox(pending)) {
                 self.pending_bytes -= old.0.bytes;
             }
-        }
-    }
-
-    fn location(&mut self, name: &str) -> u16 {
-        if let Some(&i) = self.location_index.get(name) {
-            return i;
-        }
-        let i = self.locations.len().min(u16::MAX as usize - 1) as u16;
-        self.locations.push(name.to_owned());
-        self.location_index.insert(name.to_owned(), i);
-        i
-    }
-
-    fn skill(&self, p: &Player) -> f32 {
-        match p.attribute(&self.setup.skill_attribute) {
-            Some(AttributeValue::N(v)) => *v as f32,
-            _ => f32::NAN,
-        }
-    }
-
-    fn best_location(&mut self, p: &Player) -> (u16, Option<u32>) {
-        match p.latency_in_ms.iter().min_by_key(|(_, ms)| *ms) {
-            Some((name, ms)) => (self.location(name), Some(*ms)),
-            None => (u16::MAX, None),
         }
     }
 
@@ -280,26 +306,22 @@ impl Consumer {
         self.matches.push(record);
     }
 
-    /// A player's record, without a chosen location.
-    fn record(&mut self, p: &Player, party: usize, wait: f32, outcome: Outcome) -> PlayerRecord {
-        let skill = self.skill(p);
-        let (region, _) = self.best_location(p);
+    /// A player's record, without a chosen location: `latency` is the player's run.
+    fn record(p: &PlayerFacts, latency: &[(u16, u32)], party: usize, wait: f32, outcome: Outcome) -> PlayerRecord {
+        // The lowest latency's location (the first of equals).
+        let region = latency.iter().min_by_key(|(_, ms)| *ms).map_or(u16::MAX, |&(loc, _)| loc);
         let party = party.min(255) as u8;
-        PlayerRecord { skill, region, party, wait, outcome, chosen_latency: f32::NAN, delta_ping: f32::NAN }
+        PlayerRecord { skill: p.skill, region, party, wait, outcome, chosen_latency: f32::NAN, delta_ping: f32::NAN }
     }
 
-    /// Forgets a ticket that ended and counts its outcome; returns its players. Unless it
-    /// matched, their records are taken here (a matched player's record needs the match's
-    /// chosen location, so `potential_match` takes those).
-    fn end_ticket(&mut self, ticket: &EventTicket, outcome: Outcome) -> Option<Vec<Player>> {
-        let pending = self.pending.remove(&*ticket.ticket_id)?;
-        self.pending_bytes -= pending.0.bytes;
-        let players = pending.0.players;
+    /// Forgets a ticket that ended and counts its outcome; returns what was known of it.
+    /// Unless it matched, its players' records are taken here (a matched player's record
+    /// needs the match's chosen location, so `potential_match` takes those).
+    fn end_ticket(&mut self, ticket: &EventTicket, outcome: Outcome) -> Option<Box<Pending>> {
+        let pending = self.pending.remove(&*ticket.ticket_id)?.0;
+        self.pending_bytes -= pending.bytes;
         if outcome != Outcome::Matched {
-            for p in &players {
-                let record = self.record(p, players.len(), f32::NAN, outcome);
-                self.push_player(record);
-            }
+            self.push_players(&pending, f32::NAN, outcome);
         }
         match outcome {
             Outcome::Matched => self.matched_tickets += 1,
@@ -308,7 +330,17 @@ impl Consumer {
             Outcome::Failed => self.failed_tickets += 1,
             Outcome::Unfinished => self.unfinished_tickets += 1,
         }
-        Some(players)
+        Some(pending)
+    }
+
+    /// Records the players of a ticket that did not match.
+    fn push_players(&mut self, pending: &Pending, wait: f32, outcome: Outcome) {
+        for p in &pending.players {
+            let (start, len) = (p.latency.0 as usize, p.latency.1 as usize);
+            let record =
+                Consumer::record(p, &pending.latency[start..start + len], pending.players.len(), wait, outcome);
+            self.push_player(record);
+        }
     }
 
     /// Records one event.
@@ -338,26 +370,31 @@ impl Consumer {
     fn potential_match(&mut self, now: Time, tickets: &[EventTicket]) {
         let received = self.real.map(|start| self.base.plus_secs(start.elapsed().as_secs_f64()));
         let mut members: Vec<Member> = Vec::new();
+        let mut latency = std::mem::take(&mut self.match_latency);
+        latency.clear();
         let mut newest = Time(0);
         let mut oldest = Time(u64::MAX);
         for t in tickets {
             newest = newest.max(t.start_time);
             oldest = oldest.min(t.start_time);
             let wait = now.secs_since(t.start_time) as f32;
-            let Some(players) = self.end_ticket(t, Outcome::Matched) else { continue };
-            let party = players.len();
-            for (i, p) in players.into_iter().enumerate() {
+            let Some(pending) = self.end_ticket(t, Outcome::Matched) else { continue };
+            for (i, p) in pending.players.iter().enumerate() {
                 let team = t
                     .players
                     .iter()
-                    .find(|e| *e.player_id == *p.player_id)
+                    .find(|e| player_id_hash(&e.player_id) == p.id)
                     .or_else(|| t.players.get(i))
                     .and_then(|e| e.team);
-                let record = self.record(&p, party, wait, Outcome::Matched);
-                members.push((record, team, p.latency_in_ms));
+                let own = &pending.latency[p.latency.0 as usize..(p.latency.0 + p.latency.1) as usize];
+                let record = Consumer::record(p, own, pending.players.len(), wait, Outcome::Matched);
+                let at = latency.len();
+                latency.extend_from_slice(own);
+                members.push((record, team, at..latency.len()));
             }
         }
         if members.is_empty() {
+            self.match_latency = latency;
             return;
         }
         // Skill spread and team imbalance.
@@ -388,14 +425,14 @@ impl Consumer {
         // Chosen location: the one every player reported with the lowest average latency.
         let (mut chosen_latency_avg, mut chosen_latency_max) = (f32::NAN, f32::NAN);
         if members.iter().all(|m| !m.2.is_empty()) {
-            // (sum, index of the location in the first player's list)
-            let mut best: Option<(f64, usize)> = None;
-            for (i, (loc, _)) in members[0].2.iter().enumerate() {
+            let reported = |m: &Member, loc: u16| latency[m.2.clone()].iter().find(|(l, _)| *l == loc).map(|e| e.1);
+            let mut best: Option<(f64, u16)> = None;
+            for &(loc, _) in &latency[members[0].2.clone()] {
                 let mut sum = 0.0;
                 let mut everyone = true;
                 for m in &members {
-                    match m.2.iter().find(|(l, _)| l == loc) {
-                        Some((_, ms)) => sum += f64::from(*ms),
+                    match reported(m, loc) {
+                        Some(ms) => sum += f64::from(ms),
                         None => {
                             everyone = false;
                             break;
@@ -403,24 +440,23 @@ impl Consumer {
                     }
                 }
                 if everyone && best.is_none_or(|(b, _)| sum < b) {
-                    best = Some((sum, i));
+                    best = Some((sum, loc));
                 }
             }
-            if let Some((sum, i)) = best {
+            if let Some((sum, loc)) = best {
                 chosen_latency_avg = (sum / members.len() as f64) as f32;
                 let mut max = 0u32;
-                for k in 0..members.len() {
-                    let loc = &members[0].2[i].0;
-                    let m = &members[k].2;
-                    let ms = m.iter().find(|(l, _)| l == loc).map_or(0, |(_, ms)| *ms);
-                    let own_best = m.iter().map(|(_, ms)| *ms).min().unwrap_or(ms);
+                for m in &mut members {
+                    let ms = reported(m, loc).unwrap_or(0);
+                    let own_best = latency[m.2.clone()].iter().map(|e| e.1).min().unwrap_or(ms);
                     max = max.max(ms);
-                    members[k].0.chosen_latency = ms as f32;
-                    members[k].0.delta_ping = ms.saturating_sub(own_best) as f32;
+                    m.0.chosen_latency = ms as f32;
+                    m.0.delta_ping = ms.saturating_sub(own_best) as f32;
                 }
                 chosen_latency_max = max as f32;
             }
         }
+        self.match_latency = latency;
         for (record, _, _) in &members {
             self.push_player(*record);
         }
@@ -439,11 +475,117 @@ impl Consumer {
         // In ticket-id order, so that a sampled run keeps the same players every time.
         pending.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         for (_, p) in pending {
-            for player in &p.0.players {
-                let record = self.record(player, p.0.players.len(), f32::NAN, Outcome::Unfinished);
-                self.push_player(record);
-            }
+            self.push_players(&p.0, f32::NAN, Outcome::Unfinished);
             self.unfinished_tickets += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use rallypoint::events::{EventPlayer, Name};
+
+    use super::*;
+
+    fn player(id: &str, skill: f64, latency: &[(&str, u32)]) -> Player {
+        Player {
+            player_id: id.into(),
+            attributes: vec![("skill".into(), AttributeValue::N(skill))],
+            team: None,
+            latency_in_ms: latency.iter().map(|&(l, ms)| (l.to_owned(), ms)).collect(),
+        }
+    }
+
+    fn event(detail: EventDetail) -> Event {
+        Event { id: rallypoint::events::Uuid::nil(), time: Time(10_000), configuration_name: Name::new("c"), detail }
+    }
+
+    fn ticket(id: &str, start: u64, players: &[(&str, &str)]) -> EventTicket {
+        EventTicket {
+            ticket_id: id.into(),
+            start_time: Time(start),
+            players: players
+                .iter()
+                .map(|&(p, team)| EventPlayer {
+                    player_id: p.into(),
+                    team: Some(Name::new(team)),
+                    ..Default::default()
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_match_is_measured_from_the_facts_sent_for_its_tickets() {
+        let setup = ConsumerSetup {
+            skill_attribute: "skill".into(),
+            expansion_steps: vec![5.0],
+            expansion_oldest: true,
+            sample_cap: 100,
+            seed: 1,
+        };
+        let mut consumer = Consumer::new(setup, Time(0), None, Arc::default());
+        let mut facts = TicketFacts::new("skill");
+        let (tx, rx) = crossbeam_channel::unbounded();
+        // A party whose members report their locations in different orders, a solo
+        // player, and a ticket that will time out after naming a third location.
+        let party = [
+            player("p1", 1000.0, &[("us-east-1", 40), ("eu-west-1", 80)]),
+            player("p2", 1100.0, &[("eu-west-1", 30), ("us-east-1", 60)]),
+        ];
+        let solo = [player("p3", 1400.0, &[("us-east-1", 70), ("eu-west-1", 50)])];
+        let late = [player("p4", 1200.0, &[("ap-south-1", 20)])];
+        for (id, players) in [("t1", &party[..]), ("t2", &solo[..]), ("t3", &late[..])] {
+            tx.send(TicketMsg { ticket_id: id.into(), ..facts.of(players) }).unwrap();
+        }
+        consumer.take_tickets(&rx);
+        assert_eq!(consumer.locations, ["us-east-1", "eu-west-1", "ap-south-1"]);
+        // The event lists the party's players in the other order, and (to tell) on two
+        // teams: teams are found by player id.
+        consumer.event(&event(EventDetail::PotentialMatchCreated {
+            tickets: vec![
+                ticket("t1", 3_000, &[("p2", "blue"), ("p1", "red")]),
+                ticket("t2", 4_000, &[("p3", "blue")]),
+            ],
+            acceptance_required: false,
+            acceptance_timeout: None,
+            rule_evaluation_metrics: Vec::new(),
+            match_id: "m".into(),
+        }));
+        consumer.event(&event(EventDetail::MatchmakingTimedOut {
+            tickets: vec![ticket("t3", 0, &[("p4", "")])],
+            rule_evaluation_metrics: Vec::new(),
+            match_id: None,
+        }));
+        let players: Vec<String> = consumer
+            .players
+            .items()
+            .iter()
+            .map(|p| {
+                format!(
+                    "skill {} region {} party {} wait {} {:?} chosen {} delta {}",
+                    p.skill, p.region, p.party, p.wait, p.outcome, p.chosen_latency, p.delta_ping
+                )
+            })
+            .collect();
+        // eu-west-1 has the lowest total (80 + 30 + 50 against 40 + 60 + 70).
+        assert_eq!(
+            players,
+            [
+                "skill 1000 region 0 party 2 wait 7 Matched chosen 80 delta 40",
+                "skill 1100 region 1 party 2 wait 7 Matched chosen 30 delta 0",
+                "skill 1400 region 1 party 1 wait 6 Matched chosen 50 delta 0",
+                "skill 1200 region 2 party 1 wait NaN TimedOut chosen NaN delta NaN",
+            ]
+        );
+        let m = consumer.matches.items()[0];
+        // Red: 1000; blue: 1100 and 1400.
+        assert_eq!((m.skill_spread, m.team_imbalance), (400.0, 250.0));
+        assert_eq!((m.chosen_latency_avg, m.chosen_latency_max), (160.0 / 3.0, 80.0));
+        // The oldest ticket waited 7 s: past the 5 s step.
+        assert_eq!(consumer.matches_by_step, [0, 1]);
+        assert_eq!((consumer.matched_tickets, consumer.timed_out_tickets), (2, 1));
     }
 }
