@@ -233,6 +233,9 @@ pub(crate) struct Resources {
     /// before the run − the consumer's data) / tickets waiting, measured
     /// after the consumer caught up and the allocator returned freed pages.
     pub(crate) bytes_per_waiting_ticket: Option<f64>,
+    /// Tickets waiting when that was measured (memory is sampled as the pool grows, less
+    /// often once sampling took 2% of the run's wall time).
+    pub(crate) bytes_sampled_at_waiting: Option<usize>,
 }
 
 /// Match quality.
@@ -367,6 +370,7 @@ pub(crate) fn build(facts: &RunFacts, o: &Outcome, cpu: Option<f64>, memory: Mem
         baseline_rss_bytes: memory.baseline_rss_bytes,
         peak_rss_bytes: memory.peak_rss_bytes,
         bytes_per_waiting_ticket: grown,
+        bytes_sampled_at_waiting: o.memory_sampled_waiting,
     };
 
     // Quality.
@@ -555,11 +559,12 @@ pub(crate) fn text(r: &Report) -> String {
     let res = &r.resources;
     let _ = writeln!(
         s,
-        "resources:  {} CPU s ({} per 1k tickets), peak RSS {}, ~{} bytes per waiting ticket",
+        "resources:  {} CPU s ({} per 1k tickets), peak RSS {}, ~{} bytes per waiting ticket{}",
         opt(res.cpu_seconds, 2),
         opt(res.cpu_seconds_per_1k_tickets, 4),
         bytes(res.peak_rss_bytes),
-        opt(res.bytes_per_waiting_ticket, 0)
+        opt(res.bytes_per_waiting_ticket, 0),
+        res.bytes_sampled_at_waiting.map_or(String::new(), |w| format!(" (at {w} waiting)"))
     );
     let _ = writeln!(
         s,
@@ -908,7 +913,14 @@ pre{{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}}</style></head
         ),
         ("CPU s per 1k tickets".into(), opt(r.resources.cpu_seconds_per_1k_tickets, 4)),
         ("peak RSS".into(), bytes(r.resources.peak_rss_bytes)),
-        ("bytes per waiting ticket".into(), opt(r.resources.bytes_per_waiting_ticket, 0)),
+        (
+            "bytes per waiting ticket".into(),
+            format!(
+                "{}{}",
+                opt(r.resources.bytes_per_waiting_ticket, 0),
+                r.resources.bytes_sampled_at_waiting.map_or(String::new(), |w| format!(" (at {w} waiting)"))
+            ),
+        ),
         ("wait (s)".into(), pc(&q.wait_seconds)),
         ("skill spread".into(), pc(&q.skill_spread)),
         ("team imbalance".into(), pc(&q.team_imbalance)),
