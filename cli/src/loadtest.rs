@@ -32,11 +32,12 @@ use rallypoint_bench_data::profiles::Profile;
 
 use crate::plugins::PluginDirs;
 
-/// Arrivals per simulated second of the default demo (a popular game's busy hour): about
-/// ten seconds of wall time on the 2-core build machine (420k tickets).
+/// Arrivals per simulated second of the default demo (a popular game's busy hour): with
+/// [`DEFAULT_DURATION`], 630k tickets and 8–9 seconds of wall time on the 2-core build
+/// machine.
 const DEFAULT_RATE: f64 = 7000.0;
 /// Simulated seconds of arrivals of the default demo.
-const DEFAULT_DURATION: f64 = 60.0;
+const DEFAULT_DURATION: f64 = 90.0;
 
 /// Which clock drives the run.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,7 +61,7 @@ pub(crate) struct Args {
     /// Total tickets to generate over --duration (sets the rate to N / duration).
     #[arg(long, value_name = "N")]
     tickets: Option<usize>,
-    /// Seconds of arrivals [default: 60 simulated, 30 real].
+    /// Seconds of arrivals [default: 90 simulated, 30 real].
     #[arg(long, value_name = "S")]
     duration: Option<f64>,
     /// Search worker threads (0 = one per core).
