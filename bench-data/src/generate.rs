@@ -490,29 +490,50 @@ fn map_preferences(rng: &mut Rng, shared: usize) -> Vec<String> {
     chosen.into_iter().map(|m| MAPS[m].0.to_owned()).collect()
 }
 
-fn great_circle_km((lat1, lon1): (f64, f64), (lat2, lon2): (f64, f64)) -> f64 {
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+/// A point for [`great_circle_km`]: degrees, and the cosine of its latitude, which the
+/// haversine reads once per pair and which is the same for every pair a point is in.
+#[derive(Clone, Copy)]
+struct Point {
+    lat: f64,
+    lon: f64,
+    cos_lat: f64,
+}
+
+impl Point {
+    fn new((lat, lon): (f64, f64)) -> Point {
+        Point { lat, lon, cos_lat: lat.to_radians().cos() }
+    }
+}
+
+/// The datacenters as [`Point`]s.
+static DATACENTER_POINTS: std::sync::LazyLock<[Point; 9]> =
+    std::sync::LazyLock::new(|| DATACENTER_COORDS.map(Point::new));
+
+fn great_circle_km(a: Point, b: Point) -> f64 {
+    let (p1, p2) = (a.lat.to_radians(), b.lat.to_radians());
     let dp = p2 - p1;
-    let dl = (lon2 - lon1).to_radians();
-    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-    2.0 * 6371.0 * a.sqrt().min(1.0).asin()
+    let dl = (b.lon - a.lon).to_radians();
+    let h = (dp / 2.0).sin().powi(2) + a.cos_lat * b.cos_lat * (dl / 2.0).sin().powi(2);
+    2.0 * 6371.0 * h.sqrt().min(1.0).asin()
 }
 
 /// `LatencyInMs` of a player living in home region `region`.
 fn latencies(rng: &mut Rng, region: usize) -> Vec<(String, u32)> {
     let home = HOME_REGIONS[region];
     let lat = (home.lat + 400.0 / 111.0 * rng.normal()).clamp(-89.0, 89.0);
-    let lon = home.lon + 400.0 / (111.0 * lat.to_radians().cos().max(0.1)) * rng.normal();
+    let cos_lat = lat.to_radians().cos();
+    let lon = home.lon + 400.0 / (111.0 * cos_lat.max(0.1)) * rng.normal();
     // Lognormal last mile: median 12 ms, p95 45 ms (σ = ln(45/12) / 1.645).
     let last_mile = 12.0 * (0.8035 * rng.normal()).exp();
     let bad_route = rng.unit() < 0.03;
     let far = rng.unit() < 0.01;
-    let mut rtts: Vec<f64> = DATACENTER_COORDS
+    let player = Point { lat, lon, cos_lat };
+    let mut rtts: Vec<f64> = DATACENTER_POINTS
         .iter()
         .map(|&dc| {
             let u = rng.unit();
             let inflation = if u < 0.5 { 1.3 + 0.4 * u } else { 1.5 + 1.2 * (u - 0.5) };
-            let mut rtt = great_circle_km((lat, lon), dc) / 100.0 * inflation + last_mile + 4.0 * rng.unit() - 2.0;
+            let mut rtt = great_circle_km(player, dc) / 100.0 * inflation + last_mile + 4.0 * rng.unit() - 2.0;
             if bad_route && rng.unit() < 0.5 {
                 rtt += 50.0 + 100.0 * rng.unit();
             }
