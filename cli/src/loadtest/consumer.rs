@@ -5,9 +5,8 @@
 //! players are neither copied nor freed on another thread.
 
 use std::collections::HashMap;
-use std::time::Instant;
-
 use std::hash::{BuildHasher as _, BuildHasherDefault, DefaultHasher};
+use std::time::Instant;
 
 use rallypoint::api::{AttributeValue, Player};
 use rallypoint::events::{Event, EventDetail, EventTicket};
@@ -37,8 +36,16 @@ pub(crate) struct PlayerFacts {
     id: u64,
     /// Skill; NaN when the player has none.
     skill: f32,
-    /// The player's run of `TicketMsg::latency`.
+    /// The player's run of `TicketMsg::latency`: start and length.
     latency: (u32, u32),
+}
+
+impl PlayerFacts {
+    /// The player's latencies, in `all` (its ticket's `TicketMsg::latency`).
+    fn latency_in<'a>(&self, all: &'a [(u16, u32)]) -> &'a [(u16, u32)] {
+        let (start, len) = (self.latency.0 as usize, self.latency.1 as usize);
+        &all[start..start + len]
+    }
 }
 
 /// A fixed hash of a player id, the same on both sides of the consumer's channel.
@@ -160,11 +167,19 @@ pub(crate) struct MatchRecord {
     pub(crate) delay: f32,
 }
 
+/// A waiting ticket's facts (see [`TicketMsg`]).
 struct Pending {
     players: Vec<PlayerFacts>,
     latency: Vec<(u16, u32)>,
     /// `ticket_bytes` of this entry, counted once when it arrives.
     bytes: u64,
+}
+
+/// A summary, so that `Consumer` can derive `Debug` without every waiting player's facts.
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Pending({} players)", self.players.len())
+    }
 }
 
 /// The consumer's state and findings.
@@ -173,7 +188,7 @@ pub(crate) struct Consumer {
     setup: ConsumerSetup,
     base: Time,
     real: Option<Instant>,
-    pending: HashMap<String, PendingBox>,
+    pending: HashMap<String, Pending>,
     /// Location names, by index.
     pub(crate) locations: Vec<String>,
     /// The latencies of the players of the match being recorded.
@@ -218,21 +233,11 @@ fn block<T>(ptr: *const T, capacity: usize) -> u64 {
     unsafe { mi_usable_size(ptr.cast()) as u64 }
 }
 
-/// Heap bytes of one pending ticket: its id, its box and its players' facts.
+/// Heap bytes of one pending ticket: its id and its players' facts.
 fn ticket_bytes(id: &String, pending: &Pending) -> u64 {
     block(id.as_ptr(), id.capacity())
-        + block(pending as *const Pending, 1)
         + block(pending.players.as_ptr(), pending.players.capacity())
         + block(pending.latency.as_ptr(), pending.latency.capacity())
-}
-
-/// `Pending` behind a box so `Consumer` can derive `Debug` without the players' noise.
-pub(crate) struct PendingBox(Box<Pending>);
-
-impl std::fmt::Debug for PendingBox {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PendingBox({} players)", self.0.players.len())
-    }
 }
 
 impl Consumer {
@@ -268,7 +273,7 @@ impl Consumer {
     /// waiting tickets and the map's table, and the quality samples of finished tickets
     /// and matches.
     pub(crate) fn publish_held(&self) {
-        let table = self.pending.capacity() * (size_of::<(String, PendingBox)>() + 1);
+        let table = self.pending.capacity() * (size_of::<(String, Pending)>() + 1);
         let (players, matches) = (self.players.buffer(), self.matches.buffer());
         let samples = block(players.0, players.1) + block(matches.0, matches.1);
         self.held.store(self.pending_bytes + table as u64 + samples, std::sync::atomic::Ordering::Release);
@@ -281,11 +286,11 @@ impl Consumer {
             if msg.ticket_id.is_empty() {
                 continue; // A refused ticket's: it only names locations.
             }
-            let mut pending = Box::new(Pending { players: msg.players, latency: msg.latency, bytes: 0 });
+            let mut pending = Pending { players: msg.players, latency: msg.latency, bytes: 0 };
             pending.bytes = ticket_bytes(&msg.ticket_id, &pending);
             self.pending_bytes += pending.bytes;
-            if let Some(old) = self.pending.insert(msg.ticket_id, PendingBox(pending)) {
-                self.pending_bytes -= old.0.bytes;
+            if let Some(old) = self.pending.insert(msg.ticket_id, pending) {
+                self.pending_bytes -= old.bytes;
             }
         }
     }
@@ -317,8 +322,8 @@ impl Consumer {
     /// Forgets a ticket that ended and counts its outcome; returns what was known of it.
     /// Unless it matched, its players' records are taken here (a matched player's record
     /// needs the match's chosen location, so `potential_match` takes those).
-    fn end_ticket(&mut self, ticket: &EventTicket, outcome: Outcome) -> Option<Box<Pending>> {
-        let pending = self.pending.remove(&*ticket.ticket_id)?.0;
+    fn end_ticket(&mut self, ticket: &EventTicket, outcome: Outcome) -> Option<Pending> {
+        let pending = self.pending.remove(&*ticket.ticket_id)?;
         self.pending_bytes -= pending.bytes;
         if outcome != Outcome::Matched {
             self.push_players(&pending, f32::NAN, outcome);
@@ -336,9 +341,7 @@ impl Consumer {
     /// Records the players of a ticket that did not match.
     fn push_players(&mut self, pending: &Pending, wait: f32, outcome: Outcome) {
         for p in &pending.players {
-            let (start, len) = (p.latency.0 as usize, p.latency.1 as usize);
-            let record =
-                Consumer::record(p, &pending.latency[start..start + len], pending.players.len(), wait, outcome);
+            let record = Consumer::record(p, p.latency_in(&pending.latency), pending.players.len(), wait, outcome);
             self.push_player(record);
         }
     }
@@ -386,7 +389,7 @@ impl Consumer {
                     .find(|e| player_id_hash(&e.player_id) == p.id)
                     .or_else(|| t.players.get(i))
                     .and_then(|e| e.team);
-                let own = &pending.latency[p.latency.0 as usize..(p.latency.0 + p.latency.1) as usize];
+                let own = p.latency_in(&pending.latency);
                 let record = Consumer::record(p, own, pending.players.len(), wait, Outcome::Matched);
                 let at = latency.len();
                 latency.extend_from_slice(own);
@@ -475,7 +478,7 @@ impl Consumer {
         // In ticket-id order, so that a sampled run keeps the same players every time.
         pending.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         for (_, p) in pending {
-            self.push_players(&p.0, f32::NAN, Outcome::Unfinished);
+            self.push_players(&p, f32::NAN, Outcome::Unfinished);
             self.unfinished_tickets += 1;
         }
     }
