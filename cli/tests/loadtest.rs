@@ -80,6 +80,10 @@ fn short_simulated_run_writes_a_consistent_json_report() {
     assert!(searched >= num(&r, &["tickets", "matches"]), "searched {searched}");
     assert!(skipped > 0.0, "a 10 s workload leaves tickets waiting unchanged: skipped {skipped}");
     assert!(summary.contains("anchors searched"), "{summary}");
+    // The memory figure names the pool it was measured at, one the run reached.
+    let sampled_at = num(&r, &["resources", "bytes_sampled_at_waiting"]);
+    assert!(sampled_at > 0.0 && sampled_at <= num(&r, &["tickets", "peak_waiting"]), "sampled at {sampled_at}");
+    assert!(summary.contains(&format!("(at {sampled_at} waiting)")), "{summary}");
 }
 
 #[test]

@@ -501,6 +501,11 @@ pub(crate) fn build(facts: &RunFacts, o: &Outcome, cpu: Option<f64>, memory: Mem
     }
 }
 
+/// " (at N waiting)": the pool size the bytes per waiting ticket were measured at, if any.
+fn sampled_at(res: &Resources) -> String {
+    res.bytes_sampled_at_waiting.map_or(String::new(), |w| format!(" (at {w} waiting)"))
+}
+
 fn bytes(b: Option<u64>) -> String {
     b.map_or("n/a".into(), |b| format!("{:.1} MiB", b as f64 / 1048576.0))
 }
@@ -564,7 +569,7 @@ pub(crate) fn text(r: &Report) -> String {
         opt(res.cpu_seconds_per_1k_tickets, 4),
         bytes(res.peak_rss_bytes),
         opt(res.bytes_per_waiting_ticket, 0),
-        res.bytes_sampled_at_waiting.map_or(String::new(), |w| format!(" (at {w} waiting)"))
+        sampled_at(res)
     );
     let _ = writeln!(
         s,
@@ -915,11 +920,7 @@ pre{{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}}</style></head
         ("peak RSS".into(), bytes(r.resources.peak_rss_bytes)),
         (
             "bytes per waiting ticket".into(),
-            format!(
-                "{}{}",
-                opt(r.resources.bytes_per_waiting_ticket, 0),
-                r.resources.bytes_sampled_at_waiting.map_or(String::new(), |w| format!(" (at {w} waiting)"))
-            ),
+            format!("{}{}", opt(r.resources.bytes_per_waiting_ticket, 0), sampled_at(&r.resources)),
         ),
         ("wait (s)".into(), pc(&q.wait_seconds)),
         ("skill spread".into(), pc(&q.skill_spread)),
