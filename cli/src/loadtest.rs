@@ -70,6 +70,17 @@ pub(crate) struct Args {
     /// Seed of the workload generator and of generated ids.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Modulate arrivals by each home region's daily cycle (3:1 peak to trough, peaking at
+    /// 20:00 local time; the simulated clock starts at a random UTC hour).
+    #[arg(long, conflicts_with = "replay")]
+    daily_cycle: bool,
+    /// Add bursts of ten times the rate for 60 s, as after a maintenance window (the first in
+    /// the first 20-60% of the run, then every ~30 min).
+    #[arg(long, conflicts_with = "replay")]
+    bursts: bool,
+    /// Share of tickets cancelled with StopMatchmaking, after an exponential wait (mean 20 s).
+    #[arg(long, value_name = "X", default_value_t = 0.02, value_parser = share, conflicts_with = "replay")]
+    cancel_share: f64,
     /// Simulated (as fast as possible) or real (wall-clock) time.
     #[arg(long, value_enum, default_value_t = Clock::Simulated)]
     clock: Clock,
@@ -97,6 +108,13 @@ pub(crate) struct Args {
     quality_sample: u64,
     #[command(flatten)]
     plugins: PluginDirs,
+}
+
+fn share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        _ => Err(format!("`{text}` is not a share between 0 and 1 (e.g. 0.05 for 5%)")),
+    }
 }
 
 /// Where the arrivals come from.
@@ -159,7 +177,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if !(duration > 0.0 && duration.is_finite()) {
         anyhow::bail!("--duration must be positive");
     }
-    let (source, configuration, rate, expected, span): (Source, String, f64, usize, f64) = match &args.replay {
+    let (source, configuration, rate, expected, span): (Source, String, f64, Option<usize>, f64) = match &args.replay {
         Some(path) => {
             let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
             let items =
@@ -174,7 +192,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
             let starts = items.iter().filter(|i| matches!(i.request, WorkloadRequest::Start(_))).count();
             let span = items.last().map_or(0.0, |i| i.at);
             let rate = starts as f64 / span.max(1e-9);
-            (Source::Replay(items), configuration, rate, starts, span)
+            (Source::Replay(items), configuration, rate, Some(starts), span)
         }
         None => {
             let rate = match (args.rate, args.tickets) {
@@ -184,7 +202,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
             };
             let mut spec = WorkloadSpec::new(profile, rate, duration, args.seed);
             spec.max_tickets = args.tickets;
-            let expected = args.tickets.unwrap_or((rate * duration).round() as usize);
+            spec.daily_cycle = args.daily_cycle;
+            spec.bursts = args.bursts;
+            spec.cancel_share = args.cancel_share;
+            // Known up front only without the cycle and bursts, which move the count.
+            let expected = args
+                .tickets
+                .or_else(|| (!args.daily_cycle && !args.bursts).then_some((rate * duration).round() as usize));
             let configuration = spec.configuration.clone();
             (Source::Generate(Box::new(spec)), configuration, rate, expected, duration)
         }
@@ -244,6 +268,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         timeout: args.timeout,
         cycle: args.cycle,
         replay: args.replay.as_ref().map(|p| p.display().to_string()),
+        generator: args.replay.is_none().then_some(report::Shape {
+            daily_cycle: args.daily_cycle,
+            bursts: args.bursts,
+            cancel_share: args.cancel_share,
+        }),
         expansion_steps: setup.expansion_steps.clone(),
     };
     let cpu0 = report::cpu_seconds();
@@ -454,6 +483,14 @@ fn spawn_consumer(
 /// Simulated start: 2026-01-01T00:00:00Z.
 const SIM_BASE: Time = Time::from_millis(1_767_225_600_000);
 
+/// `done/expected`, or `done` when the total is not known in advance.
+fn of_expected(done: usize, expected: Option<usize>) -> String {
+    match expected {
+        Some(total) => format!("{done}/{total}"),
+        None => done.to_string(),
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn run_simulated(
     mut mm: Matchmaker,
@@ -463,7 +500,7 @@ fn run_simulated(
     cycle: f64,
     span: f64,
     grace: f64,
-    expected: usize,
+    expected: Option<usize>,
     rss0: Option<u64>,
 ) -> anyhow::Result<Outcome> {
     let mut facts = TicketFacts::new(&setup.skill_attribute);
@@ -548,7 +585,8 @@ fn run_simulated(
         if k.is_multiple_of(16) {
             bar.set_position(t.min(span).max(0.0) as u64);
             bar.set_message(format!(
-                "{accepted}/{expected} tickets, {matched} matched, {} waiting{}",
+                "{} tickets, {matched} matched, {} waiting{}",
+                of_expected(accepted, expected),
                 stats.waiting,
                 if done_arriving { ", draining" } else { "" }
             ));
@@ -592,7 +630,7 @@ fn run_real(
     cycle: f64,
     span: f64,
     grace: f64,
-    expected: usize,
+    expected: Option<usize>,
     rss0: Option<u64>,
 ) -> anyhow::Result<Outcome> {
     let base = Time::from_millis(
@@ -673,8 +711,8 @@ fn run_real(
         });
         bar.set_position(t.min(span) as u64);
         bar.set_message(format!(
-            "{}/{expected} submitted, {matched} matched, {} waiting{}",
-            submitted.load(Ordering::Relaxed),
+            "{} submitted, {matched} matched, {} waiting{}",
+            of_expected(submitted.load(Ordering::Relaxed) as usize, expected),
             stats.waiting,
             if arrivals_done { ", draining" } else { "" }
         ));

@@ -155,6 +155,60 @@ fn html_report_has_charts() {
     assert!(page.matches("<svg").count() >= 4, "too few charts");
 }
 
+/// Runs a 1v1 load test of 300 tickets/s for 120 s with `extra` options; returns the JSON
+/// report and the summary.
+fn shaped_run(name: &str, extra: &[&str]) -> (serde_json::Value, String) {
+    let (_dir, json) = temp(name);
+    let out = bin()
+        .args(["loadtest", "--profile", "1v1", "--rate", "300", "--duration", "120", "--report"])
+        .arg(&json)
+        .args(extra)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let r = serde_json::from_str(&std::fs::read_to_string(&json).expect("report")).expect("JSON");
+    (r, String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The largest and the median arrivals per second over the buckets of the arrival period.
+fn peak_and_median_arrivals(r: &serde_json::Value) -> (f64, f64) {
+    let start = r["series"]["start_seconds"].as_array().expect("starts");
+    let rates = r["series"]["ingested_per_s"].as_array().expect("rates");
+    let bucket = num(r, &["series", "bucket_seconds"]);
+    let mut arriving: Vec<f64> = start
+        .iter()
+        .zip(rates)
+        .filter(|(t, _)| t.as_f64().expect("number") + bucket <= 120.0)
+        .map(|(_, r)| r.as_f64().expect("number"))
+        .collect();
+    arriving.sort_by(f64::total_cmp);
+    (arriving[arriving.len() - 1], arriving[arriving.len() / 2])
+}
+
+#[test]
+fn workload_shape_options_reach_the_generator_and_the_report() {
+    let (plain, summary) = shaped_run("plain.json", &["--cancel-share", "0"]);
+    assert_eq!(plain["run"]["generator"]["bursts"], false);
+    assert_eq!(num(&plain, &["tickets", "stop_requests_applied"]), 0.0);
+    assert_eq!(num(&plain, &["tickets", "cancelled"]), 0.0);
+    assert!(
+        summary.starts_with("loadtest: profile 1v1, simulated clock, 300 tickets/s for 120s, 0% cancelled,"),
+        "{summary}"
+    );
+    let (peak, median) = peak_and_median_arrivals(&plain);
+    assert!(peak < 1.5 * median, "steady arrivals peak at {peak}/s against a median of {median}/s");
+
+    let (bursty, summary) = shaped_run("bursty.json", &["--bursts", "--cancel-share", "1"]);
+    assert_eq!(bursty["run"]["generator"]["bursts"], true);
+    assert_eq!(bursty["run"]["generator"]["cancel_share"], 1.0);
+    assert!(summary.contains("for 120s, bursts, 100% cancelled,"), "{summary}");
+    let (peak, median) = peak_and_median_arrivals(&bursty);
+    assert!(peak > 5.0 * median, "a burst peaks at {peak}/s against a median of {median}/s");
+    assert!(num(&bursty, &["tickets", "ingested"]) > 1.05 * num(&plain, &["tickets", "ingested"]));
+    // Every ticket gets a StopMatchmaking; those still waiting when it arrives are cancelled.
+    assert!(num(&bursty, &["tickets", "cancelled"]) > 0.0);
+}
+
 #[test]
 fn replays_a_generated_workload_file() {
     let (_jsonl_dir, jsonl) = temp("work.jsonl");

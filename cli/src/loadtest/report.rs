@@ -25,8 +25,39 @@ pub(crate) struct RunFacts {
     pub(crate) timeout: u32,
     pub(crate) cycle: f64,
     pub(crate) replay: Option<String>,
+    /// The generator's shape options; `None` for a replayed workload.
+    pub(crate) generator: Option<Shape>,
     /// Expansion step start times (seconds of ticket age), ascending.
     pub(crate) expansion_steps: Vec<f64>,
+}
+
+/// How the generated workload was shaped beyond its rate.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub(crate) struct Shape {
+    pub(crate) daily_cycle: bool,
+    pub(crate) bursts: bool,
+    /// Share of tickets later cancelled.
+    pub(crate) cancel_share: f64,
+}
+
+impl RunFacts {
+    /// The workload in words, e.g. `7000 tickets/s for 90s, bursts, 2% cancelled`.
+    fn workload(&self) -> String {
+        let mut s = format!("{:.0} tickets/s for {:.0}s", self.rate, self.duration);
+        if let Some(shape) = self.generator {
+            if shape.daily_cycle {
+                s.push_str(", daily cycle");
+            }
+            if shape.bursts {
+                s.push_str(", bursts");
+            }
+            let _ = write!(s, ", {}% cancelled", (1e4 * shape.cancel_share).round() / 100.0);
+        }
+        if let Some(file) = &self.replay {
+            let _ = write!(s, ", replay {file}");
+        }
+        s
+    }
 }
 
 /// One cycle.
@@ -529,15 +560,13 @@ pub(crate) fn text(r: &Report) -> String {
     let q = &r.quality;
     let _ = writeln!(
         s,
-        "loadtest: profile {}, {} clock, {:.0} tickets/s for {:.0}s, timeout {}s, cycle {}s, seed {}{}",
+        "loadtest: profile {}, {} clock, {}, timeout {}s, cycle {}s, seed {}",
         run.profile,
         run.clock,
-        run.rate,
-        run.duration,
+        run.workload(),
         run.timeout,
         run.cycle,
         run.seed,
-        run.replay.as_ref().map_or(String::new(), |f| format!(", replay {f}"))
     );
     let _ = writeln!(
         s,
@@ -826,11 +855,10 @@ pre{{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}}</style></head
     );
     let _ = write!(
         s,
-        "<h1>Load test: {}</h1><p>{} clock · {:.0} tickets/s for {:.0}s · timeout {}s · cycle {}s · seed {}</p>",
+        "<h1>Load test: {}</h1><p>{} clock · {} · timeout {}s · cycle {}s · seed {}</p>",
         esc(&r.run.profile),
         r.run.clock,
-        r.run.rate,
-        r.run.duration,
+        esc(&r.run.workload()),
         r.run.timeout,
         r.run.cycle,
         r.run.seed
