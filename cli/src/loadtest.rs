@@ -22,10 +22,12 @@ use anyhow::Context as _;
 use rallypoint::config;
 use rallypoint::diagnostic::render;
 use rallypoint::matchmaker::{Matchmaker, MatchmakerOptions};
-use rallypoint::ruleset::{self, ExpansionAgeSelection, RuleSet};
+use rallypoint::ruleset::{
+    self, DistanceReference, ExpansionAgeSelection, ExpansionTarget, ExpansionValue, RuleKind, RuleProperty, RuleSet,
+};
 use rallypoint::time::Time;
 
-use self::consumer::{Consumer, ConsumerSetup, TicketFacts, TicketMsg};
+use self::consumer::{Consumer, ConsumerSetup, LatencyRule, TicketFacts, TicketMsg};
 use self::report::{CycleSample, RunFacts};
 use rallypoint_bench_data::generate::{WorkloadItem, WorkloadRequest, WorkloadSpec, generate, read_jsonl};
 use rallypoint_bench_data::profiles::Profile;
@@ -251,6 +253,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .to_owned(),
         expansion_steps: expansion_steps(&rule_set),
         expansion_oldest: rule_set.algorithm.expansion_age_selection == ExpansionAgeSelection::Oldest,
+        latency_rules: latency_rules(&rule_set),
         sample_cap: usize::try_from(args.quality_sample).unwrap_or(usize::MAX),
         seed: args.seed,
     };
@@ -316,6 +319,42 @@ fn expansion_steps(rule_set: &RuleSet) -> Vec<f64> {
     steps.sort_by(f64::total_cmp);
     steps.dedup();
     steps
+}
+
+/// The rule set's latency rules (those enforced on their own), with their expansions.
+fn latency_rules(rule_set: &RuleSet) -> Vec<LatencyRule> {
+    let steps = |rule: usize, property: RuleProperty, base: Option<f64>| -> Vec<(f64, f64)> {
+        let Some(base) = base else { return Vec::new() };
+        let mut steps = vec![(0.0, base)];
+        for expansion in &rule_set.expansions {
+            if expansion.target != (ExpansionTarget::Rule { rule, property }) {
+                continue;
+            }
+            for step in &expansion.steps {
+                if let ExpansionValue::Number(value) = step.value {
+                    steps.push((step.wait_time_seconds, value));
+                }
+            }
+        }
+        steps
+    };
+    rule_set
+        .rules
+        .iter()
+        .enumerate()
+        .filter(|(_, rule)| !rule.is_compound_operand)
+        .filter_map(|(i, rule)| match rule.kind {
+            RuleKind::Latency { max_latency, max_distance, distance_reference, party_aggregation } => {
+                Some(LatencyRule {
+                    max_latency: steps(i, RuleProperty::MaxLatency, Some(max_latency)),
+                    max_distance: steps(i, RuleProperty::MaxDistance, max_distance),
+                    from_min: distance_reference == Some(DistanceReference::Min),
+                    party_aggregation,
+                })
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// What the drive loop measured, with the consumer's findings.

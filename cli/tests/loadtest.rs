@@ -210,6 +210,16 @@ fn workload_shape_options_reach_the_generator_and_the_report() {
 }
 
 #[test]
+fn the_reported_location_is_one_the_latency_rule_allows() {
+    // The 1v1 profile's Ping rule allows 80 ms, and 150 ms from 20 s of waiting on. (The
+    // lowest average latency of two players is not always at a location the rule accepts.)
+    let (r, _) = shaped_run("latency.json", &[]);
+    let chosen = |k: &str| num(&r, &["quality", "chosen_latency_ms", k]);
+    assert!(chosen("max") <= 150.0, "a player placed at {} ms", chosen("max"));
+    assert!(chosen("p99") > 80.0, "the expansion to 150 ms is not used: p99 {} ms", chosen("p99"));
+}
+
+#[test]
 fn replays_a_generated_workload_file() {
     let (_jsonl_dir, jsonl) = temp("work.jsonl");
     let items: Vec<_> = rallypoint_bench_data::generate::generate(&rallypoint_bench_data::generate::WorkloadSpec::new(

@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use rallypoint::api::{AttributeValue, Player};
 use rallypoint::events::{Event, EventDetail, EventTicket};
+use rallypoint::ruleset::NumberAggregation;
 use rallypoint::time::Time;
 
 use super::sample::{Moments, Reservoir};
@@ -103,11 +104,49 @@ pub(crate) struct ConsumerSetup {
     pub(crate) expansion_steps: Vec<f64>,
     /// Whether expansions follow the oldest ticket's age (else the newest's).
     pub(crate) expansion_oldest: bool,
+    /// The rule set's latency rules: a match's location is chosen among those they accept.
+    pub(crate) latency_rules: Vec<LatencyRule>,
     /// Most players, and most matches, whose records are kept for the quality figures;
     /// beyond that they come from a uniform random sample of this many.
     pub(crate) sample_cap: usize,
     /// Seed of that sample.
     pub(crate) seed: u64,
+}
+
+/// A `latency` rule, with its expansions, as the consumer checks a match's location.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LatencyRule {
+    /// `maxLatency` from each ticket age on, as `(age, value)` in ascending age, the first at 0.
+    pub(crate) max_latency: Vec<(f64, f64)>,
+    /// `maxDistance` likewise; empty when the rule has none.
+    pub(crate) max_distance: Vec<(f64, f64)>,
+    /// Whether `maxDistance` is measured from the lowest ticket latency (else the average).
+    pub(crate) from_min: bool,
+    /// How a party's latencies at a location fold into the ticket's.
+    pub(crate) party_aggregation: NumberAggregation,
+}
+
+/// The value in force at `age` of a step list of [`LatencyRule`].
+fn value_at(steps: &[(f64, f64)], age: f64) -> Option<f64> {
+    steps.iter().take_while(|(from, _)| *from <= age).last().map(|s| s.1)
+}
+
+impl LatencyRule {
+    /// Whether the tickets' latencies at one location, `ticket_latencies(i)` folding ticket
+    /// `i`'s members, meet the rule at the match's `age`.
+    fn accepts(&self, tickets: usize, ticket_latency: impl Fn(usize, NumberAggregation) -> f64, age: f64) -> bool {
+        let max_latency = value_at(&self.max_latency, age).unwrap_or(f64::INFINITY);
+        let (mut low, mut high, mut sum) = (f64::INFINITY, f64::NEG_INFINITY, 0.0);
+        for t in 0..tickets {
+            let ms = ticket_latency(t, self.party_aggregation);
+            if ms > max_latency {
+                return false;
+            }
+            (low, high, sum) = (low.min(ms), high.max(ms), sum + ms);
+        }
+        let reference = if self.from_min { low } else { sum / tickets as f64 };
+        value_at(&self.max_distance, age).is_none_or(|max| high - reference <= max)
+    }
 }
 
 /// How a player's ticket ended.
@@ -193,6 +232,8 @@ pub(crate) struct Consumer {
     pub(crate) locations: Vec<String>,
     /// The latencies of the players of the match being recorded.
     match_latency: Vec<(u16, u32)>,
+    /// Where each of its tickets' players start among its players.
+    match_tickets: Vec<usize>,
     /// The players of every submitted ticket, as their tickets ended: all of them, or a
     /// uniform random sample in a run with more than `setup.sample_cap`.
     pub(crate) players: Reservoir<PlayerRecord>,
@@ -258,6 +299,7 @@ impl Consumer {
             pending: HashMap::new(),
             locations: Vec::new(),
             match_latency: Vec::new(),
+            match_tickets: Vec::new(),
             matched_tickets: 0,
             timed_out_tickets: 0,
             cancelled_tickets: 0,
@@ -373,6 +415,9 @@ impl Consumer {
     fn potential_match(&mut self, now: Time, tickets: &[EventTicket]) {
         let received = self.real.map(|start| self.base.plus_secs(start.elapsed().as_secs_f64()));
         let mut members: Vec<Member> = Vec::new();
+        // Where each ticket's members start in `members`.
+        let mut ticket_starts = std::mem::take(&mut self.match_tickets);
+        ticket_starts.clear();
         let mut latency = std::mem::take(&mut self.match_latency);
         latency.clear();
         let mut newest = Time(0);
@@ -382,6 +427,7 @@ impl Consumer {
             oldest = oldest.min(t.start_time);
             let wait = now.secs_since(t.start_time) as f32;
             let Some(pending) = self.end_ticket(t, Outcome::Matched) else { continue };
+            ticket_starts.push(members.len());
             for (i, p) in pending.players.iter().enumerate() {
                 let team = t
                     .players
@@ -398,6 +444,7 @@ impl Consumer {
         }
         if members.is_empty() {
             self.match_latency = latency;
+            self.match_tickets = ticket_starts;
             return;
         }
         // Skill spread and team imbalance.
@@ -425,11 +472,30 @@ impl Consumer {
             let avgs: Vec<f64> = teams.iter().map(|(_, sum, n)| sum / *n as f64).collect();
             (avgs.iter().copied().fold(f64::MIN, f64::max) - avgs.iter().copied().fold(f64::MAX, f64::min)) as f32
         };
-        // Chosen location: the one every player reported with the lowest average latency.
+        let age = if self.setup.expansion_oldest { now.secs_since(oldest) } else { now.secs_since(newest) };
+        // Chosen location: among those every player reported, the one with the lowest
+        // average latency where the rule set's latency rules accept the match (where a
+        // placement could put it); failing that (the rules were not met anywhere), the
+        // lowest average of all.
         let (mut chosen_latency_avg, mut chosen_latency_max) = (f32::NAN, f32::NAN);
         if members.iter().all(|m| !m.2.is_empty()) {
             let reported = |m: &Member, loc: u16| latency[m.2.clone()].iter().find(|(l, _)| *l == loc).map(|e| e.1);
-            let mut best: Option<(f64, u16)> = None;
+            ticket_starts.push(members.len());
+            let ticket_latency = |loc: u16, t: usize, aggregation: NumberAggregation| {
+                let ms = members[ticket_starts[t]..ticket_starts[t + 1]]
+                    .iter()
+                    .map(|m| f64::from(reported(m, loc).unwrap_or(u32::MAX)));
+                match aggregation {
+                    NumberAggregation::Min => ms.fold(f64::INFINITY, f64::min),
+                    NumberAggregation::Max => ms.fold(f64::NEG_INFINITY, f64::max),
+                    NumberAggregation::Avg => {
+                        let n = ticket_starts[t + 1] - ticket_starts[t];
+                        ms.sum::<f64>() / n as f64
+                    }
+                }
+            };
+            // (average × players, location, whether the rules accept it)
+            let mut best: Option<(f64, u16, bool)> = None;
             for &(loc, _) in &latency[members[0].2.clone()] {
                 let mut sum = 0.0;
                 let mut everyone = true;
@@ -442,11 +508,20 @@ impl Consumer {
                         }
                     }
                 }
-                if everyone && best.is_none_or(|(b, _)| sum < b) {
-                    best = Some((sum, loc));
+                if !everyone {
+                    continue;
+                }
+                let tickets = ticket_starts.len() - 1;
+                let accepted = self
+                    .setup
+                    .latency_rules
+                    .iter()
+                    .all(|rule| rule.accepts(tickets, |t, aggregation| ticket_latency(loc, t, aggregation), age));
+                if best.is_none_or(|(b, _, ok)| (accepted, -sum) > (ok, -b)) {
+                    best = Some((sum, loc, accepted));
                 }
             }
-            if let Some((sum, loc)) = best {
+            if let Some((sum, loc, _)) = best {
                 chosen_latency_avg = (sum / members.len() as f64) as f32;
                 let mut max = 0u32;
                 for m in &mut members {
@@ -460,10 +535,10 @@ impl Consumer {
             }
         }
         self.match_latency = latency;
+        self.match_tickets = ticket_starts;
         for (record, _, _) in &members {
             self.push_player(*record);
         }
-        let age = if self.setup.expansion_oldest { now.secs_since(oldest) } else { now.secs_since(newest) };
         // (One more entry than step times, so the step count is always an index.)
         self.matches_by_step[self.setup.expansion_steps.iter().filter(|&&s| s <= age).count()] += 1;
         let delay = received.map_or(f32::NAN, |r| r.secs_since(newest) as f32);
@@ -526,6 +601,7 @@ mod tests {
             skill_attribute: "skill".into(),
             expansion_steps: vec![5.0],
             expansion_oldest: true,
+            latency_rules: Vec::new(),
             sample_cap: 100,
             seed: 1,
         };
@@ -590,5 +666,77 @@ mod tests {
         // The oldest ticket waited 7 s: past the 5 s step.
         assert_eq!(consumer.matches_by_step, [0, 1]);
         assert_eq!((consumer.matched_tickets, consumer.timed_out_tickets), (2, 1));
+    }
+
+    /// The chosen latency of each player of a match of a party (us-east-1 40 and 60 ms,
+    /// eu-west-1 80 and 30) and a solo player (us-east-1 70, eu-west-1 50), 7 s old, under
+    /// `rules`.
+    fn chosen_under(rules: Vec<LatencyRule>) -> Vec<f32> {
+        let setup = ConsumerSetup {
+            skill_attribute: "skill".into(),
+            expansion_steps: vec![5.0],
+            expansion_oldest: true,
+            latency_rules: rules,
+            sample_cap: 100,
+            seed: 1,
+        };
+        let mut consumer = Consumer::new(setup, Time(0), None, Arc::default());
+        let mut facts = TicketFacts::new("skill");
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let party = [
+            player("p1", 1000.0, &[("us-east-1", 40), ("eu-west-1", 80)]),
+            player("p2", 1100.0, &[("eu-west-1", 30), ("us-east-1", 60)]),
+        ];
+        let solo = [player("p3", 1400.0, &[("us-east-1", 70), ("eu-west-1", 50)])];
+        for (id, players) in [("t1", &party[..]), ("t2", &solo[..])] {
+            tx.send(TicketMsg { ticket_id: id.into(), ..facts.of(players) }).unwrap();
+        }
+        consumer.take_tickets(&rx);
+        consumer.event(&event(EventDetail::PotentialMatchCreated {
+            tickets: vec![
+                ticket("t1", 3_000, &[("p1", "red"), ("p2", "blue")]),
+                ticket("t2", 4_000, &[("p3", "blue")]),
+            ],
+            acceptance_required: false,
+            acceptance_timeout: None,
+            rule_evaluation_metrics: Vec::new(),
+            match_id: "m".into(),
+        }));
+        consumer.players.items().iter().map(|p| p.chosen_latency).collect()
+    }
+
+    #[test]
+    fn the_chosen_location_is_one_the_latency_rules_accept() {
+        let rule = |max_latency: Vec<(f64, f64)>, party_aggregation| LatencyRule {
+            max_latency,
+            max_distance: Vec::new(),
+            from_min: true,
+            party_aggregation,
+        };
+        const US: [f32; 3] = [40.0, 60.0, 70.0];
+        const EU: [f32; 3] = [80.0, 30.0, 50.0];
+        // Without a rule, the lowest average: eu-west-1 (160 against 170 in all).
+        assert_eq!(chosen_under(Vec::new()), EU);
+        // At most 70 ms per ticket, the party counting its worst member: the party's 80 ms
+        // rules out eu-west-1.
+        assert_eq!(chosen_under(vec![rule(vec![(0.0, 70.0)], NumberAggregation::Max)]), US);
+        // Counting the party's average (55 ms there), eu-west-1 is accepted.
+        assert_eq!(chosen_under(vec![rule(vec![(0.0, 70.0)], NumberAggregation::Avg)]), EU);
+        // An expansion to 80 ms at 5 s applies to the 7-second-old match; one at 8 s does not.
+        assert_eq!(chosen_under(vec![rule(vec![(0.0, 70.0), (5.0, 80.0)], NumberAggregation::Max)]), EU);
+        assert_eq!(chosen_under(vec![rule(vec![(0.0, 70.0), (8.0, 80.0)], NumberAggregation::Max)]), US);
+        // maxDistance from the lowest ticket latency: us-east-1's tickets are 60 and 70 ms
+        // with the party's worst member, eu-west-1's 80 and 50.
+        let far = LatencyRule { max_distance: vec![(0.0, 10.0)], ..rule(vec![(0.0, 100.0)], NumberAggregation::Max) };
+        assert_eq!(chosen_under(vec![far.clone()]), US);
+        // Within 6 ms: us-east-1's worst ticket is 10 ms above the lowest but only 5 above
+        // the average (65 ms at both locations; eu-west-1's is 15 above it).
+        let near = LatencyRule { max_distance: vec![(0.0, 6.0)], ..far };
+        assert_eq!(chosen_under(vec![near.clone()]), EU, "no location accepted: the lowest average");
+        let from_avg = LatencyRule { from_min: false, ..near };
+        assert_eq!(chosen_under(vec![from_avg.clone()]), US);
+        // No location meets every rule: the lowest average of all is reported.
+        let impossible = rule(vec![(0.0, 10.0)], NumberAggregation::Min);
+        assert_eq!(chosen_under(vec![from_avg, impossible]), EU);
     }
 }
