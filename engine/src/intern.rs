@@ -12,6 +12,12 @@ pub struct Sym(pub u32);
 /// A string table. Symbols are dense, start at 0 and are assigned in insertion order, so
 /// they do not depend on the hash.
 ///
+/// The strings of the rule set itself are pinned (`Interner::pin`); those interned later,
+/// from tickets, can be reclaimed (`Interner::reclaim`) once no ticket holds them, and
+/// their symbols are then reused for new strings, so a long-running matchmaker whose
+/// tickets bring ever new strings (player ids read by a rule, free-form values) keeps a
+/// table the size of what it holds, not of everything it has seen.
+///
 /// Interning runs at ingest for every string attribute value and latency location (about
 /// eight lookups per 1v1 ticket), so the table is built for short strings: each string is
 /// stored once, the index holds only symbols, and strings of up to 16 bytes are hashed
@@ -26,6 +32,36 @@ pub struct Interner {
     /// itself only when it is longer than a key holds.
     keys: Vec<Key>,
     hasher: StrHasher,
+    /// Symbols below this are never reclaimed.
+    pinned: u32,
+    /// Reclaimed symbols, reused (from the end) before new ones are added.
+    free: Vec<u32>,
+}
+
+/// A set of symbols, as a bitset over a table's symbols.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SymSet(Vec<u64>);
+
+impl SymSet {
+    /// An empty set able to hold the symbols of `table`.
+    pub(crate) fn for_table(table: &Interner) -> SymSet {
+        SymSet(vec![0; table.strings.len().div_ceil(64)])
+    }
+
+    /// Adds `sym`; a number beyond the table's symbols is ignored, so a caller may pass
+    /// words that are not symbols and only keep more strings than it needs.
+    #[inline]
+    pub(crate) fn insert(&mut self, sym: Sym) {
+        if let Some(word) = self.0.get_mut(sym.0 as usize / 64) {
+            *word |= 1 << (sym.0 % 64);
+        }
+    }
+
+    /// Whether `sym` is in the set.
+    #[inline]
+    pub(crate) fn contains(&self, sym: Sym) -> bool {
+        self.0.get(sym.0 as usize / 64).is_some_and(|w| w & 1 << (sym.0 % 64) != 0)
+    }
 }
 
 /// A string's length and the words its inline hash reads (see [`Key::of`]). For strings of
@@ -61,6 +97,9 @@ impl Key {
         };
         Key { lo, hi, len: n }
     }
+
+    /// The key of a reclaimed symbol, equal to no string's.
+    const FREE: Key = Key { lo: 0, hi: 0, len: usize::MAX };
 
     /// Whether `stored`, whose key is `self`, is `s`, whose key is `key`.
     #[inline]
@@ -105,19 +144,64 @@ impl Interner {
 
     /// The symbol of `s`, adding it if new.
     pub fn intern(&mut self, s: &str) -> Sym {
-        let Interner { index, strings, keys, hasher } = self;
+        let Interner { index, strings, keys, hasher, free, .. } = self;
         let key = Key::of(s);
         let hash = hasher.hash(&key, s);
         match index.find(hash, |&sym| keys[sym as usize].matches(&key, &strings[sym as usize], s)) {
             Some(&sym) => Sym(sym),
             None => {
-                let sym = strings.len() as u32;
-                strings.push(s.into());
-                keys.push(key);
+                let sym = match free.pop() {
+                    Some(sym) => {
+                        strings[sym as usize] = s.into();
+                        keys[sym as usize] = key;
+                        sym
+                    }
+                    None => {
+                        strings.push(s.into());
+                        keys.push(key);
+                        (strings.len() - 1) as u32
+                    }
+                };
                 index.insert_unique(hash, sym, |&sym| hasher.hash(&keys[sym as usize], &strings[sym as usize]));
                 Sym(sym)
             }
         }
+    }
+
+    /// Pins every string interned so far: [`Interner::reclaim`] keeps them.
+    pub(crate) fn pin(&mut self) {
+        self.pinned = self.strings.len() as u32;
+    }
+
+    /// Number of strings held that are not pinned.
+    pub(crate) fn unpinned(&self) -> usize {
+        self.len() - self.pinned as usize
+    }
+
+    /// Frees every string that is neither pinned nor in `in_use`; their symbols are given to
+    /// strings interned later (the most recently freed first). Returns how many were freed.
+    ///
+    /// The caller must pass every symbol anything still holds: a freed symbol's string
+    /// resolves to `""` until the symbol is reused.
+    pub(crate) fn reclaim(&mut self, in_use: &SymSet) -> usize {
+        let Interner { index, strings, keys, hasher, pinned, free } = self;
+        let before = free.len();
+        for sym in *pinned..strings.len() as u32 {
+            let i = sym as usize;
+            if in_use.contains(Sym(sym)) || keys[i] == Key::FREE {
+                continue;
+            }
+            let hash = hasher.hash(&keys[i], &strings[i]);
+            if let Ok(entry) = index.find_entry(hash, |&s| s == sym) {
+                entry.remove();
+            }
+            strings[i] = Box::default();
+            keys[i] = Key::FREE;
+            free.push(sym);
+        }
+        // Reuse the lowest symbols first, so the table's live part stays dense.
+        free[before..].reverse();
+        free.len() - before
     }
 
     /// The symbol of `s` if it was interned.
@@ -138,14 +222,14 @@ impl Interner {
         &self.strings[sym.0 as usize]
     }
 
-    /// Number of distinct strings.
+    /// Number of distinct strings held.
     pub fn len(&self) -> usize {
-        self.strings.len()
+        self.strings.len() - self.free.len()
     }
 
     /// Whether the table is empty.
     pub fn is_empty(&self) -> bool {
-        self.strings.is_empty()
+        self.len() == 0
     }
 }
 
@@ -192,5 +276,36 @@ mod tests {
         assert_eq!(c.get("eu-west-1"), Some(Sym(0)));
         assert_eq!(c.intern("us-east-1"), Sym(1));
         assert_eq!(t.get("us-east-1"), None);
+    }
+
+    #[test]
+    fn reclaim_frees_unpinned_strings_not_in_use_and_reuses_their_symbols_lowest_first() {
+        let mut t = Interner::new();
+        let [a, b] = ["rule-literal", "another"].map(|s| t.intern(s));
+        t.pin();
+        let [c, d, e, f] = ["player-1", "player-2", "a-string-longer-than-sixteen-bytes", "x"].map(|s| t.intern(s));
+        let mut in_use = SymSet::for_table(&t);
+        in_use.insert(d);
+        in_use.insert(Sym(u32::MAX)); // Not a symbol: ignored.
+        assert_eq!(t.reclaim(&in_use), 3);
+        assert_eq!((t.len(), t.unpinned()), (3, 1));
+        assert_eq!(t.index.len(), 3, "the index forgets freed strings");
+        for (sym, s) in [(a, "rule-literal"), (b, "another"), (d, "player-2")] {
+            assert_eq!((t.get(s), t.resolve(sym)), (Some(sym), s));
+        }
+        for s in ["player-1", "a-string-longer-than-sixteen-bytes", "x"] {
+            assert_eq!(t.get(s), None, "{s:?} was freed");
+        }
+        // Freed symbols go to new strings, lowest first, then the table grows.
+        assert_eq!(t.intern("new-1"), c);
+        assert_eq!(t.intern("a-string-longer-than-sixteen-bytes"), e);
+        assert_eq!(t.intern("new-3"), f);
+        assert_eq!(t.intern("new-4"), Sym(6));
+        assert_eq!(t.get("a-string-longer-than-sixteen-bytes"), Some(e));
+        assert_eq!((t.len(), t.index.len()), (7, 7));
+        // An empty set frees every unpinned string, a second time nothing.
+        assert_eq!(t.reclaim(&SymSet::for_table(&t)), 5);
+        assert_eq!(t.reclaim(&SymSet::for_table(&t)), 0);
+        assert_eq!((t.len(), t.get("rule-literal")), (2, Some(a)));
     }
 }

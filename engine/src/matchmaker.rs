@@ -27,7 +27,7 @@ use crate::events::{
     self, Event, EventDetail, EventPlayer, EventReceiver, EventTicket, Name, RuleMetric, UuidGen, WaitEstimate,
 };
 use crate::expr::AttrType;
-use crate::intern::{Interner, Key, Sym};
+use crate::intern::{Interner, Key, Sym, SymSet};
 use crate::pool::{MAX_LOCATIONS, NewPlayer, PlayerValue, Pool};
 use crate::ruleset::{self, AttrValue, CompiledRules, RuleSet};
 use crate::search::plugins::PluginRules;
@@ -185,7 +185,12 @@ struct ConfigState {
     rule_names: Vec<Name>,
     team_names: Vec<Name>,
     pool: Pool,
+    /// The rule set's strings (pinned) and the tickets' (reclaimed when none holds them).
     interner: Interner,
+    /// Unpinned strings the interner may hold before the next cycle reclaims the unused ones.
+    reclaim_at: usize,
+    /// The least `reclaim_at` is set to after a reclaim ([`RECLAIM_MIN`]).
+    reclaim_floor: usize,
     locations: Interner,
     /// The key of each declared attribute's name, in declaration order, to match the names
     /// each player sends against.
@@ -253,6 +258,10 @@ const NO_SLOT: u32 = u32::MAX;
 const NO_RECORD: u32 = u32::MAX;
 /// `TicketRecord::team` before a match.
 const NO_TEAM: u16 = u16::MAX;
+/// Strings from tickets a configuration's interner holds before the first reclaim (see
+/// `Matchmaker::reclaim_strings`): a table this size costs a few megabytes, and a
+/// matchmaker whose tickets bring few distinct strings never reclaims.
+const RECLAIM_MIN: usize = 1 << 16;
 
 /// A reference to a record that outlives the ticket safely: queues and deadline lists hold
 /// these, and an entry whose record was freed and reused no longer matches its generation.
@@ -545,7 +554,13 @@ impl Matchmaker {
             team_names: rules.teams().iter().map(|t| Name::new(&t.name)).collect(),
             pool: Pool::new(&rules),
             plugins,
-            interner: rules.interner().clone(),
+            interner: {
+                let mut interner = rules.interner().clone();
+                interner.pin();
+                interner
+            },
+            reclaim_at: RECLAIM_MIN,
+            reclaim_floor: RECLAIM_MIN,
             locations: Interner::new(),
             attribute_keys: rule_set.attributes.iter().map(|a| Key::of(&a.name)).collect(),
             uses_player_ids,
@@ -833,9 +848,28 @@ impl Matchmaker {
             self.tick_config(c, now, &mut stats);
         }
         self.expire_finished(now);
+        self.reclaim_strings();
         self.flush();
         stats.waiting = self.waiting();
         stats
+    }
+
+    /// Frees the strings tickets brought that no ticket holds any more, in each
+    /// configuration whose table has doubled since it last did (and holds at least
+    /// [`RECLAIM_MIN`] of them), so the work is proportional to the strings added.
+    fn reclaim_strings(&mut self) {
+        for (c, state) in self.configs.iter_mut().enumerate() {
+            if state.interner.unpinned() < state.reclaim_at {
+                continue;
+            }
+            let mut in_use = SymSet::for_table(&state.interner);
+            state.pool.mark_symbols(&mut in_use);
+            for r in self.records.slab.iter().flatten().filter(|r| r.config as usize == c) {
+                stored::mark_symbols(&r.players, r.player_ids.len(), &mut in_use);
+            }
+            state.interner.reclaim(&in_use);
+            state.reclaim_at = (2 * state.interner.unpinned()).max(state.reclaim_floor);
+        }
     }
 
     fn tick_config(&mut self, c: usize, now: Time, stats: &mut CycleStats) {

@@ -19,7 +19,7 @@
 //! it; the search fills in the rest.
 
 use crate::expr::AttrType;
-use crate::intern::Sym;
+use crate::intern::{Sym, SymSet};
 use crate::ruleset::{CompiledKind, CompiledRules, ListAggregation, NumberAggregation, Schedule};
 use crate::search::native::{self, BITSET_VALUES, NativePlan, NativeRule, OVERFLOW_BIT};
 use crate::time::Time;
@@ -91,6 +91,11 @@ impl<T: Copy> SpanArena<T> {
     pub(crate) fn get(&self, slot: u32) -> &[T] {
         let Some(&(start, len)) = self.spans.get(slot as usize) else { return &[] };
         &self.data[start as usize..(start + len) as usize]
+    }
+
+    /// Every slot's run.
+    fn runs(&self) -> impl Iterator<Item = &[T]> {
+        self.spans.iter().map(|&(start, len)| &self.data[start as usize..(start + len) as usize])
     }
 
     /// Tracks one more slot, with an empty run.
@@ -935,6 +940,14 @@ impl Pool {
             self.list_bits[slot as usize * n + c] = bits;
         }
         self.bit_dictionaries = dictionaries;
+    }
+
+    /// Adds to `in_use` every symbol the waiting tickets hold (their player ids and string,
+    /// list and map values), and some numbers that are not symbols (the runs' counts and
+    /// offsets), which only keep a few more strings.
+    pub(crate) fn mark_symbols(&self, in_use: &mut SymSet) {
+        self.var.runs().flatten().for_each(|&sym| in_use.insert(sym));
+        self.maps.runs().flatten().for_each(|&(sym, _)| in_use.insert(sym));
     }
 
     /// Removes a ticket from the search (matched, cancelled or timed out) and frees its slot.

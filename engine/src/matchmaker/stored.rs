@@ -14,7 +14,7 @@
 //! an input `Team`), so responses are byte-identical to a stored clone.
 
 use crate::api::{AttributeValue, Player};
-use crate::intern::{Interner, Sym};
+use crate::intern::{Interner, Sym, SymSet};
 use crate::pool::{NewPlayer, PlayerValue};
 use crate::ruleset::RuleSet;
 
@@ -214,6 +214,56 @@ pub(super) fn decode(bytes: &[u8], ids: &[std::sync::Arc<str>], team: Option<&st
         });
     }
     players
+}
+
+/// Adds to `in_use` the interner symbols of the `n_players` players encoded in `bytes` by
+/// [`encode`] (the strings stored as symbols, not the location codes).
+pub(super) fn mark_symbols(bytes: &[u8], n_players: usize, in_use: &mut SymSet) {
+    let mut r = Reader { bytes, at: 0 };
+    let mut string = |r: &mut Reader<'_>| match r.byte() {
+        STRING_SYM => in_use.insert(Sym(r.varint() as u32)),
+        _ => {
+            r.str();
+        }
+    };
+    for _ in 0..n_players {
+        if r.byte() & HAS_TEAM != 0 {
+            r.str();
+        }
+        for _ in 0..r.varint() {
+            let tag = r.byte();
+            match tag & 0xF0 {
+                NAME_DECLARED => {
+                    r.varint();
+                }
+                _ => {
+                    r.str();
+                }
+            }
+            match tag & 0x0F {
+                VALUE_INTEGER => {
+                    r.varint();
+                }
+                VALUE_NUMBER => {
+                    r.f64();
+                }
+                VALUE_STRING => string(&mut r),
+                VALUE_LIST => (0..r.varint()).for_each(|_| string(&mut r)),
+                _ => {
+                    for _ in 0..r.varint() {
+                        string(&mut r);
+                        r.f64();
+                    }
+                }
+            }
+        }
+        for _ in 0..r.varint() {
+            if r.varint() == LOCATION_INLINE {
+                r.str();
+            }
+            r.varint();
+        }
+    }
 }
 
 /// `n` as an integer when it is one that round-trips exactly (and is not `-0.0`).

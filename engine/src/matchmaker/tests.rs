@@ -515,3 +515,91 @@ fn a_location_listed_twice_counts_with_its_first_figure_for_players_and_parties(
         assert_eq!(potential_matches(&mut events), [["fast-first", "partner-1"]], "parties of {party}");
     }
 }
+
+/// Duelists in string-keyed lobbies who may each avoid a player by id.
+const LOBBIES_WITH_BLOCKS: &str = r#"{"ruleLanguageVersion": "1.0",
+  "playerAttributes": [{"name": "skill", "type": "number", "default": 1000},
+                       {"name": "lobby", "type": "string", "default": "open"},
+                       {"name": "avoid", "type": "string_list", "default": []}],
+  "teams": [{"name": "duelist", "minPlayers": 1, "maxPlayers": 1, "quantity": 2}],
+  "rules": [{"name": "Lobby", "type": "batchDistance", "batchAttribute": "lobby"},
+            {"name": "Band", "type": "batchDistance", "batchAttribute": "skill", "maxDistance": 100},
+            {"name": "NoBlocked", "type": "collection", "operation": "reference_intersection_count",
+             "measurements": "flatten(teams[*].players.attributes[avoid])",
+             "referenceValue": "flatten(teams[*].players[playerId])", "maxCount": 0}]}"#;
+
+/// Ticket `i` of a stream whose every ticket brings new strings: its player id, a lobby it
+/// shares with one other ticket, a player to avoid (ticket `i + 3`'s, or for one pair in
+/// eight its lobby partner's, so that pair waits until it times out) and an undeclared note.
+fn lobby_ticket(i: usize) -> StartMatchmakingRequest {
+    let partner = i ^ 1;
+    let avoid = if i.is_multiple_of(16) { partner } else { i + 3 };
+    let mut r = request(&format!("t{i}"), &format!("p{i}"), 1000.0 + (i % 7) as f64 * 10.0);
+    let attributes = &mut r.players[0].attributes;
+    attributes.push(("lobby".to_owned(), AttributeValue::S(format!("lobby-{}", i / 2))));
+    attributes.push(("avoid".to_owned(), AttributeValue::SL(vec![format!("p{avoid}")])));
+    attributes.push(("note".to_owned(), AttributeValue::S(format!("note-{i}"))));
+    r
+}
+
+#[test]
+fn strings_no_ticket_holds_are_reclaimed_without_changing_any_result() {
+    let new = |reclaim_at: usize| {
+        let mut options = MatchmakerOptions::new(7);
+        options.retention_seconds = Some(3.0);
+        let (mut mm, events) = Matchmaker::new(options);
+        mm.add_configuration(configuration(""), &rule_set(LOBBIES_WITH_BLOCKS)).unwrap();
+        (mm.configs[0].reclaim_at, mm.configs[0].reclaim_floor) = (reclaim_at, reclaim_at);
+        (mm, events)
+    };
+    // One reclaims whenever its table has doubled since it last did, the other never.
+    let (mut reclaiming, mut reclaiming_events) = new(0);
+    let (mut keeping, mut keeping_events) = new(usize::MAX);
+    let mut held = Vec::new();
+    for cycle in 0..40u64 {
+        for i in cycle as usize * 100..(cycle as usize + 1) * 100 {
+            let at = Time(cycle * 1000 + 500);
+            assert_eq!(
+                reclaiming.start_matchmaking(at, lobby_ticket(i)).unwrap(),
+                keeping.start_matchmaking(at, lobby_ticket(i)).unwrap()
+            );
+        }
+        let stats = reclaiming.tick(Time((cycle + 1) * 1000));
+        assert_eq!(format!("{stats:?}"), format!("{:?}", keeping.tick(Time((cycle + 1) * 1000))));
+        assert_eq!(
+            format!("{:?}", reclaiming_events.try_iter().collect::<Vec<_>>()),
+            format!("{:?}", keeping_events.try_iter().collect::<Vec<_>>()),
+            "cycle {cycle}"
+        );
+        held.push(reclaiming.configs[0].interner.len());
+    }
+    // Every ticket still known is described alike, strings and all.
+    assert_eq!(reclaiming.all_tickets(), keeping.all_tickets());
+    assert!(reclaiming.all_tickets().iter().any(|t| t.status == TicketStatus::Completed));
+    // The table grew with what the tickets hold, not with the stream.
+    let kept = keeping.configs[0].interner.len();
+    assert!(kept > 5_000, "{kept}");
+    assert!(held.iter().all(|&n| n < kept / 2), "reclaiming held {held:?} strings, keeping {kept}");
+    // Right after a reclaim it holds the values of the tickets still known and the player
+    // ids of those waiting (and perhaps a few strings that the pool's counts and offsets,
+    // read as symbols, keep).
+    reclaiming.configs[0].reclaim_at = 0;
+    reclaiming.tick(Time(41_000));
+    let mut strings = std::collections::BTreeSet::new();
+    for t in reclaiming.all_tickets() {
+        for p in &t.players {
+            if t.status == TicketStatus::Searching {
+                strings.insert(p.player_id.clone());
+            }
+            for (name, value) in &p.attributes {
+                match (name.as_str(), value) {
+                    ("lobby", AttributeValue::S(s)) => drop(strings.insert(s.clone())),
+                    ("avoid", AttributeValue::SL(l)) => strings.extend(l.iter().cloned()),
+                    _ => {}
+                }
+            }
+        }
+    }
+    let table = reclaiming.configs[0].interner.len();
+    assert!((strings.len()..strings.len() + 16).contains(&table), "{table} strings for {}", strings.len());
+}

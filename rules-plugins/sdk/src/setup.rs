@@ -141,7 +141,9 @@ impl Param {
 
 /// An interned string: how player string values (and list elements and map keys) arrive.
 /// Ids are opaque and differ between processes; the only ones a plugin can know are those
-/// of its parameter *names* ([`Setup::symbol`]).
+/// of its parameter *names* ([`Setup::symbol`]), which never change. Any other id is only
+/// meaningful within one call: once no ticket holds its string, the engine may give the id
+/// to another string.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Symbol(pub u32);
 
