@@ -595,31 +595,40 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_match_is_measured_from_the_facts_sent_for_its_tickets() {
+    /// A consumer (skill attribute `skill`, one expansion step at 5 s of the oldest ticket's
+    /// age) that was sent a party (`t1`: p1 at us-east-1 40 ms and eu-west-1 80, p2 the
+    /// other way round at 30 and 60), a solo player (`t2`: p3 at us-east-1 70, eu-west-1 50)
+    /// and, with `late`, a ticket that will time out after naming a third location (`t3`).
+    fn consumer_sent_tickets(latency_rules: Vec<LatencyRule>, late: bool) -> Consumer {
         let setup = ConsumerSetup {
             skill_attribute: "skill".into(),
             expansion_steps: vec![5.0],
             expansion_oldest: true,
-            latency_rules: Vec::new(),
+            latency_rules,
             sample_cap: 100,
             seed: 1,
         };
         let mut consumer = Consumer::new(setup, Time(0), None, Arc::default());
         let mut facts = TicketFacts::new("skill");
         let (tx, rx) = crossbeam_channel::unbounded();
-        // A party whose members report their locations in different orders, a solo
-        // player, and a ticket that will time out after naming a third location.
         let party = [
             player("p1", 1000.0, &[("us-east-1", 40), ("eu-west-1", 80)]),
             player("p2", 1100.0, &[("eu-west-1", 30), ("us-east-1", 60)]),
         ];
         let solo = [player("p3", 1400.0, &[("us-east-1", 70), ("eu-west-1", 50)])];
-        let late = [player("p4", 1200.0, &[("ap-south-1", 20)])];
-        for (id, players) in [("t1", &party[..]), ("t2", &solo[..]), ("t3", &late[..])] {
-            tx.send(TicketMsg { ticket_id: id.into(), ..facts.of(players) }).unwrap();
+        let third = [player("p4", 1200.0, &[("ap-south-1", 20)])];
+        let tickets = [("t1", &party[..]), ("t2", &solo[..]), ("t3", &third[..])];
+        for (id, players) in &tickets[..if late { 3 } else { 2 }] {
+            tx.send(TicketMsg { ticket_id: (*id).into(), ..facts.of(players) }).unwrap();
         }
         consumer.take_tickets(&rx);
+        consumer
+    }
+
+    #[test]
+    fn a_match_is_measured_from_the_facts_sent_for_its_tickets() {
+        // The party's members report their locations in different orders.
+        let mut consumer = consumer_sent_tickets(Vec::new(), true);
         assert_eq!(consumer.locations, ["us-east-1", "eu-west-1", "ap-south-1"]);
         // The event lists the party's players in the other order, and (to tell) on two
         // teams: teams are found by player id.
@@ -668,30 +677,10 @@ mod tests {
         assert_eq!((consumer.matched_tickets, consumer.timed_out_tickets), (2, 1));
     }
 
-    /// The chosen latency of each player of a match of a party (us-east-1 40 and 60 ms,
-    /// eu-west-1 80 and 30) and a solo player (us-east-1 70, eu-west-1 50), 7 s old, under
-    /// `rules`.
+    /// The chosen latency of each player of a match of `consumer_sent_tickets`' party and
+    /// solo player, 7 s old, under `rules`.
     fn chosen_under(rules: Vec<LatencyRule>) -> Vec<f32> {
-        let setup = ConsumerSetup {
-            skill_attribute: "skill".into(),
-            expansion_steps: vec![5.0],
-            expansion_oldest: true,
-            latency_rules: rules,
-            sample_cap: 100,
-            seed: 1,
-        };
-        let mut consumer = Consumer::new(setup, Time(0), None, Arc::default());
-        let mut facts = TicketFacts::new("skill");
-        let (tx, rx) = crossbeam_channel::unbounded();
-        let party = [
-            player("p1", 1000.0, &[("us-east-1", 40), ("eu-west-1", 80)]),
-            player("p2", 1100.0, &[("eu-west-1", 30), ("us-east-1", 60)]),
-        ];
-        let solo = [player("p3", 1400.0, &[("us-east-1", 70), ("eu-west-1", 50)])];
-        for (id, players) in [("t1", &party[..]), ("t2", &solo[..])] {
-            tx.send(TicketMsg { ticket_id: id.into(), ..facts.of(players) }).unwrap();
-        }
-        consumer.take_tickets(&rx);
+        let mut consumer = consumer_sent_tickets(rules, false);
         consumer.event(&event(EventDetail::PotentialMatchCreated {
             tickets: vec![
                 ticket("t1", 3_000, &[("p1", "red"), ("p2", "blue")]),
