@@ -856,7 +856,9 @@ impl Matchmaker {
 
     /// Frees the strings tickets brought that no ticket holds any more, in each
     /// configuration whose table has doubled since it last did (and holds at least
-    /// [`RECLAIM_MIN`] of them), so the work is proportional to the strings added.
+    /// [`RECLAIM_MIN`] of them). Marking reads every waiting ticket's run and every stored
+    /// record of the configuration; waiting for the table to double spreads that over at
+    /// least as many new strings as the table kept.
     fn reclaim_strings(&mut self) {
         for (c, state) in self.configs.iter_mut().enumerate() {
             if state.interner.unpinned() < state.reclaim_at {
