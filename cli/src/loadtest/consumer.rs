@@ -494,24 +494,14 @@ impl Consumer {
                     }
                 }
             };
+            let tickets = ticket_starts.len() - 1;
             // (average × players, location, whether the rules accept it)
             let mut best: Option<(f64, u16, bool)> = None;
             for &(loc, _) in &latency[members[0].2.clone()] {
-                let mut sum = 0.0;
-                let mut everyone = true;
-                for m in &members {
-                    match reported(m, loc) {
-                        Some(ms) => sum += f64::from(ms),
-                        None => {
-                            everyone = false;
-                            break;
-                        }
-                    }
-                }
-                if !everyone {
+                // (None unless every player reported the location.)
+                let Some(sum) = members.iter().map(|m| reported(m, loc).map(f64::from)).sum::<Option<f64>>() else {
                     continue;
-                }
-                let tickets = ticket_starts.len() - 1;
+                };
                 let accepted = self
                     .setup
                     .latency_rules
